@@ -1,0 +1,120 @@
+package touchbase
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// EventType is the Segment message type.
+type EventType string
+
+// Segment message types.
+const (
+	EventIdentify EventType = "identify"
+	EventTrack    EventType = "track"
+	EventPage     EventType = "page"
+	EventScreen   EventType = "screen"
+	EventGroup    EventType = "group"
+	EventAlias    EventType = "alias"
+)
+
+// Valid reports whether t is one of the six Segment types.
+func (t EventType) Valid() bool {
+	switch t {
+	case EventIdentify, EventTrack, EventPage, EventScreen, EventGroup, EventAlias:
+		return true
+	}
+	return false
+}
+
+// Names of the events touchbase itself records on a customer's timeline.
+const (
+	EventCustomersMerged = "Customers Merged"
+)
+
+// Message is one validated, normalised Segment message ready to be stored:
+// what ingest hands to the store. Raw JSON fields are kept as sent so that
+// nothing a client sent is lost.
+type Message struct {
+	WorkspaceID int64
+	MessageID   string
+	Type        EventType
+	// Event is the track event name, or the page or screen name.
+	Event       string
+	UserID      string
+	AnonymousID string
+	// Email and Phone are the normalised identifiers found in the traits
+	// (identify) or context.traits (any type); empty when absent.
+	Email string
+	Phone string
+	// PreviousID is alias's previous id; GroupID is group's group id.
+	PreviousID string
+	GroupID    string
+	// Traits are the profile traits to merge: identify's traits, or
+	// context.traits of other types. Nil when there are none.
+	Traits map[string]any
+	// Timestamp is when it happened, corrected for the client's clock skew.
+	Timestamp  time.Time
+	ReceivedAt time.Time
+	// Properties is the raw JSON object of track/page/screen properties, or
+	// identify/group traits; Context is the raw context object. Both are
+	// nil when absent.
+	Properties json.RawMessage
+	Context    json.RawMessage
+	// Order is set for the e-commerce events that change an order.
+	Order *OrderChange
+	// Products are the products the event describes (viewed, added, ordered),
+	// to keep the catalogue current.
+	Products []Product
+}
+
+// Event is a stored message on a customer's timeline.
+type Event struct {
+	ID          int64           `json:"id"`
+	WorkspaceID int64           `json:"workspace_id"`
+	CustomerID  int64           `json:"customer_id"`
+	MessageID   string          `json:"message_id"`
+	Type        EventType       `json:"type"`
+	Event       string          `json:"event,omitempty"`
+	UserID      string          `json:"user_id,omitempty"`
+	AnonymousID string          `json:"anonymous_id,omitempty"`
+	Timestamp   time.Time       `json:"timestamp"`
+	ReceivedAt  time.Time       `json:"received_at"`
+	Properties  json.RawMessage `json:"properties,omitempty"`
+	Context     json.RawMessage `json:"context,omitempty"`
+}
+
+// IngestResult counts what one Ingest call did with its messages.
+type IngestResult struct {
+	Stored     int // new events written
+	Duplicates int // messageIds already stored (or repeated in the call)
+	Suppressed int // dropped because an identifier belongs to an erased customer
+}
+
+// Ingester stores messages durably: when Ingest returns nil, every message
+// is committed. Each call is one transaction.
+type Ingester interface {
+	Ingest(ctx context.Context, msgs []Message) (IngestResult, error)
+}
+
+// EventFilter selects events; zero fields do not filter. Paging is keyset:
+// pass the previous page's Next as After.
+type EventFilter struct {
+	CustomerID int64
+	Type       EventType
+	Event      string
+	Since      time.Time
+	Until      time.Time
+	After      string // opaque cursor
+	Limit      int    // default 50, at most 1000
+}
+
+// EventService reads events.
+type EventService interface {
+	// FindEvent returns ENOTFOUND.
+	FindEvent(ctx context.Context, workspaceID, id int64) (*Event, error)
+	// ListEvents returns the events newest first and the cursor of the next
+	// page ("" at the end). EINVALID for a bad cursor.
+	ListEvents(ctx context.Context, workspaceID int64, f EventFilter) ([]*Event, string, error)
+}

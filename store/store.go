@@ -1,0 +1,205 @@
+// Package store is touchbase's one storage implementation, over database/sql,
+// for SQLite (the default, embedded, pure Go) and PostgreSQL (selected by a
+// postgres:// DSN). The SQL is portable; dialect holds the few differences.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers "sqlite"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Store is an open database. Its methods are safe for concurrent use; each
+// is one transaction.
+type Store struct {
+	d dialect
+	// db takes writes. On SQLite it is one connection (SQLite has one
+	// writer; queuing in Go beats busy-waiting in SQLite).
+	db *sql.DB
+	// rdb serves reads. On SQLite a pool of query-only connections that WAL
+	// lets run beside the writer; on PostgreSQL the same pool as db.
+	rdb *sql.DB
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open opens the database named by dsn and applies pending migrations. A dsn
+// starting with postgres:// or postgresql:// selects PostgreSQL; anything
+// else is a SQLite file path (optionally prefixed with sqlite: or file:),
+// created with its directory when missing.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	s, err := open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, dsn string) (*Store, error) {
+	s := &Store{Now: time.Now}
+	switch {
+	case dsn == "":
+		return nil, fmt.Errorf("open store: empty DSN")
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		s.d = postgres
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		s.db, s.rdb = db, db
+	default:
+		s.d = sqlite
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("open sqlite: create directory: %w", err)
+			}
+		}
+		// synchronous=FULL: a commit is on disk before Ingest returns, which
+		// is what a 200 from /v1 promises; group commit keeps it cheap.
+		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
+			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)" +
+			"&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_time_format=sqlite"
+		db, err := sql.Open("sqlite", base+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		rdb, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		rdb.SetMaxOpenConns(8)
+		rdb.SetMaxIdleConns(8)
+		s.db, s.rdb = db, rdb
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+// Migrate applies the pending migrations of the store's dialect.
+func (s *Store) Migrate(ctx context.Context) error {
+	fsys, err := fs.Sub(migrations, "migrations/"+s.d.name)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	p, err := goose.NewProvider(s.d.goose, s.db, fsys)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database connections.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.rdb != s.db {
+		if rerr := s.rdb.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name }
+
+// DB returns the write pool, for tests and tools that need raw SQL.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// now returns the clock's time in Unix milliseconds.
+func (s *Store) now() int64 { return s.Now().UnixMilli() }
+
+// dialect holds what differs between SQLite and PostgreSQL.
+type dialect struct {
+	name  string
+	goose goose.Dialect
+	// dollar says placeholders are $1, $2 ... rather than ?.
+	dollar bool
+}
+
+var (
+	sqlite   = dialect{name: "sqlite", goose: goose.DialectSQLite3}
+	postgres = dialect{name: "postgres", goose: goose.DialectPostgres, dollar: true}
+)
+
+// q rewrites a query written with ? placeholders for the dialect. Queries
+// never contain a literal ? (values are always parameters).
+func (d dialect) q(query string) string {
+	if !d.dollar {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// millis converts a time to Unix milliseconds, and the zero time to NULL.
+func millis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis converts nullable Unix milliseconds to a time pointer.
+func fromMillis(ms sql.NullInt64) *time.Time {
+	if !ms.Valid {
+		return nil
+	}
+	t := time.UnixMilli(ms.Int64).UTC()
+	return &t
+}
+
+// suppressionHash is how an erased customer's identifier is remembered:
+// the hex SHA-256 of the normalised value, so that the value itself is gone.
+func suppressionHash(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:])
+}
