@@ -85,11 +85,36 @@ type Event struct {
 	Context     json.RawMessage `json:"context,omitempty"`
 }
 
-// IngestResult counts what one Ingest call did with its messages.
+// IngestStatus is what happened to one message.
+type IngestStatus uint8
+
+// Ingest statuses.
+const (
+	IngestStored     IngestStatus = iota // a new event was written
+	IngestDuplicate                      // its messageId was already stored (or repeated in the call)
+	IngestSuppressed                     // dropped: an identifier belongs to an erased customer
+)
+
+// IngestResult counts what one Ingest call did with its messages; Statuses
+// has one entry per message, in order.
 type IngestResult struct {
-	Stored     int // new events written
-	Duplicates int // messageIds already stored (or repeated in the call)
-	Suppressed int // dropped because an identifier belongs to an erased customer
+	Stored     int
+	Duplicates int
+	Suppressed int
+	Statuses   []IngestStatus
+}
+
+// Add counts status s.
+func (r *IngestResult) Add(s IngestStatus) {
+	r.Statuses = append(r.Statuses, s)
+	switch s {
+	case IngestStored:
+		r.Stored++
+	case IngestDuplicate:
+		r.Duplicates++
+	case IngestSuppressed:
+		r.Suppressed++
+	}
 }
 
 // Ingester stores messages durably: when Ingest returns nil, every message

@@ -40,8 +40,10 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX api_keys_workspace ON api_keys (workspace_id, id);
 
+-- AUTOINCREMENT on customers and orders: an id, once handed out (and
+-- perhaps kept by an API client), never comes back as another person.
 CREATE TABLE customers (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL,
     user_id      TEXT,
     email        TEXT,
@@ -122,7 +124,7 @@ CREATE TABLE products (
 ) WITHOUT ROWID;
 
 CREATE TABLE orders (
-    id           INTEGER PRIMARY KEY,
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id INTEGER NOT NULL,
     order_id     TEXT NOT NULL,
     customer_id  INTEGER,

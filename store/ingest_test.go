@@ -1,0 +1,418 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/store"
+	"github.com/touchbase/touchbase/storetest"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// msgSeq makes message ids unique within a test.
+type msgSeq struct {
+	ws int64
+	n  int
+}
+
+func (q *msgSeq) msg(typ touchbase.EventType, userID, anonID string) touchbase.Message {
+	q.n++
+	return touchbase.Message{
+		WorkspaceID: q.ws, MessageID: fmt.Sprintf("m%d", q.n), Type: typ, UserID: userID, AnonymousID: anonID,
+		Timestamp: t0.Add(time.Duration(q.n) * time.Minute), ReceivedAt: t0.Add(time.Duration(q.n) * time.Minute),
+	}
+}
+
+func (q *msgSeq) track(event, userID, anonID string) touchbase.Message {
+	m := q.msg(touchbase.EventTrack, userID, anonID)
+	m.Event = event
+	m.Properties = json.RawMessage(`{"k":1}`)
+	return m
+}
+
+func (q *msgSeq) identify(userID, anonID string, traits map[string]any) touchbase.Message {
+	m := q.msg(touchbase.EventIdentify, userID, anonID)
+	m.Traits = traits
+	if e, ok := traits["email"].(string); ok {
+		m.Email = touchbase.NormalizeEmail(e)
+	}
+	raw, _ := json.Marshal(traits)
+	m.Properties = raw
+	return m
+}
+
+func (q *msgSeq) order(kind touchbase.OrderChangeKind, userID, orderID string, revenue, refund float64) touchbase.Message {
+	names := map[touchbase.OrderChangeKind]string{
+		touchbase.OrderChangeCompleted: "Order Completed", touchbase.OrderChangeRefunded: "Order Refunded",
+		touchbase.OrderChangeCancelled: "Order Cancelled", touchbase.OrderChangeUpdated: "Order Updated",
+	}
+	m := q.track(names[kind], userID, "")
+	m.Order = &touchbase.OrderChange{Kind: kind, RefundAmount: refund, Order: touchbase.Order{
+		OrderID: orderID, Revenue: revenue, Total: revenue, Currency: "EUR", PlacedAt: m.Timestamp,
+		Items: []touchbase.OrderItem{{ProductID: "p1", Name: "Mug", Price: revenue, Quantity: 1}},
+	}}
+	m.Products = []touchbase.Product{{ProductID: "p1", Name: "Mug", Price: revenue}}
+	return m
+}
+
+func newWorkspace(t *testing.T, s *store.Store, name string) int64 {
+	t.Helper()
+	var id int64
+	err := s.DB().QueryRow(rebind(s, "INSERT INTO workspaces (name, created_at) VALUES (?, ?) RETURNING id"), name, time.Now().UnixMilli()).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func rebind(s *store.Store, q string) string {
+	if s.Dialect() != "postgres" {
+		return q
+	}
+	for i := 1; strings.Contains(q, "?"); i++ {
+		q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+	}
+	return q
+}
+
+func ingestOK(t *testing.T, s *store.Store, msgs ...touchbase.Message) touchbase.IngestResult {
+	t.Helper()
+	res, err := s.Ingest(context.Background(), msgs)
+	if err != nil {
+		t.Fatalf("Ingest: %v", err)
+	}
+	if len(res.Statuses) != len(msgs) {
+		t.Fatalf("got %d statuses for %d messages", len(res.Statuses), len(msgs))
+	}
+	return res
+}
+
+func count(t *testing.T, s *store.Store, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.DB().QueryRow(rebind(s, q), args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// customerOf returns the customer an identity points to (0 if none).
+func customerOf(t *testing.T, s *store.Store, ws int64, kind touchbase.IdentityKind, value string) int64 {
+	t.Helper()
+	var id int64
+	err := s.DB().QueryRow(rebind(s, "SELECT customer_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?"), ws, string(kind), value).Scan(&id)
+	if err != nil {
+		return 0
+	}
+	return id
+}
+
+type custRow struct {
+	userID, email     string
+	traits            map[string]any
+	orders, events    int
+	refunds           int
+	revenue, refunded float64
+	firstSeen         int64
+	lastSeen          int64
+}
+
+func loadCustomer(t *testing.T, s *store.Store, ws, id int64) custRow {
+	t.Helper()
+	var r custRow
+	var userID, email *string
+	var traits string
+	var first, last *int64
+	err := s.DB().QueryRow(rebind(s, `SELECT user_id, email, traits, orders, events, refunds, revenue, refund_total, first_seen_at, last_seen_at
+		FROM customers WHERE workspace_id = ? AND id = ?`), ws, id).
+		Scan(&userID, &email, &traits, &r.orders, &r.events, &r.refunds, &r.revenue, &r.refunded, &first, &last)
+	if err != nil {
+		t.Fatalf("load customer %d: %v", id, err)
+	}
+	if userID != nil {
+		r.userID = *userID
+	}
+	if email != nil {
+		r.email = *email
+	}
+	if first != nil {
+		r.firstSeen = *first
+	}
+	if last != nil {
+		r.lastSeen = *last
+	}
+	if err := json.Unmarshal([]byte(traits), &r.traits); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestIngest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t.Run("TrackCreatesCustomer", func(t *testing.T) {
+			ws := newWorkspace(t, s, "track")
+			q := &msgSeq{ws: ws}
+			res := ingestOK(t, s, q.track("Viewed", "", "a1"), q.track("Viewed", "", "a1"), q.track("Viewed", "u9", ""))
+			if res.Stored != 3 {
+				t.Fatalf("stored %d, want 3", res.Stored)
+			}
+			c := customerOf(t, s, ws, touchbase.IdentityAnonymousID, "a1")
+			if c == 0 {
+				t.Fatal("anonymous id not resolved to a customer")
+			}
+			r := loadCustomer(t, s, ws, c)
+			if r.events != 2 || r.firstSeen != t0.Add(time.Minute).UnixMilli() || r.lastSeen != t0.Add(2*time.Minute).UnixMilli() {
+				t.Fatalf("features %+v", r)
+			}
+			if n := count(t, s, "SELECT count(*) FROM customers WHERE workspace_id = ?", ws); n != 2 {
+				t.Fatalf("%d customers, want 2", n)
+			}
+		})
+
+		t.Run("Dedupe", func(t *testing.T) {
+			ws := newWorkspace(t, s, "dedupe")
+			q := &msgSeq{ws: ws}
+			batch := []touchbase.Message{q.track("A", "u1", ""), q.track("B", "u1", "")}
+			dup := batch[0]
+			res := ingestOK(t, s, append(batch, dup)...)
+			if res.Stored != 2 || res.Duplicates != 1 || res.Statuses[2] != touchbase.IngestDuplicate {
+				t.Fatalf("first send: %+v", res)
+			}
+			res = ingestOK(t, s, batch...)
+			if res.Stored != 0 || res.Duplicates != 2 {
+				t.Fatalf("resend: %+v", res)
+			}
+			if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ?", ws); n != 2 {
+				t.Fatalf("%d events, want 2", n)
+			}
+			if r := loadCustomer(t, s, ws, customerOf(t, s, ws, touchbase.IdentityUserID, "u1")); r.events != 2 {
+				t.Fatalf("events feature %d, want 2", r.events)
+			}
+		})
+
+		t.Run("IdentifyAdoptsAnonymousProfile", func(t *testing.T) {
+			ws := newWorkspace(t, s, "adopt")
+			q := &msgSeq{ws: ws}
+			ingestOK(t, s, q.track("Product Viewed", "", "anon"))
+			anon := customerOf(t, s, ws, touchbase.IdentityAnonymousID, "anon")
+			ingestOK(t, s, q.identify("u1", "anon", map[string]any{"email": "Ann@Example.com ", "first_name": "Ann"}))
+			if got := customerOf(t, s, ws, touchbase.IdentityUserID, "u1"); got != anon {
+				t.Fatalf("user id points at %d, want the anonymous profile %d", got, anon)
+			}
+			if got := customerOf(t, s, ws, touchbase.IdentityEmail, "ann@example.com"); got != anon {
+				t.Fatalf("email points at %d, want %d", got, anon)
+			}
+			r := loadCustomer(t, s, ws, anon)
+			if r.userID != "u1" || r.email != "ann@example.com" || r.traits["first_name"] != "Ann" || r.events != 2 {
+				t.Fatalf("profile %+v", r)
+			}
+		})
+
+		t.Run("IdentifyMergesTwoProfiles", func(t *testing.T) {
+			ws := newWorkspace(t, s, "merge")
+			q := &msgSeq{ws: ws}
+			// A phone browsed anonymously; a laptop signed in as u1.
+			ingestOK(t, s, q.track("Product Viewed", "", "phone"), q.track("Product Viewed", "", "phone"))
+			ingestOK(t, s, q.identify("u1", "laptop", map[string]any{"plan": "gold", "city": "Oslo"}))
+			phone := customerOf(t, s, ws, touchbase.IdentityAnonymousID, "phone")
+			known := customerOf(t, s, ws, touchbase.IdentityUserID, "u1")
+			// The phone's traits must not overwrite the known profile's.
+			if _, err := s.DB().Exec(rebind(s, "UPDATE customers SET traits = ? WHERE id = ?"), `{"city":"Bergen","age":40}`, phone); err != nil {
+				t.Fatal(err)
+			}
+			// Now u1 signs in on the phone.
+			res := ingestOK(t, s, q.identify("u1", "phone", nil))
+			if res.Stored != 1 {
+				t.Fatalf("%+v", res)
+			}
+			if got := customerOf(t, s, ws, touchbase.IdentityAnonymousID, "phone"); got != known {
+				t.Fatalf("phone points at %d, want the known profile %d", got, known)
+			}
+			if n := count(t, s, "SELECT count(*) FROM customers WHERE workspace_id = ?", ws); n != 1 {
+				t.Fatalf("%d customers after merge, want 1", n)
+			}
+			if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ? AND customer_id = ?", ws, known); n != 5 {
+				t.Fatalf("%d events on the survivor, want 5 (2 phone + 2 identifies + the merge event)", n)
+			}
+			if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ? AND customer_id = ? AND event = ?", ws, known, touchbase.EventCustomersMerged); n != 1 {
+				t.Fatalf("%d merge events, want 1", n)
+			}
+			r := loadCustomer(t, s, ws, known)
+			if r.traits["city"] != "Oslo" || r.traits["plan"] != "gold" || r.traits["age"] != float64(40) || r.events != 4 {
+				t.Fatalf("merged profile %+v", r)
+			}
+			// Idempotent: the same identify again changes nothing.
+			q.n = 0
+			before := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ?", ws)
+			ingestOK(t, s, q.identify("u1", "phone", nil))
+			if after := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ?", ws); after != before {
+				t.Fatalf("resend changed event count %d -> %d", before, after)
+			}
+		})
+
+		t.Run("KnownPeopleNeverMerge", func(t *testing.T) {
+			ws := newWorkspace(t, s, "known")
+			q := &msgSeq{ws: ws}
+			ingestOK(t, s, q.identify("u1", "", map[string]any{"email": "shared@example.com"}))
+			// u2 claims the same email and u1's anonymous id: separate person.
+			ingestOK(t, s, q.identify("u2", "", map[string]any{"email": "shared@example.com"}))
+			u1 := customerOf(t, s, ws, touchbase.IdentityUserID, "u1")
+			u2 := customerOf(t, s, ws, touchbase.IdentityUserID, "u2")
+			if u1 == 0 || u2 == 0 || u1 == u2 {
+				t.Fatalf("u1=%d u2=%d: two known people must stay apart", u1, u2)
+			}
+			if got := customerOf(t, s, ws, touchbase.IdentityEmail, "shared@example.com"); got != u1 {
+				t.Fatalf("email moved to %d; it belongs to its first owner %d", got, u1)
+			}
+		})
+
+		t.Run("MergeWithinOneBatch", func(t *testing.T) {
+			ws := newWorkspace(t, s, "inbatch")
+			q := &msgSeq{ws: ws}
+			ingestOK(t, s,
+				q.track("A", "", "x"),
+				q.track("B", "u7", ""),
+				q.identify("u7", "x", map[string]any{"name": "Xu"}),
+				q.track("C", "", "x"),
+				q.msg(touchbase.EventAlias, "u7", ""),
+			)
+			c := customerOf(t, s, ws, touchbase.IdentityUserID, "u7")
+			if got := customerOf(t, s, ws, touchbase.IdentityAnonymousID, "x"); got != c || c == 0 {
+				t.Fatalf("x -> %d, u7 -> %d", got, c)
+			}
+			if n := count(t, s, "SELECT count(*) FROM customers WHERE workspace_id = ?", ws); n != 1 {
+				t.Fatalf("%d customers, want 1", n)
+			}
+			if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ? AND customer_id = ?", ws, c); n != 5 {
+				t.Fatalf("%d events, want 5", n)
+			}
+		})
+
+		t.Run("Alias", func(t *testing.T) {
+			ws := newWorkspace(t, s, "alias")
+			q := &msgSeq{ws: ws}
+			ingestOK(t, s, q.track("A", "", "old-anon"))
+			old := customerOf(t, s, ws, touchbase.IdentityAnonymousID, "old-anon")
+			m := q.msg(touchbase.EventAlias, "new-user", "")
+			m.PreviousID = "old-anon"
+			ingestOK(t, s, m)
+			if got := customerOf(t, s, ws, touchbase.IdentityUserID, "new-user"); got != old {
+				t.Fatalf("alias: new-user -> %d, want %d", got, old)
+			}
+		})
+
+		t.Run("Orders", func(t *testing.T) {
+			ws := newWorkspace(t, s, "orders")
+			q := &msgSeq{ws: ws}
+			ingestOK(t, s, q.order(touchbase.OrderChangeCompleted, "u1", "o1", 100, 0), q.order(touchbase.OrderChangeCompleted, "u1", "o2", 50, 0))
+			c := customerOf(t, s, ws, touchbase.IdentityUserID, "u1")
+			if r := loadCustomer(t, s, ws, c); r.orders != 2 || r.revenue != 150 {
+				t.Fatalf("after two orders: %+v", r)
+			}
+			ingestOK(t, s, q.order(touchbase.OrderChangeRefunded, "u1", "o1", 0, 30))
+			if r := loadCustomer(t, s, ws, c); r.orders != 2 || r.revenue != 120 || r.refunds != 1 || r.refunded != 30 {
+				t.Fatalf("after partial refund: %+v", r)
+			}
+			ingestOK(t, s, q.order(touchbase.OrderChangeCancelled, "u1", "o2", 0, 0))
+			if r := loadCustomer(t, s, ws, c); r.orders != 1 || r.revenue != 70 {
+				t.Fatalf("after cancel: %+v", r)
+			}
+			ingestOK(t, s, q.order(touchbase.OrderChangeRefunded, "u1", "o1", 0, 0)) // the rest
+			var status string
+			var refunded float64
+			s.DB().QueryRow(rebind(s, "SELECT status, refunded FROM orders WHERE workspace_id = ? AND order_id = ?"), ws, "o1").Scan(&status, &refunded)
+			if status != "refunded" || refunded != 100 {
+				t.Fatalf("o1 %s %v", status, refunded)
+			}
+			// A resent Order Completed replaces amounts but not the items' count.
+			ingestOK(t, s, q.order(touchbase.OrderChangeCompleted, "u1", "o3", 10, 0))
+			ingestOK(t, s, q.order(touchbase.OrderChangeCompleted, "u1", "o3", 12, 0))
+			if n := count(t, s, "SELECT count(*) FROM order_items WHERE workspace_id = ?", ws); n != 3 {
+				t.Fatalf("%d order items, want 3", n)
+			}
+			if n := count(t, s, "SELECT count(*) FROM products WHERE workspace_id = ?", ws); n != 1 {
+				t.Fatalf("%d products, want 1", n)
+			}
+		})
+
+		t.Run("Suppressed", func(t *testing.T) {
+			ws := newWorkspace(t, s, "suppressed")
+			sum := sha256.Sum256([]byte("gone@example.com"))
+			if _, err := s.DB().Exec(rebind(s, "INSERT INTO suppressed_identities (workspace_id, kind, value_hash, created_at) VALUES (?, 'email', ?, 0)"), ws, hex.EncodeToString(sum[:])); err != nil {
+				t.Fatal(err)
+			}
+			q := &msgSeq{ws: ws}
+			res := ingestOK(t, s, q.identify("u5", "", map[string]any{"email": "gone@example.com"}), q.track("Kept", "u6", ""))
+			if res.Suppressed != 1 || res.Stored != 1 || res.Statuses[0] != touchbase.IngestSuppressed {
+				t.Fatalf("%+v", res)
+			}
+			if customerOf(t, s, ws, touchbase.IdentityUserID, "u5") != 0 {
+				t.Fatal("a suppressed identifier recreated a profile")
+			}
+		})
+
+		t.Run("WorkspacesAreSeparate", func(t *testing.T) {
+			a, b := newWorkspace(t, s, "ws-a"), newWorkspace(t, s, "ws-b")
+			qa, qb := &msgSeq{ws: a}, &msgSeq{ws: b}
+			// Same message ids and user ids in both.
+			ingestOK(t, s, qa.track("X", "same", ""), qb.track("X", "same", ""))
+			ca, cb := customerOf(t, s, a, touchbase.IdentityUserID, "same"), customerOf(t, s, b, touchbase.IdentityUserID, "same")
+			if ca == 0 || cb == 0 || ca == cb {
+				t.Fatalf("customers %d, %d", ca, cb)
+			}
+		})
+
+		t.Run("ConcurrentIdentifiesThroughWriter", func(t *testing.T) {
+			ws := newWorkspace(t, s, "concurrent")
+			w := ingest.NewWriter(s, ingest.WriterConfig{})
+			w.Open(context.Background())
+			var wg sync.WaitGroup
+			for g := 0; g < 8; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					for i := 0; i < 20; i++ {
+						q := &msgSeq{ws: ws, n: g*1000 + i}
+						m := q.identify("same-user", fmt.Sprintf("device-%d", i%3), map[string]any{"email": "same@example.com"})
+						m.MessageID = fmt.Sprintf("g%d-%d", g, i%10) // half are resends
+						if _, err := w.Write(context.Background(), []touchbase.Message{m}); err != nil {
+							t.Error(err)
+						}
+					}
+				}(g)
+			}
+			wg.Wait()
+			w.Close()
+			if n := count(t, s, "SELECT count(*) FROM customers WHERE workspace_id = ?", ws); n != 1 {
+				t.Fatalf("%d customers, want 1", n)
+			}
+			if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ?", ws); n != 80 {
+				t.Fatalf("%d events, want 80", n)
+			}
+			var kinds []string
+			rows, _ := s.DB().Query(rebind(s, "SELECT kind || ':' || value FROM identities WHERE workspace_id = ?"), ws)
+			for rows.Next() {
+				var k string
+				rows.Scan(&k)
+				kinds = append(kinds, k)
+			}
+			rows.Close()
+			sort.Strings(kinds)
+			want := "anonymous_id:device-0 anonymous_id:device-1 anonymous_id:device-2 email:same@example.com user_id:same-user"
+			if strings.Join(kinds, " ") != want {
+				t.Fatalf("identities %v", kinds)
+			}
+		})
+	})
+}
