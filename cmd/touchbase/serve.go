@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/server"
+)
+
+// shutdownTimeout bounds how long serve waits for requests in flight.
+const shutdownTimeout = 30 * time.Second
+
+func (a *app) serveCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server: ingestion (/v1), admin API (/api/v1), tracker, metrics",
+		Long: `Run the server until SIGINT or SIGTERM, then shut down gracefully: stop
+accepting requests, finish those in flight, commit what was accepted, close
+the database.
+
+On the first start (an empty database) it creates the default workspace and
+its owner, and prints the owner's password once on stderr.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.setup(cmd); err != nil {
+				return err
+			}
+			return a.serve(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.String("addr", "127.0.0.1:8080", "HOST:PORT to listen on; port 0 picks a free one (env TOUCHBASE_ADDR)")
+	f.Int("rate-limit", 0, "default events/s per write key; 0 is the server's default (env TOUCHBASE_RATE_LIMIT)")
+	f.String("owner-email", "owner@localhost", "email of the owner created on first start (env TOUCHBASE_OWNER_EMAIL)")
+	return cmd
+}
+
+// serve runs the server until ctx ends.
+func (a *app) serve(ctx context.Context) (err error) {
+	log := a.log
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close database: %w", cerr)
+		}
+	}()
+	boot, err := st.Bootstrap(ctx, a.cfg.OwnerEmail)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+
+	// The writer reports commits to the server's metrics; srv is set
+	// before the writer opens, so before any commit.
+	var srv *server.Server
+	w := ingest.NewWriter(st, ingest.WriterConfig{
+		OnCommit: func(cs ingest.CommitStats) { srv.ObserveCommit(cs) },
+	})
+	srv = server.New(server.Config{
+		Addr:      a.cfg.Addr,
+		RateLimit: a.cfg.RateLimit,
+		Logger:    log,
+		Version:   version,
+	}, server.Services{
+		Workspaces: st,
+		Users:      st,
+		Keys:       st,
+		Customers:  st,
+		Events:     st,
+		Orders:     st,
+		Stats:      st,
+		Ingest:     w,
+	})
+	if err := w.Open(ctx); err != nil {
+		return fmt.Errorf("open ingest writer: %w", err)
+	}
+	defer func() {
+		// After the server: requests in flight have had their writes
+		// queued, and Close commits them.
+		if cerr := w.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("flush ingest writer: %w", cerr)
+		}
+	}()
+	if err := srv.Open(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if cerr := srv.Close(sctx); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+
+	addr := srv.Addr()
+	base := baseURL(addr)
+	if boot.Created {
+		a.printBanner(boot, base)
+	}
+	log.Info("touchbase serving", "url", base, "db", st.Dialect(), "data", a.cfg.Data, "version", version)
+	if a.json {
+		if err := a.printJSON(map[string]string{"addr": addr, "url": base, "version": version}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(a.stdout, "touchbase listening on %s\n", base)
+	}
+
+	<-ctx.Done()
+	log.Info("shutting down: server, then ingest writer, then database")
+	return nil
+}
+
+// baseURL is the http:// URL of a listening address, with a wildcard host
+// replaced by localhost so that it can be opened.
+func baseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

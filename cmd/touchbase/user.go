@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/touchbase/touchbase"
+)
+
+func (a *app) userCmd() *cobra.Command {
+	return groupCmd("user", "Create and list the people who sign in to a workspace",
+		a.userCreateCmd(), a.userListCmd())
+}
+
+// userJSON is a member as `user create --json` prints it.
+type userJSON struct {
+	*touchbase.Member
+	Workspace string `json:"workspace"`
+	// Password is set when create generated it.
+	Password string `json:"password,omitempty"`
+}
+
+func (a *app) userCreateCmd() *cobra.Command {
+	var email, name, role, workspace, password string
+	cmd := &cobra.Command{
+		Use:   "create --email EMAIL",
+		Short: "Add a user to a workspace with a role",
+		Long: `Add a user to a workspace with a role (default admin). Without --password
+a password is generated and printed once; --password - reads it from the
+first line of stdin. An existing user (same email) keeps their password and
+gets the role in the workspace.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.setup(cmd); err != nil {
+				return err
+			}
+			if email == "" {
+				return usageErrorf(cmd, "--email is required")
+			}
+			r := touchbase.Role(role)
+			if !r.Valid() {
+				return usageErrorf(cmd, "--role must be one of owner, admin, marketer, analyst, not %q", role)
+			}
+			generated := false
+			switch password {
+			case "":
+				p, err := newPassword()
+				if err != nil {
+					return err
+				}
+				password, generated = p, true
+			case "-":
+				line, err := bufio.NewReader(a.stdin).ReadString('\n')
+				password = strings.TrimRight(line, "\r\n")
+				if password == "" {
+					return touchbase.Errorf(touchbase.EINVALID, "--password -: no password on stdin (%v)", err)
+				}
+			}
+
+			ctx := cmd.Context()
+			st, err := a.openBootstrapped(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ws, err := a.workspace(ctx, st, workspace)
+			if err != nil {
+				return err
+			}
+			m, err := st.CreateUser(ctx, ws.ID, email, name, password, r)
+			if err != nil {
+				return fmt.Errorf("create user %s: %w", email, err)
+			}
+			if a.json {
+				out := userJSON{Member: m, Workspace: ws.Name}
+				if generated {
+					out.Password = password
+				}
+				return a.printJSON(out)
+			}
+			fmt.Fprintf(a.stdout, "added %s (user %d) to workspace %q as %s\n", m.Email, m.ID, ws.Name, m.Role)
+			if generated {
+				fmt.Fprintf(a.stdout, "password: %s\n(shown once; it is stored only as a hash)\n", password)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&email, "email", "", "the user's email address (required)")
+	f.StringVar(&name, "name", "", "the user's name")
+	f.StringVar(&role, "role", string(touchbase.RoleAdmin), "owner, admin, marketer or analyst")
+	f.StringVar(&workspace, "workspace", "", "workspace name (default: the first workspace)")
+	f.StringVar(&password, "password", "", "password (default: generated and printed once; - reads stdin)")
+	return cmd
+}
+
+func (a *app) userListCmd() *cobra.Command {
+	var workspace string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List a workspace's users and their roles",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.setup(cmd); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := a.openBootstrapped(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ws, err := a.workspace(ctx, st, workspace)
+			if err != nil {
+				return err
+			}
+			members, err := st.ListMembers(ctx, ws.ID)
+			if err != nil {
+				return fmt.Errorf("list users: %w", err)
+			}
+			if a.json {
+				out := make([]userJSON, len(members))
+				for i, m := range members {
+					out[i] = userJSON{Member: m, Workspace: ws.Name}
+				}
+				return a.printJSON(out)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tCREATED")
+			for _, m := range members {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.ID, m.Email, dash(m.Name), m.Role,
+					m.CreatedAt.Local().Format(time.DateTime))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&workspace, "workspace", "", "workspace name (default: the first workspace)")
+	return cmd
+}
+
+// newPassword returns a random password of 24 URL-safe characters (144 bits).
+func newPassword() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate password: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
