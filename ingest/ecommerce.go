@@ -1,0 +1,427 @@
+package ingest
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/touchbase/touchbase"
+)
+
+// E-commerce, after Segment's E-commerce Spec v2. Event names are matched
+// without regard to case ("order completed" counts).
+//
+// Order events (Order Completed, Order Updated, Order Refunded, Order
+// Cancelled) set Message.Order. They move money, so their fields are
+// checked: properties.order_id is required (a string or a number), the
+// amounts (revenue, total, subtotal, shipping, tax, discount, and each
+// product's price and quantity) must be finite numbers or strings holding
+// one, quantities must not be negative, and the text fields (coupon,
+// currency, product ids and names, ...) must be strings or numbers. A
+// violation rejects the event, naming the field.
+//
+// Catalogue events (Product Viewed and friends, whose properties are one
+// product; and Cart Viewed, Checkout Started, Product List Viewed and Order
+// Completed, which carry a products array) set Message.Products. They only
+// keep the catalogue current, so they are never rejected for it: a product
+// whose id or price cannot be read is left out, or kept without a price.
+// Products without any id (product_id, else sku, else id) are not added.
+
+// orderKind returns the order change an event name stands for.
+func orderKind(event string) (touchbase.OrderChangeKind, bool) {
+	switch {
+	case strings.EqualFold(event, "Order Completed"):
+		return touchbase.OrderChangeCompleted, true
+	case strings.EqualFold(event, "Order Updated"):
+		return touchbase.OrderChangeUpdated, true
+	case strings.EqualFold(event, "Order Refunded"):
+		return touchbase.OrderChangeRefunded, true
+	case strings.EqualFold(event, "Order Cancelled"), strings.EqualFold(event, "Order Canceled"):
+		return touchbase.OrderChangeCancelled, true
+	}
+	return "", false
+}
+
+// productEvent reports whether the event's properties are one product.
+func productEvent(event string) bool {
+	for _, name := range [...]string{"Product Viewed", "Product Clicked", "Product Added",
+		"Product Removed", "Product Added to Wishlist", "Product Shared"} {
+		if strings.EqualFold(event, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// productsEvent reports whether the event carries a products array whose
+// products go to the catalogue.
+func productsEvent(event string) bool {
+	for _, name := range [...]string{"Order Completed", "Cart Viewed", "Checkout Started",
+		"Product List Viewed"} {
+		if strings.EqualFold(event, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxIDBytes bounds identifiers that are keys of the store (user ids,
+// order ids, product ids...): longer ones would not fit an index.
+const maxIDBytes = 1024
+
+// ecommerce fills msg.Order and msg.Products for the e-commerce track
+// events. props is the raw properties object (nil when absent).
+func ecommerce(msg *touchbase.Message, props []byte) *touchbase.FieldError {
+	if kind, ok := orderKind(msg.Event); ok {
+		change, fe := parseOrder(kind, props, msg.Timestamp)
+		if fe != nil {
+			return fe
+		}
+		msg.Order = change
+		if kind == touchbase.OrderChangeCompleted {
+			for i := range change.Order.Items {
+				if p, ok := itemProduct(&change.Order.Items[i], change.Order.Currency); ok {
+					msg.Products = append(msg.Products, p)
+				}
+			}
+		}
+		return nil
+	}
+	if props == nil {
+		return nil
+	}
+	switch {
+	case productEvent(msg.Event):
+		if p, ok := catalogueProduct(props, ""); ok {
+			msg.Products = append(msg.Products, p)
+		}
+	case productsEvent(msg.Event):
+		currency := ""
+		var products []byte
+		it := newObjectIter(props)
+		var m member
+		for it.next(&m) {
+			switch {
+			case m.is("currency"):
+				currency, _ = textValue(m.value)
+			case m.is("products"):
+				products = m.value
+			}
+		}
+		if len(products) == 0 || products[0] != '[' {
+			return nil
+		}
+		ai := newArrayIter(products)
+		for {
+			v, ok := ai.next()
+			if !ok {
+				break
+			}
+			if p, ok := catalogueProduct(v, currency); ok {
+				msg.Products = append(msg.Products, p)
+			}
+		}
+	}
+	return nil
+}
+
+// parseOrder reads an order event's properties.
+func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*touchbase.OrderChange, *touchbase.FieldError) {
+	c := &touchbase.OrderChange{Kind: kind}
+	o := &c.Order
+	o.PlacedAt, o.UpdatedAt = at, at
+	switch kind {
+	case touchbase.OrderChangeCompleted:
+		o.Status = touchbase.OrderCompleted
+	case touchbase.OrderChangeCancelled:
+		o.Status = touchbase.OrderCancelled
+	}
+	if props == nil {
+		return nil, fieldError("properties.order_id", "properties.order_id is required for %q", orderEventName(kind))
+	}
+	var (
+		revenue, total       float64
+		hasRevenue, hasTotal bool
+		products             []byte
+		fe                   *touchbase.FieldError
+		itemsSum             float64
+		hasItems             bool
+		hasOrderID           bool
+		amount               = func(m *member, dst *float64) { *dst, fe = moneyField(m, "properties.") }
+		text                 = func(m *member, dst *string) { *dst, fe = textField(m, "properties.") }
+	)
+	it := newObjectIter(props)
+	var m member
+	for it.next(&m) {
+		switch {
+		case m.is("order_id"):
+			text(&m, &o.OrderID)
+			hasOrderID = o.OrderID != ""
+		case m.is("revenue"):
+			amount(&m, &revenue)
+			hasRevenue = !isNull(m.value)
+		case m.is("total"):
+			amount(&m, &total)
+			hasTotal = !isNull(m.value)
+		case m.is("subtotal"):
+			amount(&m, &o.Subtotal)
+		case m.is("shipping"):
+			amount(&m, &o.Shipping)
+		case m.is("tax"):
+			amount(&m, &o.Tax)
+		case m.is("discount"):
+			amount(&m, &o.Discount)
+		case m.is("coupon"):
+			text(&m, &o.Coupon)
+		case m.is("currency"):
+			text(&m, &o.Currency)
+			o.Currency = strings.ToUpper(strings.TrimSpace(o.Currency))
+		case m.is("products"):
+			products = m.value
+		}
+		if fe != nil {
+			return nil, fe
+		}
+	}
+	if !hasOrderID {
+		return nil, fieldError("properties.order_id", "properties.order_id is required for %q", orderEventName(kind))
+	}
+	if len(o.OrderID) > maxIDBytes {
+		return nil, fieldError("properties.order_id", "properties.order_id is %d bytes; the limit is %d", len(o.OrderID), maxIDBytes)
+	}
+	if products != nil && !isNull(products) {
+		if products[0] != '[' {
+			return nil, fieldError("properties.products", "properties.products must be an array, not %s", jsonKind(products))
+		}
+		ai := newArrayIter(products)
+		for i := 0; ; i++ {
+			v, ok := ai.next()
+			if !ok {
+				break
+			}
+			item, fe := orderItem(v, i)
+			if fe != nil {
+				return nil, fe
+			}
+			hasItems = true
+			itemsSum += item.Price * item.Quantity
+			if kind != touchbase.OrderChangeRefunded && kind != touchbase.OrderChangeCancelled {
+				o.Items = append(o.Items, item)
+			}
+		}
+	}
+	o.Total = total
+	switch {
+	case hasRevenue:
+		o.Revenue = revenue
+	case hasTotal:
+		o.Revenue = total
+	default:
+		o.Revenue = itemsSum
+	}
+	if kind == touchbase.OrderChangeRefunded {
+		// What this event refunds: total, else revenue, else the products
+		// given; 0 (nothing given) means in full.
+		switch {
+		case hasTotal:
+			c.RefundAmount = total
+		case hasRevenue:
+			c.RefundAmount = revenue
+		case hasItems:
+			c.RefundAmount = itemsSum
+		}
+	}
+	return c, nil
+}
+
+// orderEventName returns the Segment event name of an order change.
+func orderEventName(k touchbase.OrderChangeKind) string {
+	switch k {
+	case touchbase.OrderChangeCompleted:
+		return "Order Completed"
+	case touchbase.OrderChangeUpdated:
+		return "Order Updated"
+	case touchbase.OrderChangeRefunded:
+		return "Order Refunded"
+	}
+	return "Order Cancelled"
+}
+
+// orderItem reads products[i] of an order event.
+func orderItem(raw []byte, i int) (touchbase.OrderItem, *touchbase.FieldError) {
+	var item touchbase.OrderItem
+	prefix := fmt.Sprintf("properties.products[%d].", i)
+	if raw[0] != '{' {
+		return item, fieldError(prefix[:len(prefix)-1], "%s must be an object, not %s", prefix[:len(prefix)-1], jsonKind(raw))
+	}
+	var (
+		fe            *touchbase.FieldError
+		productID, id string
+		hasQuantity   bool
+	)
+	it := newObjectIter(raw)
+	var m member
+	for it.next(&m) {
+		switch {
+		case m.is("product_id"):
+			productID, fe = textField(&m, prefix)
+		case m.is("sku"):
+			item.SKU, fe = textField(&m, prefix)
+		case m.is("id"):
+			id, fe = textField(&m, prefix)
+		case m.is("name"):
+			item.Name, fe = textField(&m, prefix)
+		case m.is("category"):
+			item.Category, fe = textField(&m, prefix)
+		case m.is("brand"):
+			item.Brand, fe = textField(&m, prefix)
+		case m.is("variant"):
+			item.Variant, fe = textField(&m, prefix)
+		case m.is("price"):
+			item.Price, fe = moneyField(&m, prefix)
+		case m.is("quantity"):
+			item.Quantity, fe = moneyField(&m, prefix)
+			hasQuantity = !isNull(m.value)
+			if fe == nil && item.Quantity < 0 {
+				fe = fieldError(prefix+"quantity", "%squantity must not be negative, got %s", prefix, m.value)
+			}
+		}
+		if fe != nil {
+			return item, fe
+		}
+	}
+	if !hasQuantity {
+		item.Quantity = 1
+	}
+	item.ProductID = firstNonEmpty(productID, item.SKU, id)
+	if len(item.ProductID) > maxIDBytes {
+		return item, fieldError(prefix+"product_id", "%sproduct_id is %d bytes; the limit is %d", prefix, len(item.ProductID), maxIDBytes)
+	}
+	return item, nil
+}
+
+// itemProduct returns the catalogue product an order item describes.
+func itemProduct(it *touchbase.OrderItem, currency string) (touchbase.Product, bool) {
+	if it.ProductID == "" {
+		return touchbase.Product{}, false
+	}
+	return touchbase.Product{
+		ProductID: it.ProductID, SKU: it.SKU, Name: it.Name, Category: it.Category,
+		Brand: it.Brand, Variant: it.Variant, Price: it.Price, Currency: currency,
+	}, true
+}
+
+// catalogueProduct reads a product object leniently (see the file comment).
+func catalogueProduct(raw []byte, currency string) (touchbase.Product, bool) {
+	var p touchbase.Product
+	if len(raw) == 0 || raw[0] != '{' {
+		return p, false
+	}
+	var productID, id string
+	it := newObjectIter(raw)
+	var m member
+	for it.next(&m) {
+		switch {
+		case m.is("product_id"):
+			productID, _ = textValue(m.value)
+		case m.is("sku"):
+			p.SKU, _ = textValue(m.value)
+		case m.is("id"):
+			id, _ = textValue(m.value)
+		case m.is("name"):
+			p.Name, _ = textValue(m.value)
+		case m.is("category"):
+			p.Category, _ = textValue(m.value)
+		case m.is("brand"):
+			p.Brand, _ = textValue(m.value)
+		case m.is("variant"):
+			p.Variant, _ = textValue(m.value)
+		case m.is("price"):
+			p.Price, _ = amountValue(m.value)
+		case m.is("url"):
+			p.URL, _ = textValue(m.value)
+		case m.is("image_url"):
+			p.ImageURL, _ = textValue(m.value)
+		case m.is("currency"):
+			if currency == "" {
+				currency, _ = textValue(m.value)
+			}
+		}
+	}
+	p.ProductID = firstNonEmpty(productID, p.SKU, id)
+	p.Currency = strings.ToUpper(strings.TrimSpace(currency))
+	if p.ProductID == "" || len(p.ProductID) > maxIDBytes {
+		return p, false
+	}
+	return p, true
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// textValue reads a string, or a number as its literal; null is "".
+func textValue(raw []byte) (string, bool) {
+	switch c := raw[0]; {
+	case c == '"':
+		return unquote(raw), true
+	case c == 'n':
+		return "", true
+	case c == '-' || (c >= '0' && c <= '9'):
+		return string(raw), true
+	}
+	return "", false
+}
+
+// amountValue reads a finite number, or a string holding one; null is 0.
+func amountValue(raw []byte) (float64, bool) {
+	switch c := raw[0]; {
+	case c == 'n':
+		return 0, true
+	case c == '"':
+		s := strings.TrimSpace(unquote(raw))
+		if !isNumber([]byte(s)) {
+			return 0, false
+		}
+		raw = []byte(s)
+	case c == '-' || (c >= '0' && c <= '9'):
+	default:
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+func textField(m *member, prefix string) (string, *touchbase.FieldError) {
+	s, ok := textValue(m.value)
+	if !ok {
+		name := prefix + m.name()
+		return "", fieldError(name, "%s must be a string, not %s", name, jsonKind(m.value))
+	}
+	return s, nil
+}
+
+func moneyField(m *member, prefix string) (float64, *touchbase.FieldError) {
+	f, ok := amountValue(m.value)
+	if !ok {
+		name := prefix + m.name()
+		if m.value[0] == '"' {
+			return 0, fieldError(name, "%s must be a number, got the string %s", name, clip(m.value))
+		}
+		if m.value[0] == '-' || (m.value[0] >= '0' && m.value[0] <= '9') {
+			return 0, fieldError(name, "%s is out of range: %s", name, clip(m.value))
+		}
+		return 0, fieldError(name, "%s must be a number, not %s", name, jsonKind(m.value))
+	}
+	return f, nil
+}

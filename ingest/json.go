@@ -1,0 +1,626 @@
+package ingest
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file is a small validating JSON reader. Ingestion parses every event
+// of every request, and encoding/json's reflection and state machine cost
+// several microseconds per event; this reader walks the bytes once, keeps
+// raw values as sub-slices (properties and context are stored as sent) and
+// decodes only the few strings and objects ingestion needs. It accepts
+// exactly what encoding/json accepts (the differential fuzz test in
+// json_test.go holds it to that), except that it does not check UTF-8:
+// Parse checks each event's bytes with utf8.Valid instead.
+
+// maxDepth is encoding/json's nesting limit.
+const maxDepth = 10000
+
+// syntaxError is a JSON syntax error at byte offset off (0-based).
+type syntaxError struct {
+	msg string
+	off int
+}
+
+func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off+1) }
+
+// scanner reads JSON from data starting at pos.
+type scanner struct {
+	data []byte
+	pos  int
+}
+
+// ws skips white space.
+func (s *scanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the byte at pos, or 0 at the end.
+func (s *scanner) peek() byte {
+	if s.pos < len(s.data) {
+		return s.data[s.pos]
+	}
+	return 0
+}
+
+func (s *scanner) errorf(context string) error {
+	if s.pos >= len(s.data) {
+		// Reported at the last byte: "at byte N" of an N-byte input.
+		return &syntaxError{msg: "unexpected end of JSON input", off: max(len(s.data)-1, 0)}
+	}
+	return &syntaxError{msg: "invalid character " + quoteChar(s.data[s.pos]) + " " + context, off: s.pos}
+}
+
+func quoteChar(c byte) string {
+	switch {
+	case c == '\'':
+		return `'\''`
+	case c == '"':
+		return `'"'`
+	case c >= 0x80:
+		return fmt.Sprintf("byte 0x%02x", c)
+	}
+	q := strconv.Quote(string(rune(c)))
+	return "'" + q[1:len(q)-1] + "'"
+}
+
+// value skips one value (after white space) and returns its raw bytes.
+func (s *scanner) value() ([]byte, error) {
+	s.ws()
+	start := s.pos
+	if err := s.skip(0); err != nil {
+		return nil, err
+	}
+	return s.data[start:s.pos], nil
+}
+
+// skip validates and skips the value at pos (no leading white space).
+func (s *scanner) skip(depth int) error {
+	if s.pos >= len(s.data) {
+		return s.errorf("")
+	}
+	switch c := s.data[s.pos]; c {
+	case '{':
+		return s.skipObject(depth + 1)
+	case '[':
+		return s.skipArray(depth + 1)
+	case '"':
+		_, err := s.str()
+		return err
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return s.number()
+		}
+		return s.errorf("looking for beginning of value")
+	}
+}
+
+func (s *scanner) skipObject(depth int) error {
+	if depth > maxDepth {
+		return &syntaxError{msg: "exceeded max depth", off: s.pos}
+	}
+	s.pos++ // {
+	s.ws()
+	if s.peek() == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		if s.peek() != '"' {
+			return s.errorf("looking for beginning of object key string")
+		}
+		if _, err := s.str(); err != nil {
+			return err
+		}
+		s.ws()
+		if s.peek() != ':' {
+			return s.errorf("after object key")
+		}
+		s.pos++
+		s.ws()
+		if err := s.skip(depth); err != nil {
+			return err
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.pos++
+			s.ws()
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.errorf("after object key:value pair")
+		}
+	}
+}
+
+func (s *scanner) skipArray(depth int) error {
+	if depth > maxDepth {
+		return &syntaxError{msg: "exceeded max depth", off: s.pos}
+	}
+	s.pos++ // [
+	s.ws()
+	if s.peek() == ']' {
+		s.pos++
+		return nil
+	}
+	for {
+		if err := s.skip(depth); err != nil {
+			return err
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.pos++
+			s.ws()
+		case ']':
+			s.pos++
+			return nil
+		default:
+			return s.errorf("after array element")
+		}
+	}
+}
+
+// strSpecial marks the bytes the string loop must look at.
+var strSpecial = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// str validates and skips the string at pos and reports whether it holds
+// escapes.
+func (s *scanner) str() (escaped bool, err error) {
+	i := s.pos + 1
+	data := s.data
+	for i < len(data) {
+		c := data[i]
+		if !strSpecial[c] {
+			i++
+			continue
+		}
+		switch {
+		case c == '"':
+			s.pos = i + 1
+			return escaped, nil
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(data) {
+				s.pos = len(data)
+				return escaped, s.errorf("")
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				for j := i + 2; j < i+6; j++ {
+					if j >= len(data) {
+						s.pos = len(data)
+						return escaped, s.errorf("")
+					}
+					if !isHex(data[j]) {
+						s.pos = j
+						return escaped, s.errorf("in \\u hexadecimal character escape")
+					}
+				}
+				i += 6
+			default:
+				s.pos = i + 1
+				return escaped, s.errorf("in string escape code")
+			}
+		default: // control character
+			s.pos = i
+			return escaped, s.errorf("in string literal")
+		}
+	}
+	s.pos = len(data)
+	return escaped, s.errorf("")
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func (s *scanner) literal(lit string) error {
+	for i := 0; i < len(lit); i++ {
+		if s.pos >= len(s.data) {
+			return s.errorf("")
+		}
+		if s.data[s.pos] != lit[i] {
+			return s.errorf("in literal " + lit + " (expecting " + quoteChar(lit[i]) + ")")
+		}
+		s.pos++
+	}
+	return nil
+}
+
+// number validates and skips a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() error {
+	d := s.data
+	if s.peek() == '-' {
+		s.pos++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.pos++
+	case c >= '1' && c <= '9':
+		for s.pos < len(d) && d[s.pos] >= '0' && d[s.pos] <= '9' {
+			s.pos++
+		}
+	default:
+		return s.errorf("in numeric literal")
+	}
+	if s.peek() == '.' {
+		s.pos++
+		if c := s.peek(); c < '0' || c > '9' {
+			return s.errorf("after decimal point in numeric literal")
+		}
+		for s.pos < len(d) && d[s.pos] >= '0' && d[s.pos] <= '9' {
+			s.pos++
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.pos++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.pos++
+		}
+		if c := s.peek(); c < '0' || c > '9' {
+			return s.errorf("in exponent of numeric literal")
+		}
+		for s.pos < len(d) && d[s.pos] >= '0' && d[s.pos] <= '9' {
+			s.pos++
+		}
+	}
+	return nil
+}
+
+// end checks that only white space follows the top-level value.
+func (s *scanner) end() error {
+	s.ws()
+	if s.pos < len(s.data) {
+		return s.errorf("after top-level value")
+	}
+	return nil
+}
+
+// member is one key:value pair of an object, as raw bytes.
+type member struct {
+	key     []byte // between the quotes, possibly escaped
+	escaped bool   // key holds escapes
+	value   []byte // the raw value
+	whole   []byte // from the key's opening quote to the value's end
+}
+
+// name returns the decoded key.
+func (m *member) name() string {
+	if !m.escaped {
+		return string(m.key)
+	}
+	return unescape(m.key)
+}
+
+// is reports whether the decoded key equals k, without allocating for
+// keys that hold no escapes.
+func (m *member) is(k string) bool {
+	if !m.escaped {
+		return string(m.key) == k
+	}
+	return unescape(m.key) == k
+}
+
+// objectIter walks the members of an object whose raw bytes were already
+// validated.
+type objectIter struct {
+	s     scanner
+	first bool
+}
+
+// newObjectIter returns an iterator over obj, which must be a valid JSON
+// object (typically a sub-slice the scanner validated).
+func newObjectIter(obj []byte) objectIter {
+	it := objectIter{s: scanner{data: obj}, first: true}
+	it.s.ws()
+	it.s.pos++ // {
+	return it
+}
+
+// next returns the next member, or false at the end. Since obj is valid,
+// errors cannot happen; a malformed obj ends the walk early.
+func (it *objectIter) next(m *member) bool {
+	s := &it.s
+	s.ws()
+	if !it.first {
+		if s.peek() != ',' {
+			return false
+		}
+		s.pos++
+		s.ws()
+	}
+	it.first = false
+	if s.peek() != '"' {
+		return false
+	}
+	start := s.pos
+	esc, err := s.str()
+	if err != nil {
+		return false
+	}
+	m.key, m.escaped = s.data[start+1:s.pos-1], esc
+	s.ws()
+	if s.peek() != ':' {
+		return false
+	}
+	s.pos++
+	v, err := s.value()
+	if err != nil {
+		return false
+	}
+	m.value = v
+	m.whole = s.data[start:s.pos]
+	return true
+}
+
+// arrayIter walks the elements of a validated array.
+type arrayIter struct {
+	s     scanner
+	first bool
+}
+
+func newArrayIter(arr []byte) arrayIter {
+	it := arrayIter{s: scanner{data: arr}, first: true}
+	it.s.ws()
+	it.s.pos++ // [
+	return it
+}
+
+func (it *arrayIter) next() ([]byte, bool) {
+	s := &it.s
+	s.ws()
+	if s.peek() == ']' || s.pos >= len(s.data) {
+		return nil, false
+	}
+	if !it.first {
+		if s.peek() != ',' {
+			return nil, false
+		}
+		s.pos++
+	}
+	it.first = false
+	v, err := s.value()
+	if err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// unquote returns the string a raw JSON string literal (with its quotes)
+// stands for.
+func unquote(raw []byte) string {
+	if len(raw) < 2 {
+		return ""
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c == '\\' {
+			return unescape(body)
+		}
+	}
+	return string(body)
+}
+
+// unescape decodes the body of a valid JSON string that holds escapes.
+// Lone surrogates become U+FFFD, as with encoding/json.
+func unescape(b []byte) string {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 >= len(b) {
+			break
+		}
+		switch b[i+1] {
+		case '"', '\\', '/':
+			out = append(out, b[i+1])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := hex4(b[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if i+6 <= len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					if r2 := utf16.DecodeRune(r, hex4(b[i+2:])); r2 != utf8.RuneError {
+						i += 6
+						out = utf8.AppendRune(out, r2)
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		}
+		i += 2
+	}
+	return string(out)
+}
+
+func hex4(b []byte) rune {
+	if len(b) < 4 {
+		return utf8.RuneError
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return utf8.RuneError
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// decode returns the Go value of a raw JSON value, as encoding/json
+// decodes into an any: map[string]any, []any, string, float64, bool or nil
+// (for duplicate keys the last wins). A number out of float64's range is
+// an error, as with encoding/json.
+func decode(raw []byte) (any, error) {
+	s := scanner{data: raw}
+	v, err := s.decode(0)
+	if err != nil {
+		return nil, err
+	}
+	return v, s.end()
+}
+
+func (s *scanner) decode(depth int) (any, error) {
+	s.ws()
+	switch c := s.peek(); c {
+	case '{':
+		if depth >= maxDepth {
+			return nil, &syntaxError{msg: "exceeded max depth", off: s.pos}
+		}
+		s.pos++
+		m := make(map[string]any)
+		s.ws()
+		if s.peek() == '}' {
+			s.pos++
+			return m, nil
+		}
+		for {
+			s.ws()
+			if s.peek() != '"' {
+				return nil, s.errorf("looking for beginning of object key string")
+			}
+			start := s.pos
+			if _, err := s.str(); err != nil {
+				return nil, err
+			}
+			key := unquote(s.data[start:s.pos])
+			s.ws()
+			if s.peek() != ':' {
+				return nil, s.errorf("after object key")
+			}
+			s.pos++
+			v, err := s.decode(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			m[key] = v
+			s.ws()
+			switch s.peek() {
+			case ',':
+				s.pos++
+			case '}':
+				s.pos++
+				return m, nil
+			default:
+				return nil, s.errorf("after object key:value pair")
+			}
+		}
+	case '[':
+		if depth >= maxDepth {
+			return nil, &syntaxError{msg: "exceeded max depth", off: s.pos}
+		}
+		s.pos++
+		a := []any{}
+		s.ws()
+		if s.peek() == ']' {
+			s.pos++
+			return a, nil
+		}
+		for {
+			v, err := s.decode(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+			s.ws()
+			switch s.peek() {
+			case ',':
+				s.pos++
+			case ']':
+				s.pos++
+				return a, nil
+			default:
+				return nil, s.errorf("after array element")
+			}
+		}
+	case '"':
+		start := s.pos
+		if _, err := s.str(); err != nil {
+			return nil, err
+		}
+		return unquote(s.data[start:s.pos]), nil
+	case 't':
+		return true, s.literal("true")
+	case 'f':
+		return false, s.literal("false")
+	case 'n':
+		return nil, s.literal("null")
+	default:
+		if c != '-' && (c < '0' || c > '9') {
+			return nil, s.errorf("looking for beginning of value")
+		}
+		start := s.pos
+		if err := s.number(); err != nil {
+			return nil, err
+		}
+		return parseNumber(s.data[start:s.pos])
+	}
+}
+
+// parseNumber converts a valid JSON number literal to a float64.
+func parseNumber(b []byte) (float64, error) {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return 0, fmt.Errorf("number %s is out of range", b)
+	}
+	return f, nil
+}
+
+// isNumber reports whether s is exactly one JSON number literal.
+func isNumber(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	s := scanner{data: b}
+	return s.number() == nil && s.pos == len(b)
+}

@@ -1,0 +1,112 @@
+package ingest
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// jsonSeeds are inputs for the scanner tests: valid, invalid and awkward.
+var jsonSeeds = []string{
+	`{}`, `[]`, `""`, `0`, `-0`, `1.5e+10`, `-12.25E-3`, `true`, `false`, `null`,
+	` { "a" : [ 1 , 2 , { "b" : null } ] } `,
+	`{"a":"\u00e9\ud83d\ude00\n\t\"\\\/"}`,
+	`{"a":"\ud800"}`, `{"a":"\ud800\u0041"}`, `{"a":"\udc00\ud800"}`,
+	`{"a":1,"a":2}`,
+	`{"a":1e400}`, `[1e400]`, `1e400`,
+	`{`, `}`, `[`, `]`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`, `[,1]`, `{,}`,
+	`01`, `1.`, `.5`, `-`, `1e`, `1e+`, `+1`, `0x10`, `NaN`, `tru`, `nul`, `True`,
+	`"abc`, `"a\x"`, `"a\u12"`, `"a\u12g4"`, "\"a\x01b\"", "\"tab\tinside\"",
+	`{"a":1} {"b":2}`, `{"a":1}x`, ` `, ``,
+	`{"a":[[[[[[[[[[]]]]]]]]]]}`,
+	"{\"\xff\":\"\xfe\"}",
+	`[1, "two", {"three": [3.0, -3e3]}, true, false, null]`,
+}
+
+func TestScannerMatchesEncodingJSON(t *testing.T) {
+	for _, in := range jsonSeeds {
+		checkScanner(t, []byte(in))
+	}
+	deep := strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth)
+	checkScanner(t, []byte(deep))
+	checkScanner(t, []byte("["+deep+"]"))
+}
+
+func FuzzScanner(f *testing.F) {
+	for _, in := range jsonSeeds {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkScanner(t, in)
+	})
+}
+
+// checkScanner holds the scanner to encoding/json: it accepts exactly the
+// documents encoding/json accepts, and decode returns what json.Unmarshal
+// returns (for valid UTF-8; Parse rejects the rest before decoding).
+func checkScanner(t *testing.T, in []byte) {
+	t.Helper()
+	s := scanner{data: in}
+	_, err := s.value()
+	if err == nil {
+		err = s.end()
+	}
+	if got, want := err == nil, json.Valid(in); got != want {
+		t.Fatalf("%q: scanner valid = %v (%v), encoding/json valid = %v", in, got, err, want)
+	}
+	if err != nil {
+		se, ok := err.(*syntaxError)
+		if !ok || se.off < 0 || se.off > len(in) {
+			t.Fatalf("%q: error %v has a bad offset", in, err)
+		}
+		return
+	}
+	if !utf8.Valid(in) {
+		return
+	}
+	var want any
+	werr := json.Unmarshal(in, &want)
+	got, gerr := decode(in)
+	if (werr == nil) != (gerr == nil) {
+		t.Fatalf("%q: decode error %v, encoding/json error %v", in, gerr, werr)
+	}
+	if werr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: decode = %#v, encoding/json = %#v", in, got, want)
+	}
+}
+
+func TestUnquote(t *testing.T) {
+	for _, in := range []string{`""`, `"plain"`, `"a\"b"`, `"\u00e9t\u00e9"`, `"\ud83d\ude00"`, `"\ud83d"`, `"\ud83dx"`, `"\\u0041"`, `"\/\b\f\n\r\t"`} {
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got := unquote([]byte(in)); got != want {
+			t.Errorf("unquote(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSyntaxErrorOffsets(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"a":x}`, "invalid character 'x' looking for beginning of value at byte 6"},
+		{`{"a" 1}`, "invalid character '1' after object key at byte 6"},
+		{`{"a":1 "b":2}`, "invalid character '\"' after object key:value pair at byte 8"},
+		{`[1 2]`, "invalid character '2' after array element at byte 4"},
+		{`{"a":tru}`, "invalid character '}' in literal true (expecting 'e') at byte 9"},
+		{`{"a":"x`, "unexpected end of JSON input at byte 7"},
+		{"{\"a\":\"\x01\"}", "invalid character '\\x01' in string literal at byte 7"},
+		{`{"a":01}`, "invalid character '1' after object key:value pair at byte 7"},
+	} {
+		s := scanner{data: []byte(tc.in)}
+		_, err := s.value()
+		if err == nil {
+			err = s.end()
+		}
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: error %v, want %q", tc.in, err, tc.want)
+		}
+	}
+}
