@@ -260,11 +260,10 @@ func (s *Store) traitCondition(trait, value string) (string, []any, error) {
 			Fields: []touchbase.FieldError{{Index: -1, Field: "trait", Message: "bad trait name"}}}
 	}
 	if s.d.dollar {
-		// ->> takes a text key or an integer index: say which.
 		if value == "" {
-			return "c.traits ->> CAST(? AS text) IS NOT NULL", []any{trait}, nil
+			return "c.traits ->> ? IS NOT NULL", []any{trait}, nil
 		}
-		return "c.traits ->> CAST(? AS text) = ?", []any{trait, value}, nil
+		return "c.traits ->> ? = ?", []any{trait, value}, nil
 	}
 	// SQLite reads a plain label after ->> as a path ("a.b" would be
 	// nested): quote it. Its ->> also returns SQL values (1 for true, an

@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.Store) {
 		{"Users", testUsers},
 		{"Keys", testKeys},
 		{"Bootstrap", testBootstrap},
+		{"BootstrapRace", testBootstrapRace},
 		{"CustomerPaging", testCustomerPaging},
 		{"CustomerFilters", testCustomerFilters},
 		{"Customer", testCustomer},

@@ -260,24 +260,29 @@ func testUsers(t *testing.T, s *store.Store) {
 	})
 
 	t.Run("concurrent demotions keep an owner", func(t *testing.T) {
-		// Two owners demote each other at once: one must fail.
+		// Two owners demote each other at once: one must fail. Repeated,
+		// because a race shows only sometimes.
 		x, err := s.CreateUser(ctx, other.ID, "x@example.com", "", "", touchbase.RoleOwner)
 		must(t, err)
-		_, err = s.SetMemberRole(ctx, other.ID, owner.ID, touchbase.RoleOwner)
-		must(t, err)
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i, id := range []int64{x.ID, owner.ID} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = s.SetMemberRole(ctx, other.ID, id, touchbase.RoleAdmin)
-			}()
-		}
-		wg.Wait()
-		owners := QueryInt(t, s, "SELECT count(*) FROM memberships WHERE workspace_id = ? AND role = 'owner'", other.ID)
-		if owners != 1 {
-			t.Errorf("after two concurrent demotions %d owners remain (errors %v), want 1", owners, errs)
+		for round := range 25 {
+			for _, id := range []int64{x.ID, owner.ID} {
+				_, err := s.SetMemberRole(ctx, other.ID, id, touchbase.RoleOwner)
+				must(t, err)
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, id := range []int64{x.ID, owner.ID} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errs[i] = s.SetMemberRole(ctx, other.ID, id, touchbase.RoleAdmin)
+				}()
+			}
+			wg.Wait()
+			owners := QueryInt(t, s, "SELECT count(*) FROM memberships WHERE workspace_id = ? AND role = 'owner'", other.ID)
+			if owners != 1 {
+				t.Fatalf("round %d: after two concurrent demotions %d owners remain (errors %v), want 1", round, owners, errs)
+			}
 		}
 	})
 }
@@ -452,4 +457,64 @@ func testBootstrap(t *testing.T, s *store.Store) {
 	}
 	_, err = s.Bootstrap(ctx, "not an email")
 	wantCode(t, err, touchbase.EINVALID)
+}
+
+// testBootstrapRace has another process create the default workspace while
+// Bootstrap runs: Bootstrap must end up with that workspace, not fail and
+// not make a second one. The other process's transaction is held open
+// until Bootstrap is blocked behind it (on PostgreSQL, waiting on the
+// unique name; on SQLite, for the one write connection).
+func testBootstrapRace(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	tx, err := s.DB().BeginTx(ctx, nil)
+	must(t, err)
+	defer tx.Rollback()
+	var wsID int64
+	must(t, tx.QueryRowContext(ctx, placeholders(s, "INSERT INTO workspaces (name, settings, created_at) VALUES ('default', '{}', 0) RETURNING id")).Scan(&wsID))
+
+	type result struct {
+		r   *store.BootstrapResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := s.Bootstrap(ctx, "")
+		done <- result{r, err}
+	}()
+	waitBlocked(t, s)
+	must(t, tx.Commit())
+	res := <-done
+	must(t, res.err)
+	if res.r.Created || res.r.Password != "" || res.r.Workspace.ID != wsID {
+		t.Errorf("Bootstrap = %+v, want the other process's workspace %d, not created", res.r, wsID)
+	}
+	if n := QueryInt(t, s, "SELECT count(*) FROM workspaces"); n != 1 {
+		t.Errorf("%d workspaces", n)
+	}
+	if n := QueryInt(t, s, "SELECT count(*) FROM users"); n != 0 {
+		t.Errorf("%d users: the losing bootstrap's owner was kept", n)
+	}
+}
+
+// waitBlocked waits until another session waits for a lock (PostgreSQL),
+// or long enough for Bootstrap to hash its password and queue for the
+// write connection (SQLite, where the waiting cannot be observed).
+func waitBlocked(t *testing.T, s *store.Store) {
+	t.Helper()
+	if s.Dialect() != "postgres" {
+		time.Sleep(time.Second)
+		return
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int
+		err := s.DB().QueryRowContext(context.Background(),
+			"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&n)
+		must(t, err)
+		if n > 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("Bootstrap never waited for the other transaction")
 }
