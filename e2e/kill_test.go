@@ -131,8 +131,16 @@ func testKill9(t *testing.T, dsn string) {
 	}
 	srv.stop()
 
-	// Every acknowledged messageId is stored exactly once; every stored one
-	// was sent.
+	total := verifyStored(t, dsn, sent, acked)
+	if total != st2.Events {
+		t.Errorf("the API counts %d events, the database holds %d", st2.Events, total)
+	}
+}
+
+// verifyStored checks that every acknowledged messageId is stored exactly
+// once and that every stored one was sent, and returns the events stored.
+func verifyStored(t *testing.T, dsn string, sent, acked map[string]bool) int64 {
+	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -181,11 +189,40 @@ func testKill9(t *testing.T, dsn string) {
 			}
 		}
 	}
-	if total != st2.Events {
-		t.Errorf("the API counts %d events, the database holds %d", st2.Events, total)
-	}
 	t.Logf("%s: %d acknowledged, %d stored (%d sent but unacknowledged were committed), %d lost, %d stored twice, %d unknown",
 		dsnKind(dsn), len(acked), total, total-int64(len(acked)), lost, twice, unknown)
+	return total
+}
+
+// TestGracefulShutdownUnderLoad sends SIGTERM while clients hammer the
+// server: it exits cleanly and in time, and what it acknowledged is stored.
+func TestGracefulShutdownUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("hammers the server for seconds")
+	}
+	t.Parallel()
+	data := t.TempDir()
+	env := []string{"TOUCHBASE_DATA=" + data}
+	writeKey := strings.TrimSpace(mustCLI(t, env, "key", "create", "--kind", "write").stdout)
+	srv := startServer(t, env, "--rate-limit", "100000000")
+	load := newLoad(srv.URL, writeKey, 0)
+	load.start(4)
+	deadline := time.Now().Add(time.Minute)
+	time.Sleep(1500 * time.Millisecond)
+	for (load.acked.Load() < 500 || load.inflight.Load() == 0) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	began := time.Now()
+	srv.stop() // SIGTERM; fails the test unless the exit is clean
+	t.Logf("stopped %v after SIGTERM with %d events acknowledged; statuses %v", time.Since(began), load.acked.Load(), load.statuses)
+	load.stop()
+	for code := range load.statuses {
+		// A request that reaches a closing writer is told to retry.
+		if code != http.StatusOK && code != http.StatusServiceUnavailable {
+			t.Errorf("status %d during shutdown: %s", code, load.lastError)
+		}
+	}
+	verifyStored(t, filepath.Join(data, "touchbase.db"), load.sentIDs, load.ackedIDs)
 }
 
 func dsnKind(dsn string) string {

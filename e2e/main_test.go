@@ -26,7 +26,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx" for creating test databases
 )
 
-// binary is the touchbase binary TestMain builds.
+// binary is the touchbase binary TestMain builds, or the one
+// TOUCHBASE_E2E_BINARY names.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -34,6 +35,10 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	// TOUCHBASE_E2E_BINARY tests a binary built elsewhere (a release build).
+	if binary = os.Getenv("TOUCHBASE_E2E_BINARY"); binary != "" {
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "touchbase-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
