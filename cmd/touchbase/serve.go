@@ -50,6 +50,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if cerr := st.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close database: %w", cerr)
 		}
+		log.Info("stopped", "err", err)
 	}()
 	boot, err := st.Bootstrap(ctx, a.cfg.OwnerEmail)
 	if err != nil {
