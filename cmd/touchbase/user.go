@@ -33,8 +33,8 @@ func (a *app) userCreateCmd() *cobra.Command {
 		Short: "Add a user to a workspace with a role",
 		Long: `Add a user to a workspace with a role (default admin). Without --password
 a password is generated and printed once; --password - reads it from the
-first line of stdin. An existing user (same email) keeps their password and
-gets the role in the workspace.`,
+first line of stdin. An existing user (same email, say from another
+workspace) keeps their password and gets the role in this workspace.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.setup(cmd); err != nil {
@@ -76,6 +76,13 @@ gets the role in the workspace.`,
 			m, err := st.CreateUser(ctx, ws.ID, email, name, password, r)
 			if err != nil {
 				return fmt.Errorf("create user %s: %w", email, err)
+			}
+			// CreateUser keeps an existing user's password: then the one
+			// given or generated here does not sign in, and must not be
+			// shown as if it did.
+			if _, err := st.Authenticate(ctx, m.Email, password); err != nil {
+				generated = false
+				fmt.Fprintf(a.stderr, "touchbase: note: %s already had an account; their password was not changed\n", m.Email)
 			}
 			if a.json {
 				out := userJSON{Member: m, Workspace: ws.Name}
