@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -261,4 +262,23 @@ func TestVersion(t *testing.T) {
 	if r := runCLI(t, "", "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "touchbase "+version) {
 		t.Errorf("version with a broken config: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
+}
+
+// lockedWriter is a strings.Builder safe for a goroutine writing while the
+// test reads.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }

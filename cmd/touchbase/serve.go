@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"time"
@@ -106,8 +107,10 @@ func (a *app) serve(ctx context.Context) (err error) {
 	}
 	log.Info("touchbase serving", "url", base, "db", st.Dialect(), "data", a.cfg.Data, "version", version)
 	if a.json {
-		if err := a.printJSON(map[string]string{"addr": addr, "url": base, "version": version}); err != nil {
-			return err
+		// One compact line: a script reads it while the server runs.
+		err := json.NewEncoder(a.stdout).Encode(map[string]string{"addr": addr, "url": base, "version": version})
+		if err != nil {
+			return fmt.Errorf("write JSON: %w", err)
 		}
 	} else {
 		fmt.Fprintf(a.stdout, "touchbase listening on %s\n", base)
