@@ -13,6 +13,10 @@ import (
 // E-commerce, after Segment's E-commerce Spec v2. Event names are matched
 // without regard to case ("order completed" counts).
 //
+// The snake_case names of spec v2 are read, and the camelCase ones of spec
+// v1 that some SDKs still send (analytics-go's SetOrderId writes orderId):
+// orderId, productId, imageUrl; the snake_case one wins when both are sent.
+//
 // Order events (Order Completed, Order Updated, Order Refunded, Order
 // Cancelled) set Message.Order. They move money, so their fields are
 // checked: properties.order_id is required (a string or a number), the
@@ -27,7 +31,9 @@ import (
 // Completed, which carry a products array) set Message.Products. They only
 // keep the catalogue current, so they are never rejected for it: a product
 // whose id or price cannot be read is left out, or kept without a price.
-// Products without any id (product_id, else sku, else id) are not added.
+// A product's id is product_id, else id (spec v1's name for the same
+// database id, which analytics-go's SetProductId still writes), else sku.
+// Products without any are not added to the catalogue.
 
 // orderKind returns the order change an event name stands for.
 func orderKind(event string) (touchbase.OrderChangeKind, bool) {
@@ -148,7 +154,7 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 		fe                   *touchbase.FieldError
 		itemsSum             float64
 		hasItems             bool
-		hasOrderID           bool
+		orderIDCamel         string
 		amount               = func(m *member, dst *float64) { *dst, fe = moneyField(m, "properties.") }
 		text                 = func(m *member, dst *string) { *dst, fe = textField(m, "properties.") }
 	)
@@ -158,7 +164,8 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 		switch {
 		case m.is("order_id"):
 			text(&m, &o.OrderID)
-			hasOrderID = o.OrderID != ""
+		case m.is("orderId"):
+			text(&m, &orderIDCamel)
 		case m.is("revenue"):
 			amount(&m, &revenue)
 			hasRevenue = !isNull(m.value)
@@ -185,7 +192,10 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 			return nil, fe
 		}
 	}
-	if !hasOrderID {
+	if o.OrderID == "" {
+		o.OrderID = orderIDCamel
+	}
+	if o.OrderID == "" {
 		return nil, fieldError("properties.order_id", "properties.order_id is required for %q", orderEventName(kind))
 	}
 	if len(o.OrderID) > maxIDBytes {
@@ -223,7 +233,9 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 	}
 	if kind == touchbase.OrderChangeRefunded {
 		// What this event refunds: total, else revenue, else the products
-		// given; 0 (nothing given) means in full.
+		// given; 0 (nothing given) means in full. These amounts are the
+		// refund's, not the order's: they go to RefundAmount only, so that
+		// no store mistakes them for the order's revenue.
 		switch {
 		case hasTotal:
 			c.RefundAmount = total
@@ -232,6 +244,7 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 		case hasItems:
 			c.RefundAmount = itemsSum
 		}
+		o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount = 0, 0, 0, 0, 0, 0
 	}
 	return c, nil
 }
@@ -257,9 +270,10 @@ func orderItem(raw []byte, i int) (touchbase.OrderItem, *touchbase.FieldError) {
 		return item, fieldError(prefix[:len(prefix)-1], "%s must be an object, not %s", prefix[:len(prefix)-1], jsonKind(raw))
 	}
 	var (
-		fe            *touchbase.FieldError
-		productID, id string
-		hasQuantity   bool
+		fe             *touchbase.FieldError
+		productID, id  string
+		productIDCamel string
+		hasQuantity    bool
 	)
 	it := newObjectIter(raw)
 	var m member
@@ -267,6 +281,8 @@ func orderItem(raw []byte, i int) (touchbase.OrderItem, *touchbase.FieldError) {
 		switch {
 		case m.is("product_id"):
 			productID, fe = textField(&m, prefix)
+		case m.is("productId"):
+			productIDCamel, fe = textField(&m, prefix)
 		case m.is("sku"):
 			item.SKU, fe = textField(&m, prefix)
 		case m.is("id"):
@@ -295,7 +311,7 @@ func orderItem(raw []byte, i int) (touchbase.OrderItem, *touchbase.FieldError) {
 	if !hasQuantity {
 		item.Quantity = 1
 	}
-	item.ProductID = firstNonEmpty(productID, item.SKU, id)
+	item.ProductID = firstNonEmpty(productID, productIDCamel, id, item.SKU)
 	if len(item.ProductID) > maxIDBytes {
 		return item, fieldError(prefix+"product_id", "%sproduct_id is %d bytes; the limit is %d", prefix, len(item.ProductID), maxIDBytes)
 	}
@@ -319,13 +335,15 @@ func catalogueProduct(raw []byte, currency string) (touchbase.Product, bool) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return p, false
 	}
-	var productID, id string
+	var productID, productIDCamel, id string
 	it := newObjectIter(raw)
 	var m member
 	for it.next(&m) {
 		switch {
 		case m.is("product_id"):
 			productID, _ = textValue(m.value)
+		case m.is("productId"):
+			productIDCamel, _ = textValue(m.value)
 		case m.is("sku"):
 			p.SKU, _ = textValue(m.value)
 		case m.is("id"):
@@ -344,13 +362,17 @@ func catalogueProduct(raw []byte, currency string) (touchbase.Product, bool) {
 			p.URL, _ = textValue(m.value)
 		case m.is("image_url"):
 			p.ImageURL, _ = textValue(m.value)
+		case m.is("imageUrl"):
+			if p.ImageURL == "" {
+				p.ImageURL, _ = textValue(m.value)
+			}
 		case m.is("currency"):
 			if currency == "" {
 				currency, _ = textValue(m.value)
 			}
 		}
 	}
-	p.ProductID = firstNonEmpty(productID, p.SKU, id)
+	p.ProductID = firstNonEmpty(productID, productIDCamel, id, p.SKU)
 	p.Currency = strings.ToUpper(strings.TrimSpace(currency))
 	if p.ProductID == "" || len(p.ProductID) > maxIDBytes {
 		return p, false

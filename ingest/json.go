@@ -31,6 +31,9 @@ func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg
 type scanner struct {
 	data []byte
 	pos  int
+	// big is set when a number that may be out of float64's range (one
+	// with an exponent or very many digits) was skipped.
+	big bool
 }
 
 // ws skips white space.
@@ -264,8 +267,12 @@ func (s *scanner) number() error {
 	case c == '0':
 		s.pos++
 	case c >= '1' && c <= '9':
+		start := s.pos
 		for s.pos < len(d) && d[s.pos] >= '0' && d[s.pos] <= '9' {
 			s.pos++
+		}
+		if s.pos-start > 300 {
+			s.big = true
 		}
 	default:
 		return s.errorf("in numeric literal")
@@ -280,6 +287,7 @@ func (s *scanner) number() error {
 		}
 	}
 	if c := s.peek(); c == 'e' || c == 'E' {
+		s.big = true
 		s.pos++
 		if c := s.peek(); c == '+' || c == '-' {
 			s.pos++
@@ -614,6 +622,74 @@ func parseNumber(b []byte) (float64, error) {
 		return 0, fmt.Errorf("number %s is out of range", b)
 	}
 	return f, nil
+}
+
+// outOfRange returns the first number in raw, a valid JSON value, that is
+// beyond float64's range (encoding/json refuses to decode those), or nil.
+func outOfRange(raw []byte) []byte {
+	s := scanner{data: raw}
+	for s.pos < len(raw) {
+		switch c := raw[s.pos]; {
+		case c == '"':
+			if _, err := s.str(); err != nil {
+				return nil
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			start := s.pos
+			if s.number() != nil {
+				return nil
+			}
+			if s.big {
+				s.big = false
+				if _, err := parseNumber(raw[start:s.pos]); err != nil {
+					return raw[start:s.pos]
+				}
+			}
+		default:
+			s.pos++
+		}
+	}
+	return nil
+}
+
+// numberPath returns the JSON path (path, extended) and the literal of the
+// first number in raw, a valid JSON value, beyond float64's range, or "",
+// nil. Paths stop growing below a depth of 32, which keeps the walk linear
+// in practice.
+func numberPath(raw []byte, path string, depth int) (string, []byte) {
+	if len(raw) == 0 {
+		return "", nil
+	}
+	switch c := raw[0]; {
+	case (c == '{' || c == '[') && depth >= 32:
+		if n := outOfRange(raw); n != nil {
+			return path, n
+		}
+	case c == '{':
+		it := newObjectIter(raw)
+		var m member
+		for it.next(&m) {
+			if p, n := numberPath(m.value, path+"."+m.name(), depth+1); n != nil {
+				return p, n
+			}
+		}
+	case c == '[':
+		it := newArrayIter(raw)
+		for i := 0; ; i++ {
+			v, ok := it.next()
+			if !ok {
+				break
+			}
+			if p, n := numberPath(v, path+"["+strconv.Itoa(i)+"]", depth+1); n != nil {
+				return p, n
+			}
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		if _, err := parseNumber(raw); err != nil {
+			return path, raw
+		}
+	}
+	return "", nil
 }
 
 // isNumber reports whether s is exactly one JSON number literal.

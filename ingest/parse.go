@@ -88,6 +88,7 @@ type parser struct {
 type rawEvent struct {
 	raw       []byte
 	notObject bool
+	bigNumber bool // it may hold a number beyond float64's range
 
 	typ, messageID, userID, anonymousID, previousID, groupID []byte
 	event, name, category                                    []byte
@@ -140,6 +141,8 @@ func readEvent(s *scanner, ev *rawEvent, depth int) error {
 		return &syntaxError{msg: "exceeded max depth", off: s.pos}
 	}
 	start := s.pos
+	s.big = false
+	defer func() { ev.bigNumber = s.big }()
 	s.pos++
 	s.ws()
 	if s.peek() == '}' {
@@ -348,6 +351,10 @@ func (p *parser) batch(body []byte) (*Request, error) {
 		if !utf8.Valid(context) {
 			return nil, envelopeError("context", "context contains invalid UTF-8")
 		}
+		if outOfRange(context) != nil {
+			f, n := numberPath(context, "context", 0)
+			return nil, envelopeError(f, "%s is %s, beyond the range of a 64-bit float", f, clip(n))
+		}
 		if !emptyObject(context) {
 			p.context = context
 			it := newObjectIter(context)
@@ -450,6 +457,16 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 			return fieldError(f, "%s contains invalid UTF-8", f)
 		}
 		return fieldError("", "event contains invalid UTF-8")
+	}
+	if ev.bigNumber {
+		// Stored JSON must stay decodable by everyone who reads it later.
+		it := newObjectIter(ev.raw)
+		var m member
+		for it.next(&m) {
+			if f, n := numberPath(m.value, m.name(), 0); n != nil {
+				return fieldError(f, "%s is %s, beyond the range of a 64-bit float", f, clip(n))
+			}
+		}
 	}
 
 	// Type.

@@ -67,7 +67,9 @@ var invalidEvents = []struct {
 	{"context a number", "track", `{"type":"track","userId":"u1","event":"X","context":7}`, "context", "context must be an object, not a number"},
 	{"context.traits a string", "track", `{"type":"track","userId":"u1","event":"X","context":{"traits":"vip"}}`, "context.traits", "context.traits must be an object, not a string"},
 	{"identify traits an array", "identify", `{"type":"identify","userId":"u1","traits":["a"]}`, "traits", "traits must be an object, not an array"},
-	{"identify trait out of range", "identify", `{"type":"identify","userId":"u1","traits":{"score":1e999}}`, "traits", "number 1e999 is out of range"},
+	{"identify trait out of range", "identify", `{"type":"identify","userId":"u1","traits":{"score":1e999}}`, "traits.score", "traits.score is 1e999, beyond the range of a 64-bit float"},
+	{"context number out of range", "page", `{"type":"page","userId":"u1","context":{"screen":{"density":-2E+308}}}`, "context.screen.density", "context.screen.density is -2E+308, beyond the range"},
+	{"huge integer in properties", "track", `{"type":"track","userId":"u1","event":"X","properties":{"n":[1.5e3,` + strings.Repeat("9", 400) + `]}}`, "properties.n[1]", "properties.n[1] is 99999"},
 	{"group traits a number", "group", `{"type":"group","userId":"u1","groupId":"g","traits":1}`, "traits", "traits must be an object, not a number"},
 	{"group without group id", "group", `{"type":"group","userId":"u1"}`, "groupId", "groupId is required for group"},
 	{"group id an object", "group", `{"type":"group","userId":"u1","groupId":{}}`, "groupId", "groupId must be a string or a number"},
@@ -99,7 +101,7 @@ var invalidEvents = []struct {
 	{"third product's price", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1},{"price":2},{"price":"free"}]}}`, "properties.products[2].price", `properties.products[2].price must be a number, got the string "free"`},
 	{"negative quantity", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1,"quantity":-2}]}}`, "properties.products[0].quantity", "properties.products[0].quantity must not be negative"},
 	{"product name an array", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"name":["x"]}]}}`, "properties.products[0].name", "properties.products[0].name must be a string, not an array"},
-	{"price out of range", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1e999}]}}`, "properties.products[0].price", "properties.products[0].price is out of range"},
+	{"price out of range", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1e999}]}}`, "properties.products[0].price", "properties.products[0].price is 1e999, beyond the range of a 64-bit float"},
 }
 
 func TestInvalidEventSentAlone(t *testing.T) {
@@ -198,6 +200,7 @@ func TestBodyErrors(t *testing.T) {
 		{"batch empty", "batch", `{"batch":[]}`, touchbase.EINVALID, "batch is empty", "batch"},
 		{"batch context not an object", "batch", `{"batch":[` + ev + `],"context":"web"}`, touchbase.EINVALID, "context must be an object, not a string", "context"},
 		{"batch context with invalid UTF-8", "batch", "{\"batch\":[" + ev + "],\"context\":{\"ip\":\"\xff\"}}", touchbase.EINVALID, "context contains invalid UTF-8", "context"},
+		{"batch context with a number out of range", "batch", `{"batch":[` + ev + `],"context":{"app":{"build":1e400}}}`, touchbase.EINVALID, "context.app.build is 1e400, beyond the range of a 64-bit float", "context.app.build"},
 		{"batch sentAt not a date", "batch", `{"batch":[` + ev + `],"sentAt":"now"}`, touchbase.EINVALID, `sentAt "now" is not an ISO-8601 date-time`, "sentAt"},
 		{"batch sentAt a number", "batch", `{"batch":[` + ev + `],"sentAt":1}`, touchbase.EINVALID, `sentAt must be a string, not a number`, "sentAt"},
 		{"writeKey a number", "batch", `{"batch":[` + ev + `],"writeKey":123}`, touchbase.EINVALID, "writeKey must be a string, not a number", "writeKey"},
