@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/touchbase/touchbase/ingest"
+)
+
+// metrics are the server's Prometheus collectors, on a registry of its own
+// (never the global one: two servers in one process, as in tests, must not
+// clash).
+type metrics struct {
+	reg        *prometheus.Registry
+	ingested   prometheus.Counter
+	duplicates prometheus.Counter
+	rejected   *prometheus.CounterVec
+	requests   *prometheus.HistogramVec
+	batchSize  prometheus.Histogram
+	commitTime prometheus.Histogram
+	commitErrs prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		ingested: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "touchbase_ingested_events_total",
+			Help: "Events accepted through /v1 and committed (new events, duplicates excluded).",
+		}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "touchbase_duplicate_events_total",
+			Help: "Events whose messageId was already stored.",
+		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchbase_rejected_events_total",
+			Help: "Events (or whole requests, when they could not be counted) refused through /v1, by reason (the error code).",
+		}, []string{"reason"}),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "touchbase_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern, method and status code.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route", "method", "code"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "touchbase_commit_batch_size",
+			Help:    "Messages per group commit.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 9), // 1 .. 65536
+		}),
+		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "touchbase_commit_duration_seconds",
+			Help:    "Time the database took for each group commit.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
+		commitErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "touchbase_commit_errors_total",
+			Help: "Group commits that failed (their requests were answered with an error).",
+		}),
+	}
+	m.reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.requests, m.batchSize, m.commitTime, m.commitErrs,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) observeRequest(route, method string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// ObserveCommit records one group commit of the ingest writer; pass it as
+// ingest.WriterConfig.OnCommit.
+func (s *Server) ObserveCommit(st ingest.CommitStats) {
+	if st.Err != nil {
+		s.metrics.commitErrs.Inc()
+		return
+	}
+	s.metrics.batchSize.Observe(float64(st.Messages))
+	s.metrics.commitTime.Observe(st.Duration.Seconds())
+}
+
+// registerOperationsRoutes registers what operators use: /metrics and
+// /healthz.
+func (s *Server) registerOperationsRoutes() {
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg}))
+	s.mux.HandleFunc("GET /healthz", s.handle(s.handleHealth))
+}
+
+// pinger is implemented by stores that can check their connection cheaply.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// handleHealth answers 200 {"status":"ok"} when the store answers, and 503
+// while the server shuts down or the store does not answer.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
+	if s.closing.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	var err error
+	if p, ok := s.svc.Workspaces.(pinger); ok {
+		err = p.Ping(ctx)
+	} else {
+		_, err = s.svc.Workspaces.ListWorkspaces(ctx)
+	}
+	if err != nil {
+		s.log.Error("health check: store does not answer", "request_id", requestID(r.Context()), "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+	return nil
+}

@@ -1,0 +1,106 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// metric returns the value of the sample whose name and labels start the
+// line as prefix (e.g. `touchbase_rejected_events_total{reason="invalid"}`),
+// or -1 when there is none.
+func metric(body []byte, prefix string) float64 {
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		rest := line[len(prefix):]
+		if !strings.HasPrefix(rest, " ") {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		if err == nil {
+			return v
+		}
+	}
+	return -1
+}
+
+func TestMetrics(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		seed(t, e, e.write, "") // 10 events
+		partial := obj{"batch": []any{
+			obj{"type": "track", "messageId": "m-1", "userId": "u1", "event": "X"},
+			obj{"type": "track", "messageId": "m-2", "userId": "u1"}, // no event name
+		}}
+		e.mustSend("batch", e.write, partial)
+		e.mustSend("batch", e.write, partial) // m-1 is a duplicate now
+		if r := e.send("track", "wrong-key", obj{"userId": "u1", "event": "X"}); r.status != 401 {
+			t.Fatalf("wrong key: status %d", r.status)
+		}
+		u1 := customerID(t, e, e.owner, "u1")
+		e.mustAPI(e.owner, "GET", "/customers/"+itoa(u1), nil, 200)
+
+		r := e.do("GET", "/metrics", nil, nil)
+		if r.status != 200 {
+			t.Fatalf("GET /metrics: status %d", r.status)
+		}
+		for prefix, want := range map[string]float64{
+			"touchbase_ingested_events_total":                                                                       11,
+			"touchbase_duplicate_events_total":                                                                      1,
+			`touchbase_rejected_events_total{reason="invalid"}`:                                                     2,
+			`touchbase_rejected_events_total{reason="unauthorized"}`:                                                1,
+			`touchbase_http_request_duration_seconds_count{code="200",method="POST",route="/v1/batch"}`:             3,
+			`touchbase_http_request_duration_seconds_count{code="401",method="POST",route="/v1/track"}`:             1,
+			`touchbase_http_request_duration_seconds_count{code="200",method="GET",route="/api/v1/customers/{id}"}`: 1,
+		} {
+			if got := metric(r.body, prefix); got != want {
+				t.Errorf("%s = %v, want %v", prefix, got, want)
+			}
+		}
+		if got := metric(r.body, "touchbase_commit_batch_size_count"); got < 1 {
+			t.Errorf("touchbase_commit_batch_size_count = %v, want >= 1", got)
+		}
+		if got := metric(r.body, "touchbase_commit_batch_size_sum"); got != 12 {
+			t.Errorf("touchbase_commit_batch_size_sum = %v, want 12 (every message committed once)", got)
+		}
+		if got := metric(r.body, "touchbase_commit_duration_seconds_count"); got < 1 {
+			t.Errorf("touchbase_commit_duration_seconds_count = %v, want >= 1", got)
+		}
+		if bytes.Contains(r.body, []byte(`route="/api/v1/customers/`+itoa(u1))) {
+			t.Errorf("a raw path is used as a route label")
+		}
+	})
+}
+
+func TestHealth(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		r := e.do("GET", "/healthz", nil, nil)
+		var h struct {
+			Status string `json:"status"`
+		}
+		r.decode(t, &h)
+		if r.status != 200 || h.Status != "ok" {
+			t.Fatalf("healthz: status %d: %s", r.status, r.body)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.srv.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		e.srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("healthz while shutting down: status %d, want 503", rec.Code)
+		}
+	})
+}
