@@ -93,6 +93,19 @@ type custState struct {
 	ordersDirty         bool
 	dirty               bool
 	createdAt           int64
+
+	// stored holds the identifier columns as loaded, to tell a customer
+	// whose only change is activity (the common case) from one that needs
+	// a full update.
+	stored          struct{ userID, email, phone string }
+	storedCreatedAt int64
+}
+
+// onlySeen reports whether the customer's only changes are its seen times
+// and event count.
+func (c *custState) onlySeen() bool {
+	return !c.traitsDirty && !c.ordersDirty && c.createdAt == c.storedCreatedAt &&
+		c.userID == c.stored.userID && c.email == c.stored.email && c.phone == c.stored.phone
 }
 
 // ingestBatch is the state of one workspace's part of an Ingest call.
@@ -316,6 +329,8 @@ func (b *ingestBatch) loadCustomers(ctx context.Context, ids []any) error {
 			return err
 		}
 		c.userID, c.email, c.phone = userID.String, email.String, phone.String
+		c.stored.userID, c.stored.email, c.stored.phone = c.userID, c.email, c.phone
+		c.storedCreatedAt = c.createdAt
 		c.firstSeen, c.lastSeen = first.Int64, last.Int64
 		b.custs[c.id] = c
 		return nil

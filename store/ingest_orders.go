@@ -134,7 +134,7 @@ func (b *ingestBatch) upsertOrder(ctx context.Context, cust int64, o *touchbase.
 	for i, it := range o.Items {
 		args = append(args, b.ws, id, i+1, it.ProductID, it.SKU, it.Name, it.Category, it.Brand, it.Variant, it.Price, it.Quantity)
 	}
-	return b.s.insertRows(ctx, b.tx, "INSERT INTO order_items (workspace_id, order_id, line, product_id, sku, name, category, brand, variant, price, quantity) VALUES", 11, args, "")
+	return b.s.insertRows(ctx, b.tx, &insertOrderItems, args)
 }
 
 // markOrdersDirty makes a customer outside the batch's plan (one an order

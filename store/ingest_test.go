@@ -6,14 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/store"
 	"github.com/touchbase/touchbase/storetest"
 )
@@ -373,46 +370,5 @@ func TestIngest(t *testing.T) {
 			}
 		})
 
-		t.Run("ConcurrentIdentifiesThroughWriter", func(t *testing.T) {
-			ws := newWorkspace(t, s, "concurrent")
-			w := ingest.NewWriter(s, ingest.WriterConfig{})
-			w.Open(context.Background())
-			var wg sync.WaitGroup
-			for g := 0; g < 8; g++ {
-				wg.Add(1)
-				go func(g int) {
-					defer wg.Done()
-					for i := 0; i < 20; i++ {
-						q := &msgSeq{ws: ws, n: g*1000 + i}
-						m := q.identify("same-user", fmt.Sprintf("device-%d", i%3), map[string]any{"email": "same@example.com"})
-						m.MessageID = fmt.Sprintf("g%d-%d", g, i%10) // half are resends
-						if _, err := w.Write(context.Background(), []touchbase.Message{m}); err != nil {
-							t.Error(err)
-						}
-					}
-				}(g)
-			}
-			wg.Wait()
-			w.Close()
-			if n := count(t, s, "SELECT count(*) FROM customers WHERE workspace_id = ?", ws); n != 1 {
-				t.Fatalf("%d customers, want 1", n)
-			}
-			if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ?", ws); n != 80 {
-				t.Fatalf("%d events, want 80", n)
-			}
-			var kinds []string
-			rows, _ := s.DB().Query(rebind(s, "SELECT kind || ':' || value FROM identities WHERE workspace_id = ?"), ws)
-			for rows.Next() {
-				var k string
-				rows.Scan(&k)
-				kinds = append(kinds, k)
-			}
-			rows.Close()
-			sort.Strings(kinds)
-			want := "anonymous_id:device-0 anonymous_id:device-1 anonymous_id:device-2 email:same@example.com user_id:same-user"
-			if strings.Join(kinds, " ") != want {
-				t.Fatalf("identities %v", kinds)
-			}
-		})
 	})
 }

@@ -143,8 +143,7 @@ func (b *ingestBatch) insertIdentities(ctx context.Context) error {
 	}
 	// DO UPDATE, not NOTHING: a merge earlier in the batch may have moved
 	// the customer an identity row was planned for.
-	return b.s.insertRows(ctx, b.tx, "INSERT INTO identities (workspace_id, kind, value, customer_id, created_at) VALUES",
-		5, args, " ON CONFLICT (workspace_id, kind, value) DO UPDATE SET customer_id = excluded.customer_id")
+	return b.s.insertRows(ctx, b.tx, &insertIdentities, args)
 }
 
 func (b *ingestBatch) insertEvents(ctx context.Context) error {
@@ -157,8 +156,7 @@ func (b *ingestBatch) insertEvents(ctx context.Context) error {
 		args = append(args, b.ws, b.find(e.cust), m.MessageID, string(m.Type), m.Event, m.UserID, m.AnonymousID,
 			ms(m.Timestamp), ms(m.ReceivedAt), rawJSON(m.Properties), rawJSON(m.Context))
 	}
-	return b.s.insertRows(ctx, b.tx, "INSERT INTO events (workspace_id, customer_id, message_id, type, event, user_id, anonymous_id, timestamp, received_at, properties, context) VALUES",
-		11, args, " ON CONFLICT (workspace_id, message_id) DO NOTHING")
+	return b.s.insertRows(ctx, b.tx, &insertEvents, args)
 }
 
 func (b *ingestBatch) upsertProducts(ctx context.Context) error {
@@ -170,16 +168,7 @@ func (b *ingestBatch) upsertProducts(ctx context.Context) error {
 		p := b.products[id]
 		args = append(args, b.ws, p.ProductID, p.SKU, p.Name, p.Category, p.Brand, p.Variant, p.Price, p.Currency, p.URL, p.ImageURL, b.now, b.now)
 	}
-	keep := func(col string) string {
-		return fmt.Sprintf("%[1]s = CASE WHEN excluded.%[1]s <> '' THEN excluded.%[1]s ELSE products.%[1]s END", col)
-	}
-	var set []string
-	for _, col := range []string{"sku", "name", "category", "brand", "variant", "currency", "url", "image_url"} {
-		set = append(set, keep(col))
-	}
-	set = append(set, "price = CASE WHEN excluded.price <> 0 THEN excluded.price ELSE products.price END", "updated_at = excluded.updated_at")
-	return b.s.insertRows(ctx, b.tx, "INSERT INTO products (workspace_id, product_id, sku, name, category, brand, variant, price, currency, url, image_url, created_at, updated_at) VALUES",
-		13, args, " ON CONFLICT (workspace_id, product_id) DO UPDATE SET "+strings.Join(set, ", "))
+	return b.s.insertRows(ctx, b.tx, &upsertProducts, args)
 }
 
 // saveCustomers inserts new customers and updates touched ones, with their
@@ -213,7 +202,7 @@ func (b *ingestBatch) saveCustomers(ctx context.Context) error {
 		return fmt.Errorf("order features: %w", err)
 	}
 
-	var inserts []any
+	var inserts, updates, seen []any
 	for _, id := range b.order {
 		c := b.custs[id]
 		if !c.dirty || b.find(id) != id {
@@ -227,11 +216,11 @@ func (b *ingestBatch) saveCustomers(ctx context.Context) error {
 			}
 			traits = string(raw)
 		}
+		f := feats[id]
+		if f == nil {
+			f = &orderFeatures{}
+		}
 		if c.isNew {
-			f := feats[id]
-			if f == nil {
-				f = &orderFeatures{}
-			}
 			if traits == nil {
 				traits = "{}"
 			}
@@ -240,28 +229,97 @@ func (b *ingestBatch) saveCustomers(ctx context.Context) error {
 				c.events, c.createdAt, b.now)
 			continue
 		}
-		q := "UPDATE customers SET user_id = ?, email = ?, phone = ?, traits = coalesce(?, traits), first_seen_at = ?, last_seen_at = ?, events = ?, created_at = ?, updated_at = ?"
-		args := []any{nullString(c.userID), nullString(c.email), nullString(c.phone), traits, nullInt(c.firstSeen), nullInt(c.lastSeen), c.events, c.createdAt, b.now}
+		if c.onlySeen() {
+			seen = append(seen, b.ws, id, nullInt(c.firstSeen), nullInt(c.lastSeen), c.events, b.now)
+			continue
+		}
+		ordersDirty := 0
 		if c.ordersDirty {
-			f := feats[id]
-			if f == nil {
-				f = &orderFeatures{}
-			}
-			q += ", orders = ?, revenue = ?, first_order_at = ?, last_order_at = ?, refunds = ?, refund_total = ?"
-			args = append(args, f.orders, f.revenue, f.firstOrder, f.lastOrd, f.refunds, f.refundSum)
+			ordersDirty = 1
 		}
-		q += " WHERE workspace_id = ? AND id = ?"
-		args = append(args, b.ws, id)
-		if b.s.d.dollar && c.traitsDirty {
-			q = strings.Replace(q, "coalesce(?, traits)", "coalesce(?::jsonb, traits)", 1)
-		}
-		if _, err := b.tx.ExecContext(ctx, b.s.d.q(q), args...); err != nil {
-			return fmt.Errorf("update customer %d: %w", id, err)
-		}
+		updates = append(updates, b.ws, id, nullString(c.userID), nullString(c.email), nullString(c.phone), traits,
+			nullInt(c.firstSeen), nullInt(c.lastSeen), c.events, c.createdAt,
+			ordersDirty, f.orders, f.revenue, f.firstOrder, f.lastOrd, f.refunds, f.refundSum, b.now)
 	}
-	return b.s.insertRows(ctx, b.tx, `INSERT INTO customers (id, workspace_id, user_id, email, phone, traits, orders, revenue,
-		first_order_at, last_order_at, first_seen_at, last_seen_at, refunds, refund_total, events, created_at, updated_at) VALUES`, 17, inserts, "")
+	if err := b.s.insertRows(ctx, b.tx, &insertCustomers, inserts); err != nil {
+		return err
+	}
+	if err := b.s.insertRows(ctx, b.tx, &updateSeen, seen); err != nil {
+		return err
+	}
+	return b.s.insertRows(ctx, b.tx, &updateCustomers, updates)
 }
+
+// The ingestion path's bulk statements; Open prepares them on SQLite.
+var (
+	insertIdentities = rowsSQL{
+		head:   "INSERT INTO identities (workspace_id, kind, value, customer_id, created_at) VALUES",
+		cols:   5,
+		suffix: " ON CONFLICT (workspace_id, kind, value) DO UPDATE SET customer_id = excluded.customer_id",
+	}
+	insertEvents = rowsSQL{
+		head:   "INSERT INTO events (workspace_id, customer_id, message_id, type, event, user_id, anonymous_id, timestamp, received_at, properties, context) VALUES",
+		cols:   11,
+		suffix: " ON CONFLICT (workspace_id, message_id) DO NOTHING",
+	}
+	upsertProducts = rowsSQL{
+		head: "INSERT INTO products (workspace_id, product_id, sku, name, category, brand, variant, price, currency, url, image_url, created_at, updated_at) VALUES",
+		cols: 13,
+		// A field the event leaves out keeps its stored value.
+		suffix: ` ON CONFLICT (workspace_id, product_id) DO UPDATE SET
+			sku = CASE WHEN excluded.sku <> '' THEN excluded.sku ELSE products.sku END,
+			name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE products.name END,
+			category = CASE WHEN excluded.category <> '' THEN excluded.category ELSE products.category END,
+			brand = CASE WHEN excluded.brand <> '' THEN excluded.brand ELSE products.brand END,
+			variant = CASE WHEN excluded.variant <> '' THEN excluded.variant ELSE products.variant END,
+			currency = CASE WHEN excluded.currency <> '' THEN excluded.currency ELSE products.currency END,
+			url = CASE WHEN excluded.url <> '' THEN excluded.url ELSE products.url END,
+			image_url = CASE WHEN excluded.image_url <> '' THEN excluded.image_url ELSE products.image_url END,
+			price = CASE WHEN excluded.price <> 0 THEN excluded.price ELSE products.price END,
+			updated_at = excluded.updated_at`,
+	}
+	insertCustomers = rowsSQL{
+		head: `INSERT INTO customers (id, workspace_id, user_id, email, phone, traits, orders, revenue,
+			first_order_at, last_order_at, first_seen_at, last_seen_at, refunds, refund_total, events, created_at, updated_at) VALUES`,
+		cols: 17,
+	}
+	insertOrderItems = rowsSQL{
+		head: "INSERT INTO order_items (workspace_id, order_id, line, product_id, sku, name, category, brand, variant, price, quantity) VALUES",
+		cols: 11,
+	}
+	// updateCustomers writes many customers' new state in one statement
+	// (UPDATE ... FROM a VALUES list). A NULL traits keeps the stored traits;
+	// orders_dirty = 0 keeps the stored order features.
+	updateCustomers = rowsSQL{
+		head: `WITH v (workspace_id, id, user_id, email, phone, traits, first_seen_at, last_seen_at, events, created_at,
+			orders_dirty, orders, revenue, first_order_at, last_order_at, refunds, refund_total, updated_at) AS (VALUES `,
+		cols: 18,
+		suffix: `) UPDATE customers SET user_id = v.user_id, email = v.email, phone = v.phone,
+			traits = coalesce(v.traits, customers.traits), first_seen_at = v.first_seen_at, last_seen_at = v.last_seen_at,
+			events = v.events, created_at = v.created_at, updated_at = v.updated_at,
+			orders = CASE WHEN v.orders_dirty = 1 THEN v.orders ELSE customers.orders END,
+			revenue = CASE WHEN v.orders_dirty = 1 THEN v.revenue ELSE customers.revenue END,
+			first_order_at = CASE WHEN v.orders_dirty = 1 THEN v.first_order_at ELSE customers.first_order_at END,
+			last_order_at = CASE WHEN v.orders_dirty = 1 THEN v.last_order_at ELSE customers.last_order_at END,
+			refunds = CASE WHEN v.orders_dirty = 1 THEN v.refunds ELSE customers.refunds END,
+			refund_total = CASE WHEN v.orders_dirty = 1 THEN v.refund_total ELSE customers.refund_total END
+			FROM v WHERE customers.workspace_id = v.workspace_id AND customers.id = v.id`,
+		pgTypes: []string{"bigint", "bigint", "text", "text", "text", "jsonb", "bigint", "bigint", "integer", "bigint",
+			"integer", "integer", "double precision", "bigint", "bigint", "integer", "double precision", "bigint"},
+	}
+
+	// updateSeen is updateCustomers for customers whose only change is
+	// activity: it touches one index instead of five.
+	updateSeen = rowsSQL{
+		head: "WITH v (workspace_id, id, first_seen_at, last_seen_at, events, updated_at) AS (VALUES ",
+		cols: 6,
+		suffix: `) UPDATE customers SET first_seen_at = v.first_seen_at, last_seen_at = v.last_seen_at, events = v.events,
+			updated_at = v.updated_at FROM v WHERE customers.workspace_id = v.workspace_id AND customers.id = v.id`,
+		pgTypes: []string{"bigint", "bigint", "bigint", "bigint", "integer", "bigint"},
+	}
+
+	ingestRows = []*rowsSQL{&updateSeen, &insertIdentities, &insertEvents, &upsertProducts, &insertCustomers, &insertOrderItems, &updateCustomers}
+)
 
 func nullInt(v int64) any {
 	if v == 0 {
@@ -270,48 +328,68 @@ func nullInt(v int64) any {
 	return v
 }
 
-// insertRows runs head followed by as many "(?, ...)" tuples as args holds
-// (cols values each) and suffix, in chunks that stay under both engines'
-// parameter limits.
-func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, args []any, suffix string) error {
-	if len(args) == 0 {
-		return nil
-	}
-	if len(args)%cols != 0 {
+// rowsSQL is a statement that takes many rows: head, then one
+// "(?, ...)" tuple per row, then suffix. pgTypes, when set, casts each value
+// on PostgreSQL (a VALUES list outside INSERT has no column types there).
+type rowsSQL struct {
+	head    string
+	cols    int
+	suffix  string
+	pgTypes []string
+}
+
+// maxRows keeps a statement under both engines' parameter limits.
+func (r *rowsSQL) maxRows() int { return 30000 / r.cols }
+
+// chunkSizes are the only row counts statements are built for, so that a
+// few prepared statements serve every batch.
+var chunkSizes = []int{1000, 256, 64, 16, 4, 1}
+
+// insertRows runs r over args (r.cols values per row) in chunks.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, r *rowsSQL, args []any) error {
+	if len(args)%r.cols != 0 {
 		return errors.New("insertRows: argument count is not a multiple of the column count")
 	}
-	maxRows := 30000 / cols
-	if maxRows > 1000 {
-		maxRows = 1000
-	}
 	for len(args) > 0 {
-		n := min(len(args)/cols, maxRows)
-		q := s.tupleSQL(head, cols, n, suffix)
-		if _, err := tx.ExecContext(ctx, q, args[:n*cols]...); err != nil {
-			return fmt.Errorf("%s: %w", strings.Fields(head)[2], err)
+		n := len(args) / r.cols
+		for _, size := range chunkSizes {
+			if size <= r.maxRows() && n >= size {
+				n = size
+				break
+			}
 		}
-		args = args[n*cols:]
+		if _, err := s.exec(ctx, tx, s.tupleSQL(r, n), args[:n*r.cols]...); err != nil {
+			return fmt.Errorf("%s: %w", strings.Fields(r.head)[2], err) // the table name, or "(" for updates
+		}
+		args = args[n*r.cols:]
 	}
 	return nil
 }
 
 var tupleCache sync.Map // string key -> built SQL
 
-func (s *Store) tupleSQL(head string, cols, rows int, suffix string) string {
-	key := fmt.Sprintf("%s|%d|%d|%s|%s", s.d.name, cols, rows, head, suffix)
+func (s *Store) tupleSQL(r *rowsSQL, rows int) string {
+	key := fmt.Sprintf("%s|%d|%p", s.d.name, rows, r)
 	if q, ok := tupleCache.Load(key); ok {
 		return q.(string)
 	}
 	var b strings.Builder
-	b.WriteString(head)
-	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	b.WriteString(r.head)
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", r.cols), ", ") + ")"
+	if s.d.dollar && len(r.pgTypes) == r.cols {
+		ps := make([]string, r.cols)
+		for i, t := range r.pgTypes {
+			ps[i] = "?::" + t
+		}
+		tuple = "(" + strings.Join(ps, ", ") + ")"
+	}
 	for i := 0; i < rows; i++ {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(tuple)
 	}
-	b.WriteString(suffix)
+	b.WriteString(r.suffix)
 	q := s.d.q(b.String())
 	tupleCache.Store(key, q)
 	return q

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
@@ -36,8 +37,45 @@ type Store struct {
 	// lets run beside the writer; on PostgreSQL the same pool as db.
 	rdb *sql.DB
 
+	// stmts caches statements prepared on db, by query text: the ingestion
+	// path runs the same few large statements thousands of times, and
+	// parsing them anew costs more than running them on SQLite.
+	stmts sync.Map
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+}
+
+// exec runs q in tx, as a statement prepared at Open when there is one.
+// (Statements cannot be prepared lazily: on SQLite the transaction holds
+// the only write connection.)
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
+}
+
+// prepare prepares the ingestion path's bulk statements. PostgreSQL needs
+// none of this: pgx caches prepared statements per connection itself.
+func (s *Store) prepare(ctx context.Context) error {
+	if s.d.dollar {
+		return nil
+	}
+	for _, r := range ingestRows {
+		for _, n := range chunkSizes {
+			if n > r.maxRows() {
+				continue
+			}
+			q := s.tupleSQL(r, n)
+			st, err := s.db.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("prepare %s: %w", r.head, err)
+			}
+			s.stmts.Store(q, st)
+		}
+	}
+	return nil
 }
 
 // Open opens the database named by dsn and applies pending migrations. A dsn
@@ -50,6 +88,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -129,6 +171,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // Close closes the database connections.
 func (s *Store) Close() error {
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	err := s.db.Close()
 	if s.rdb != s.db {
 		if rerr := s.rdb.Close(); err == nil {
