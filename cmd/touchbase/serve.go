@@ -51,7 +51,9 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if cerr := st.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close database: %w", cerr)
 		}
-		log.Info("stopped", "err", err)
+		if err == nil { // an error is run's to report, once
+			log.Info("stopped")
+		}
 	}()
 	boot, err := st.Bootstrap(ctx, a.cfg.OwnerEmail)
 	if err != nil {
