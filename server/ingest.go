@@ -22,8 +22,12 @@ func (s *Server) registerIngestRoutes() {
 	for _, ep := range []string{"identify", "track", "page", "screen", "group", "alias", "batch"} {
 		s.mux.HandleFunc("POST /v1/"+ep, s.handleIngest(ep))
 	}
-	// Segment documents /v1/import as the historical-import alias of batch.
+	// Segment documents /v1/import as the historical-import alias of batch;
+	// analytics.js posts to the one-letter forms.
 	s.mux.HandleFunc("POST /v1/import", s.handleIngest("batch"))
+	for short, ep := range map[string]string{"i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias", "b": "batch"} {
+		s.mux.HandleFunc("POST /v1/"+short, s.handleIngest(ep))
+	}
 	s.mux.HandleFunc("OPTIONS /v1/{path...}", s.handlePreflight)
 }
 
@@ -242,6 +246,9 @@ func readBody(r *http.Request, limit int64, endpoint string) ([]byte, error) {
 		return nil, touchbase.Errorf(touchbase.EUNSUPPORTED, "Content-Encoding %q is not supported; send gzip or no encoding", enc)
 	}
 	var buf bytes.Buffer
+	if enc == "" && r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead) // ReadFrom wants MinRead spare to see EOF without growing
+	}
 	n, err := buf.ReadFrom(io.LimitReader(src, limit+1))
 	if err != nil {
 		if enc == "gzip" || enc == "x-gzip" {

@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,6 +193,71 @@ func TestTrackerInNode(t *testing.T) {
 		}
 		if c := byUser.Items[0]; c.Email != "js@example.com" || c.Features.Events != 4 {
 			t.Errorf("customer %+v, want email js@example.com and 4 events", c)
+		}
+	})
+}
+
+// TestTrackerInChromium loads a page from another origin that embeds tb.js
+// in headless Chromium, when it is installed, and finds its events in the
+// store.
+func TestTrackerInChromium(t *testing.T) {
+	chromium := "/usr/bin/chromium"
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skip("no /usr/bin/chromium: the tracker is not run in a browser")
+	}
+	each(t, func(t *testing.T, e *env) {
+		html := `<!doctype html><html><head><title>Lamp</title>
+<script src="` + e.url + `/js/tb.js"></script>
+<script>
+tb.init("` + e.write + `");
+tb.page();
+tb.identify("chrome-user", {email: "chrome@example.com"});
+tb.track("Product Viewed", {product_id: "lamp-1", price: 19.5});
+tb.flush();
+</script></head>
+<body><p id="aid"></p><script>document.getElementById("aid").textContent = "aid=" + tb.anonymousId() + ";";</script></body></html>`
+		site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, html)
+		}))
+		defer site.Close()
+
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+			"--no-first-run", "--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", site.URL+"/lamp")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("chromium: %v\n%s", err, out)
+		}
+		m := regexp.MustCompile(`aid=([0-9a-f-]{36});`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("the page did not run the tracker: %s", out)
+		}
+		aid := string(m[1])
+
+		// The fetch may finish after the DOM is dumped: poll.
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			var byUser, byAnon page[touchbase.Customer]
+			e.mustAPI(e.owner, "GET", "/customers?user_id=chrome-user", nil, 200).decode(t, &byUser)
+			e.mustAPI(e.owner, "GET", "/customers?anonymous_id="+aid, nil, 200).decode(t, &byAnon)
+			if len(byUser.Items) == 1 && len(byAnon.Items) == 1 && byUser.Items[0].ID == byAnon.Items[0].ID {
+				if c := byUser.Items[0]; c.Email != "chrome@example.com" || c.Features.Events != 3 {
+					t.Errorf("customer %+v, want chrome@example.com with 3 events", c)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the browser's events did not arrive: by user %+v, by anonymous id %q %+v", byUser.Items, aid, byAnon.Items)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		var evs page[touchbase.Event]
+		e.mustAPI(e.owner, "GET", "/events?type=page", nil, 200).decode(t, &evs)
+		if len(evs.Items) != 1 || !strings.Contains(string(evs.Items[0].Context), site.URL+"/lamp") ||
+			!strings.Contains(string(evs.Items[0].Context), "HeadlessChrome") {
+			t.Errorf("page event context: %+v", evs.Items)
 		}
 	})
 }
