@@ -35,8 +35,9 @@ func (s *Server) registerIngestRoutes() {
 // read only the status; the counts are for people and tests.
 type ingestResponse struct {
 	Success bool `json:"success"`
-	// Accepted counts the events now stored (new ones); Duplicates those
-	// whose messageId was stored before. Both are durable.
+	// Accepted counts the events taken now (stored, or dropped silently
+	// because they name an erased customer); Duplicates those whose
+	// messageId was stored before. Either way nothing needs resending.
 	Accepted   int                    `json:"accepted"`
 	Duplicates int                    `json:"duplicates"`
 	Rejected   []touchbase.FieldError `json:"rejected,omitempty"`
