@@ -282,3 +282,14 @@ func (w *lockedWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+func TestConfigTakesServeFlags(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("TOUCHBASE_ADDR", ":7000")
+	c := effective(t, "--addr", ":9000", "--rate-limit", "5", "--owner-email", "o@example.com")
+	for key, want := range map[string]string{"addr": ":9000", "rate_limit": "5", "owner_email": "o@example.com"} {
+		if c[key].Value != want || !strings.HasPrefix(c[key].Source, "flag --") {
+			t.Errorf("%s = %+v, want %q from its flag", key, c[key], want)
+		}
+	}
+}

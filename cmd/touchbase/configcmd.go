@@ -8,12 +8,13 @@ import (
 )
 
 func (a *app) configCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Print the effective configuration and where each value comes from",
 		Long: `Print the effective configuration and where each value comes from:
 a flag, a TOUCHBASE_* environment variable, the config file, or the default.
-Precedence is flags > environment > config file > defaults.`,
+Precedence is flags > environment > config file > defaults. It takes
+serve's flags too, to show what serve would run with.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.setup(cmd); err != nil {
@@ -42,6 +43,8 @@ Precedence is flags > environment > config file > defaults.`,
 			return tw.Flush()
 		},
 	}
+	addServeFlags(cmd.Flags())
+	return cmd
 }
 
 // display hides secrets in a value shown to the user.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/server"
 )
@@ -33,11 +34,15 @@ its owner, and prints the owner's password once on stderr.`,
 			return a.serve(cmd.Context())
 		},
 	}
-	f := cmd.Flags()
+	addServeFlags(cmd.Flags())
+	return cmd
+}
+
+// addServeFlags adds the settings only serve uses (config shows them too).
+func addServeFlags(f *pflag.FlagSet) {
 	f.String("addr", "127.0.0.1:8080", "HOST:PORT to listen on; port 0 picks a free one (env TOUCHBASE_ADDR)")
 	f.Int("rate-limit", 0, "default events/s per write key; 0 is the server's default (env TOUCHBASE_RATE_LIMIT)")
 	f.String("owner-email", "owner@localhost", "email of the owner created on first start (env TOUCHBASE_OWNER_EMAIL)")
-	return cmd
 }
 
 // serve runs the server until ctx ends.
