@@ -155,8 +155,8 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 		itemsSum             float64
 		hasItems             bool
 		orderIDCamel         string
-		amount               = func(m *member, dst *float64) { *dst, fe = moneyField(m, "properties.") }
-		text                 = func(m *member, dst *string) { *dst, fe = textField(m, "properties.") }
+		amount               = func(m *member, dst *float64) { *dst, fe = moneyField(m, propertiesPath()) }
+		text                 = func(m *member, dst *string) { *dst, fe = textField(m, propertiesPath()) }
 	)
 	it := newObjectIter(props)
 	var m member
@@ -265,10 +265,11 @@ func orderEventName(k touchbase.OrderChangeKind) string {
 // orderItem reads products[i] of an order event.
 func orderItem(raw []byte, i int) (touchbase.OrderItem, *touchbase.FieldError) {
 	var item touchbase.OrderItem
-	prefix := fmt.Sprintf("properties.products[%d].", i)
 	if raw[0] != '{' {
-		return item, fieldError(prefix[:len(prefix)-1], "%s must be an object, not %s", prefix[:len(prefix)-1], jsonKind(raw))
+		name := fmt.Sprintf("properties.products[%d]", i)
+		return item, fieldError(name, "%s must be an object, not %s", name, jsonKind(raw))
 	}
+	prefix := itemPath(i)
 	var (
 		fe             *touchbase.FieldError
 		productID, id  string
@@ -301,7 +302,7 @@ func orderItem(raw []byte, i int) (touchbase.OrderItem, *touchbase.FieldError) {
 			item.Quantity, fe = moneyField(&m, prefix)
 			hasQuantity = !isNull(m.value)
 			if fe == nil && item.Quantity < 0 {
-				fe = fieldError(prefix+"quantity", "%squantity must not be negative, got %s", prefix, m.value)
+				fe = fieldError(prefix.to("quantity"), "%s must not be negative, got %s", prefix.to("quantity"), m.value)
 			}
 		}
 		if fe != nil {
@@ -313,7 +314,7 @@ func orderItem(raw []byte, i int) (touchbase.OrderItem, *touchbase.FieldError) {
 	}
 	item.ProductID = firstNonEmpty(productID, productIDCamel, id, item.SKU)
 	if len(item.ProductID) > maxIDBytes {
-		return item, fieldError(prefix+"product_id", "%sproduct_id is %d bytes; the limit is %d", prefix, len(item.ProductID), maxIDBytes)
+		return item, fieldError(prefix.to("product_id"), "%s is %d bytes; the limit is %d", prefix.to("product_id"), len(item.ProductID), maxIDBytes)
 	}
 	return item, nil
 }
@@ -424,19 +425,34 @@ func amountValue(raw []byte) (float64, bool) {
 	return f, true
 }
 
-func textField(m *member, prefix string) (string, *touchbase.FieldError) {
+// path is where the fields being read are, for error messages: the
+// properties (item < 0) or properties.products[item]. Paths are built only
+// for errors.
+type path struct{ item int }
+
+func propertiesPath() path { return path{item: -1} }
+func itemPath(i int) path  { return path{item: i} }
+
+func (p path) to(key string) string {
+	if p.item < 0 {
+		return "properties." + key
+	}
+	return fmt.Sprintf("properties.products[%d].%s", p.item, key)
+}
+
+func textField(m *member, prefix path) (string, *touchbase.FieldError) {
 	s, ok := textValue(m.value)
 	if !ok {
-		name := prefix + m.name()
+		name := prefix.to(m.name())
 		return "", fieldError(name, "%s must be a string, not %s", name, jsonKind(m.value))
 	}
 	return s, nil
 }
 
-func moneyField(m *member, prefix string) (float64, *touchbase.FieldError) {
+func moneyField(m *member, prefix path) (float64, *touchbase.FieldError) {
 	f, ok := amountValue(m.value)
 	if !ok {
-		name := prefix + m.name()
+		name := prefix.to(m.name())
 		if m.value[0] == '"' {
 			return 0, fieldError(name, "%s must be a number, got the string %s", name, clip(m.value))
 		}

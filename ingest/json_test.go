@@ -110,3 +110,74 @@ func TestSyntaxErrorOffsets(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIterators holds the fast walks over validated JSON to the validating
+// scanner: the members and elements they find are the ones it finds.
+func FuzzIterators(f *testing.F) {
+	for _, in := range jsonSeeds {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s := scanner{data: in}
+		s.ws()
+		start := s.pos
+		if _, err := s.value(); err != nil || s.end() != nil {
+			return
+		}
+		raw := in[start:]
+		raw = raw[:len(raw)-(len(raw)-len(trimRight(raw)))]
+		switch raw[0] {
+		case '{':
+			var want map[string]json.RawMessage
+			var keys []string
+			it := newObjectIter(raw)
+			var m member
+			got := map[string]json.RawMessage{}
+			for it.next(&m) {
+				got[m.name()] = json.RawMessage(m.value)
+				keys = append(keys, m.name())
+				if !json.Valid(m.value) || !json.Valid(append(append([]byte("{"), m.whole...), '}')) {
+					t.Fatalf("%q: member %q = %q (whole %q) is not JSON", in, m.key, m.value, m.whole)
+				}
+			}
+			if err := json.Unmarshal(raw, &want); err == nil && utf8.Valid(raw) {
+				if len(got) != len(want) {
+					t.Fatalf("%q: members %v, want %d", in, keys, len(want))
+				}
+				for k, v := range want {
+					if string(got[k]) != string(v) {
+						t.Fatalf("%q: member %q = %q, want %q", in, k, got[k], v)
+					}
+				}
+			}
+		case '[':
+			var want []json.RawMessage
+			var got []json.RawMessage
+			it := newArrayIter(raw)
+			for {
+				v, ok := it.next()
+				if !ok {
+					break
+				}
+				got = append(got, v)
+			}
+			if err := json.Unmarshal(raw, &want); err == nil {
+				if len(got) != len(want) {
+					t.Fatalf("%q: %d elements, want %d", in, len(got), len(want))
+				}
+				for i := range want {
+					if string(got[i]) != string(want[i]) {
+						t.Fatalf("%q: element %d = %q, want %q", in, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}
+
+func trimRight(b []byte) []byte {
+	for len(b) > 0 && strings.ContainsRune(" \t\r\n", rune(b[len(b)-1])) {
+		b = b[:len(b)-1]
+	}
+	return b
+}

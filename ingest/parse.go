@@ -4,6 +4,7 @@
 package ingest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -76,28 +77,43 @@ func Parse(endpoint string, body []byte, receivedAt time.Time) (*Request, error)
 
 // parser holds what the events of one body share.
 type parser struct {
+	body       []byte              // Parse's copy of the body
 	endpoint   touchbase.EventType // the single-event endpoint; "" for batches
 	receivedAt time.Time
 	sentAt     time.Time // the batch's sentAt, zero when absent
 	context    []byte    // the batch's context object, nil when absent
 	ctxMembers []member  // context's members
+	ctxTraits  []byte    // context.traits, nil when absent
 }
 
-// rawEvent holds the raw values of the fields of one event that Parse
-// reads; nil when absent.
+// rawEvent locates the fields of one event that Parse reads, as spans of
+// the body (compact, since a batch holds up to 2,500 of them).
 type rawEvent struct {
-	raw       []byte
+	raw       span
 	notObject bool
 	bigNumber bool // it may hold a number beyond float64's range
 
-	typ, messageID, userID, anonymousID, previousID, groupID []byte
-	event, name, category                                    []byte
-	timestamp, originalTimestamp, sentAt                     []byte
-	properties, traits, context                              []byte
-	writeKey                                                 []byte
+	typ, messageID, userID, anonymousID, previousID, groupID span
+	event, name, category                                    span
+	timestamp, originalTimestamp, sentAt                     span
+	properties, traits, context                              span
+	writeKey                                                 span
 }
 
-func (ev *rawEvent) set(key string, v []byte) {
+// span is data[start:end] of the body; the zero span is an absent field
+// (no JSON value is empty).
+type span struct{ start, end uint32 }
+
+func spanOf(start, end int) span { return span{uint32(start), uint32(end)} }
+
+func (s span) of(body []byte) []byte {
+	if s.end == 0 {
+		return nil
+	}
+	return body[s.start:s.end]
+}
+
+func (ev *rawEvent) set(key string, v span) {
 	switch key {
 	case "type":
 		ev.typ = v
@@ -134,6 +150,26 @@ func (ev *rawEvent) set(key string, v []byte) {
 	}
 }
 
+// eventFields are an event's raw field values; nil when absent.
+type eventFields struct {
+	raw                                                      []byte
+	typ, messageID, userID, anonymousID, previousID, groupID []byte
+	event, name, category                                    []byte
+	timestamp, originalTimestamp, sentAt                     []byte
+	properties, traits, context                              []byte
+}
+
+func (ev *rawEvent) fields(body []byte) eventFields {
+	return eventFields{
+		raw: ev.raw.of(body),
+		typ: ev.typ.of(body), messageID: ev.messageID.of(body), userID: ev.userID.of(body),
+		anonymousID: ev.anonymousID.of(body), previousID: ev.previousID.of(body), groupID: ev.groupID.of(body),
+		event: ev.event.of(body), name: ev.name.of(body), category: ev.category.of(body),
+		timestamp: ev.timestamp.of(body), originalTimestamp: ev.originalTimestamp.of(body), sentAt: ev.sentAt.of(body),
+		properties: ev.properties.of(body), traits: ev.traits.of(body), context: ev.context.of(body),
+	}
+}
+
 // readEvent reads the object at s.pos (which is '{'), at nesting depth
 // depth, into ev.
 func readEvent(s *scanner, ev *rawEvent, depth int) error {
@@ -147,7 +183,7 @@ func readEvent(s *scanner, ev *rawEvent, depth int) error {
 	s.ws()
 	if s.peek() == '}' {
 		s.pos++
-		ev.raw = s.data[start:s.pos]
+		ev.raw = spanOf(start, s.pos)
 		return nil
 	}
 	for {
@@ -171,9 +207,9 @@ func readEvent(s *scanner, ev *rawEvent, depth int) error {
 			return err
 		}
 		if esc {
-			ev.set(unescape(key), s.data[vs:s.pos])
+			ev.set(unescape(key), spanOf(vs, s.pos))
 		} else {
-			ev.set(string(key), s.data[vs:s.pos])
+			ev.set(string(key), spanOf(vs, s.pos))
 		}
 		s.ws()
 		switch s.peek() {
@@ -182,7 +218,7 @@ func readEvent(s *scanner, ev *rawEvent, depth int) error {
 			s.ws()
 		case '}':
 			s.pos++
-			ev.raw = s.data[start:s.pos]
+			ev.raw = spanOf(start, s.pos)
 			return nil
 		default:
 			return s.errorf("after object key:value pair")
@@ -217,6 +253,7 @@ func notObject(s *scanner) error {
 
 func (p *parser) single(body []byte) (*Request, error) {
 	body = append([]byte(nil), body...)
+	p.body = body
 	s := scanner{data: body}
 	s.ws()
 	if s.peek() != '{' {
@@ -238,8 +275,8 @@ func (p *parser) single(body []byte) (*Request, error) {
 			Fields:  []touchbase.FieldError{*fe},
 		}
 	}
-	if ev.writeKey != nil {
-		wk, err := envelopeString(ev.writeKey, "writeKey")
+	if wk := ev.writeKey.of(body); wk != nil {
+		wk, err := envelopeString(wk, "writeKey")
 		if err != nil {
 			return nil, err
 		}
@@ -250,6 +287,7 @@ func (p *parser) single(body []byte) (*Request, error) {
 
 func (p *parser) batch(body []byte) (*Request, error) {
 	body = append([]byte(nil), body...)
+	p.body = body
 	s := scanner{data: body}
 	s.ws()
 	if s.peek() != '{' {
@@ -261,6 +299,9 @@ func (p *parser) batch(body []byte) (*Request, error) {
 		writeKey, sentAt, context []byte
 		err                       error
 	)
+	// Size the events for the batch at once: each member has a "type",
+	// and counting them is far cheaper than growing the slice.
+	events = make([]rawEvent, 0, min(bytes.Count(body, []byte(`"type"`)), MaxBatchEvents)+1)
 	s.pos++
 	s.ws()
 	for first := true; ; first = false {
@@ -361,6 +402,9 @@ func (p *parser) batch(body []byte) (*Request, error) {
 			var m member
 			for it.next(&m) {
 				p.ctxMembers = append(p.ctxMembers, m)
+				if m.is("traits") {
+					p.ctxTraits = m.value
+				}
 			}
 		}
 	}
@@ -409,7 +453,7 @@ func readBatch(s *scanner, events []rawEvent) ([]rawEvent, error) {
 			if err := s.skip(2); err != nil {
 				return nil, err
 			}
-			ev.raw, ev.notObject = s.data[start:s.pos], true
+			ev.raw, ev.notObject = spanOf(start, s.pos), true
 		}
 		s.ws()
 		switch s.peek() {
@@ -446,21 +490,22 @@ func envelopeString(raw []byte, field string) (string, error) {
 
 // event validates one event and fills msg, or says what is wrong with it.
 func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldError {
-	if n := len(ev.raw); n > MaxEventBytes {
+	e := ev.fields(p.body)
+	if n := len(e.raw); n > MaxEventBytes {
 		return fieldError("", "event is %d bytes; the limit is %d", n, MaxEventBytes)
 	}
 	if ev.notObject {
-		return fieldError("", "event must be a JSON object, not %s", jsonKind(ev.raw))
+		return fieldError("", "event must be a JSON object, not %s", jsonKind(e.raw))
 	}
-	if !utf8.Valid(ev.raw) {
-		if f := badUTF8Field(ev.raw); f != "" {
+	if !utf8.Valid(e.raw) {
+		if f := badUTF8Field(e.raw); f != "" {
 			return fieldError(f, "%s contains invalid UTF-8", f)
 		}
 		return fieldError("", "event contains invalid UTF-8")
 	}
 	if ev.bigNumber {
 		// Stored JSON must stay decodable by everyone who reads it later.
-		it := newObjectIter(ev.raw)
+		it := newObjectIter(e.raw)
 		var m member
 		for it.next(&m) {
 			if f, n := numberPath(m.value, m.name(), 0); n != nil {
@@ -471,16 +516,16 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 
 	// Type.
 	typ := p.endpoint
-	if present(ev.typ) {
-		if ev.typ[0] != '"' {
-			return fieldError("type", "type must be a string, not %s", jsonKind(ev.typ))
+	if present(e.typ) {
+		if e.typ[0] != '"' {
+			return fieldError("type", "type must be a string, not %s", jsonKind(e.typ))
 		}
-		t, ok := eventType(ev.typ[1 : len(ev.typ)-1])
+		t, ok := eventType(e.typ[1 : len(e.typ)-1])
 		switch {
 		case p.endpoint != "" && t != p.endpoint:
-			return fieldError("type", "type %s does not match the endpoint /v1/%s", clip(ev.typ), p.endpoint)
+			return fieldError("type", "type %s does not match the endpoint /v1/%s", clip(e.typ), p.endpoint)
 		case !ok:
-			return fieldError("type", "type %s is not one of identify, track, page, screen, group, alias", clip(ev.typ))
+			return fieldError("type", "type %s is not one of identify, track, page, screen, group, alias", clip(e.typ))
 		}
 		typ = t
 	} else if typ == "" {
@@ -491,19 +536,19 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 
 	// Identifiers.
 	var fe *touchbase.FieldError
-	if msg.UserID, fe = idField(ev.userID, "userId"); fe != nil {
+	if msg.UserID, fe = idField(e.userID, "userId"); fe != nil {
 		return fe
 	}
-	if msg.AnonymousID, fe = idField(ev.anonymousID, "anonymousId"); fe != nil {
+	if msg.AnonymousID, fe = idField(e.anonymousID, "anonymousId"); fe != nil {
 		return fe
 	}
 	if msg.UserID == "" && msg.AnonymousID == "" {
 		return fieldError("userId", "userId or anonymousId is required")
 	}
-	if present(ev.messageID) {
-		id, ok := idValue(ev.messageID)
+	if present(e.messageID) {
+		id, ok := idValue(e.messageID)
 		if !ok {
-			return fieldError("messageId", "messageId must be a string, not %s", jsonKind(ev.messageID))
+			return fieldError("messageId", "messageId must be a string, not %s", jsonKind(e.messageID))
 		}
 		if len(id) > MaxMessageIDBytes {
 			return fieldError("messageId", "messageId is %d bytes; the limit is %d", len(id), MaxMessageIDBytes)
@@ -511,40 +556,40 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		msg.MessageID = id
 	}
 	if msg.MessageID == "" {
-		msg.MessageID = derivedMessageID(ev.raw)
+		msg.MessageID = derivedMessageID(e.raw)
 	}
 
 	// What each type requires.
 	switch typ {
 	case touchbase.EventTrack:
-		if !present(ev.event) {
+		if !present(e.event) {
 			return fieldError("event", "event is required for track: the name of what the user did")
 		}
-		if ev.event[0] != '"' {
-			return fieldError("event", "event must be a string, not %s", jsonKind(ev.event))
+		if e.event[0] != '"' {
+			return fieldError("event", "event must be a string, not %s", jsonKind(e.event))
 		}
-		msg.Event = unquote(ev.event)
+		msg.Event = unquote(e.event)
 		if strings.TrimSpace(msg.Event) == "" {
 			return fieldError("event", "event must not be empty")
 		}
 	case touchbase.EventPage, touchbase.EventScreen:
-		if msg.Event, fe = stringField(ev.name, "name"); fe != nil {
+		if msg.Event, fe = stringField(e.name, "name"); fe != nil {
 			return fe
 		}
 		if typ == touchbase.EventPage {
-			if _, fe = stringField(ev.category, "category"); fe != nil {
+			if _, fe = stringField(e.category, "category"); fe != nil {
 				return fe
 			}
 		}
 	case touchbase.EventGroup:
-		if msg.GroupID, fe = idField(ev.groupID, "groupId"); fe != nil {
+		if msg.GroupID, fe = idField(e.groupID, "groupId"); fe != nil {
 			return fe
 		}
 		if msg.GroupID == "" {
 			return fieldError("groupId", "groupId is required for group")
 		}
 	case touchbase.EventAlias:
-		if msg.PreviousID, fe = idField(ev.previousID, "previousId"); fe != nil {
+		if msg.PreviousID, fe = idField(e.previousID, "previousId"); fe != nil {
 			return fe
 		}
 		if msg.PreviousID == "" {
@@ -556,15 +601,15 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 	}
 
 	// Time.
-	ts, fe := timeField(ev.timestamp, "timestamp")
+	ts, fe := timeField(e.timestamp, "timestamp")
 	if fe != nil {
 		return fe
 	}
-	orig, fe := timeField(ev.originalTimestamp, "originalTimestamp")
+	orig, fe := timeField(e.originalTimestamp, "originalTimestamp")
 	if fe != nil {
 		return fe
 	}
-	sentAt, fe := timeField(ev.sentAt, "sentAt")
+	sentAt, fe := timeField(e.sentAt, "sentAt")
 	if fe != nil {
 		return fe
 	}
@@ -577,17 +622,17 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 	msg.Timestamp = eventTime(ts, sentAt, p.receivedAt)
 
 	// Properties (or traits) and context.
-	propsName, propsRaw := "properties", ev.properties
+	propsName, propsRaw := "properties", e.properties
 	if typ == touchbase.EventIdentify || typ == touchbase.EventGroup {
-		propsName, propsRaw = "traits", ev.traits
+		propsName, propsRaw = "traits", e.traits
 	}
-	var props, ctx []byte
+	var props, ctx, ctxTraits []byte
 	if typ != touchbase.EventAlias {
 		if props, fe = objectField(propsRaw, propsName); fe != nil {
 			return fe
 		}
 	}
-	if ctx, fe = objectField(ev.context, "context"); fe != nil {
+	if ctx, fe = objectField(e.context, "context"); fe != nil {
 		return fe
 	}
 	if typ == touchbase.EventPage || typ == touchbase.EventScreen {
@@ -595,15 +640,14 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 			msg.Event = propertyString(props, "name")
 		}
 		if typ == touchbase.EventPage {
-			props = mergePageProperties(props, ev.name, ev.category)
+			props = mergePageProperties(props, e.name, e.category)
 		}
 	}
 	msg.Properties = props
-	msg.Context = p.mergeContext(ctx)
+	msg.Context, ctxTraits = p.mergeContext(ctx)
 
 	// Traits and the identifiers in them.
-	ctxTraits, fe := contextTraits(msg.Context)
-	if fe != nil {
+	if ctxTraits, fe = objectField(ctxTraits, "context.traits"); fe != nil {
 		return fe
 	}
 	if typ == touchbase.EventIdentify && props != nil {
@@ -842,23 +886,32 @@ func trimObjectEnd(obj []byte) []byte {
 
 // mergeContext puts the batch's context under the event's: each top-level
 // key of the batch context that the event's context lacks is added (the
-// event's value wins; objects are not merged deeper), as Segment does.
-func (p *parser) mergeContext(own []byte) []byte {
-	if p.context == nil {
-		return own
-	}
+// event's value wins; objects are not merged deeper), as Segment does. It
+// also returns the merged context's traits (nil when absent).
+func (p *parser) mergeContext(own []byte) (merged, traits []byte) {
 	if own == nil {
-		return p.context
+		return p.context, p.ctxTraits
 	}
-	var keysBuf [24]member
+	var keysBuf [16]member
 	keys := keysBuf[:0]
 	it := newObjectIter(own)
 	var m member
 	for it.next(&m) {
-		keys = append(keys, m)
+		if m.is("traits") {
+			traits = m.value
+		}
+		if p.context != nil {
+			keys = append(keys, m)
+		}
+	}
+	if p.context == nil {
+		return own, traits
 	}
 	if len(keys) == 0 {
-		return p.context
+		return p.context, p.ctxTraits
+	}
+	if traits == nil {
+		traits = p.ctxTraits
 	}
 	out := make([]byte, 0, len(own)+len(p.context))
 	out = append(out, trimObjectEnd(own)...)
@@ -870,7 +923,7 @@ func (p *parser) mergeContext(own []byte) []byte {
 		out = append(out, ',')
 		out = append(out, bm.whole...)
 	}
-	return append(out, '}')
+	return append(out, '}'), traits
 }
 
 func hasKey(keys []member, m *member) bool {
@@ -885,22 +938,6 @@ func hasKey(keys []member, m *member) bool {
 		}
 	}
 	return false
-}
-
-// contextTraits returns context.traits (nil when absent or null).
-func contextTraits(ctx []byte) ([]byte, *touchbase.FieldError) {
-	if ctx == nil {
-		return nil, nil
-	}
-	var traits []byte
-	it := newObjectIter(ctx)
-	var m member
-	for it.next(&m) {
-		if m.is("traits") {
-			traits = m.value
-		}
-	}
-	return objectField(traits, "context.traits")
 }
 
 // decodeTraits decodes a traits object and normalises it; nil when empty.
