@@ -49,8 +49,9 @@ type Request struct {
 // Problems with the whole body are a *touchbase.Error: ETOOLARGE for a body
 // over MaxBatchBytes (MaxEventBytes for a single event), EINVALID for
 // anything else (not JSON, no batch array, an empty batch, an unknown
-// endpoint). An invalid event sent to a single-event endpoint is an
-// EINVALID error whose Fields name the field; an invalid batch member goes
+// endpoint); their Fields, when a field is to blame, have Index -1. An
+// invalid event sent to a single-event endpoint is an EINVALID error with
+// one FieldError (Index 0) naming the field; an invalid batch member goes
 // to Request.Rejected and the others are kept.
 //
 // Parse does not keep body: the messages' raw Properties and Context point
@@ -394,6 +395,7 @@ func (p *parser) batch(body []byte) (*Request, error) {
 		}
 		if outOfRange(context) != nil {
 			f, n := numberPath(context, "context", 0)
+			f = shortPath(f)
 			return nil, envelopeError(f, "%s is %s, beyond the range of a 64-bit float", f, clip(n))
 		}
 		if !emptyObject(context) {
@@ -498,7 +500,7 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		return fieldError("", "event must be a JSON object, not %s", jsonKind(e.raw))
 	}
 	if !utf8.Valid(e.raw) {
-		if f := badUTF8Field(e.raw); f != "" {
+		if f := shortPath(badUTF8Field(e.raw)); f != "" {
 			return fieldError(f, "%s contains invalid UTF-8", f)
 		}
 		return fieldError("", "event contains invalid UTF-8")
@@ -509,6 +511,7 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		var m member
 		for it.next(&m) {
 			if f, n := numberPath(m.value, m.name(), 0); n != nil {
+				f = shortPath(f)
 				return fieldError(f, "%s is %s, beyond the range of a 64-bit float", f, clip(n))
 			}
 		}
@@ -971,7 +974,23 @@ func badUTF8Field(raw []byte) string {
 }
 
 func fieldError(field, format string, args ...any) *touchbase.FieldError {
-	return &touchbase.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	field = shortPath(field)
+	if len(msg) > 4*maxFieldPath {
+		msg = clipTo([]byte(msg), 4*maxFieldPath)
+	}
+	return &touchbase.FieldError{Field: field, Message: msg}
+}
+
+// maxFieldPath bounds the field paths in errors (keys can be long).
+const maxFieldPath = 256
+
+// shortPath returns a field path fit for an error message.
+func shortPath(path string) string {
+	if len(path) <= maxFieldPath {
+		return path
+	}
+	return clipTo([]byte(path), maxFieldPath)
 }
 
 // jsonKind names the kind of a raw JSON value, for messages.
@@ -995,8 +1014,10 @@ func jsonKind(raw []byte) string {
 }
 
 // clip returns raw for a message, shortened when long.
-func clip(raw []byte) string {
-	const max = 64
+func clip(raw []byte) string { return clipTo(raw, 64) }
+
+// clipTo returns raw as valid UTF-8, cut to about max bytes.
+func clipTo(raw []byte, max int) string {
 	if len(raw) <= max {
 		return strings.ToValidUTF8(string(raw), "\uFFFD")
 	}

@@ -101,6 +101,7 @@ var invalidEvents = []struct {
 	{"third product's price", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1},{"price":2},{"price":"free"}]}}`, "properties.products[2].price", `properties.products[2].price must be a number, got the string "free"`},
 	{"negative quantity", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1,"quantity":-2}]}}`, "properties.products[0].quantity", "properties.products[0].quantity must not be negative"},
 	{"product name an array", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"name":["x"]}]}}`, "properties.products[0].name", "properties.products[0].name must be a string, not an array"},
+	{"long key in an error path", "identify", `{"type":"identify","userId":"u1","traits":{"` + strings.Repeat("k", 5000) + `":1e999}}`, "traits." + strings.Repeat("k", 249) + "...", "is 1e999, beyond the range"},
 	{"price out of range", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1e999}]}}`, "properties.products[0].price", "properties.products[0].price is 1e999, beyond the range of a 64-bit float"},
 }
 
