@@ -32,6 +32,57 @@ func Build(ctx context.Context, repo, out string) error {
 	return goBuild(ctx, repo, out, "./cmd/touchbase")
 }
 
+// ExportRev writes commit rev of the repository at repo into a new
+// temporary directory (git archive), so that a binary can be built from a
+// commit rather than from a working tree where other people's uncommitted
+// edits live. remove deletes the directory.
+func ExportRev(ctx context.Context, repo, rev string) (dir string, remove func(), err error) {
+	tmp, err := os.MkdirTemp("", "touchbase-src-")
+	if err != nil {
+		return "", nil, err
+	}
+	remove = func() { os.RemoveAll(tmp) }
+	archive := exec.CommandContext(ctx, "git", "-C", repo, "archive", "--format=tar", rev)
+	untar := exec.CommandContext(ctx, "tar", "-x", "-C", tmp)
+	pipe, err := archive.StdoutPipe()
+	if err != nil {
+		remove()
+		return "", nil, err
+	}
+	untar.Stdin = pipe
+	var aerr, terr bytes.Buffer
+	archive.Stderr, untar.Stderr = &aerr, &terr
+	if err := untar.Start(); err != nil {
+		remove()
+		return "", nil, err
+	}
+	if err := archive.Run(); err != nil {
+		untar.Wait()
+		remove()
+		return "", nil, fmt.Errorf("git archive %s: %w: %s", rev, err, aerr.String())
+	}
+	if err := untar.Wait(); err != nil {
+		remove()
+		return "", nil, fmt.Errorf("untar %s: %w: %s", rev, err, terr.String())
+	}
+	return tmp, remove, nil
+}
+
+// Describe returns the commit rev (or the working tree, for "") of the
+// repository at repo as `git describe --always --dirty` shows it, with
+// its full hash.
+func Describe(ctx context.Context, repo, rev string) string {
+	args := []string{"-C", repo, "describe", "--always", "--dirty"}
+	if rev != "" {
+		args = []string{"-C", repo, "describe", "--always", rev}
+	}
+	out, err := exec.CommandContext(ctx, "git", args...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // BuildIn builds the package pkg of the Go module at dir into out.
 func BuildIn(ctx context.Context, dir, out, pkg string) error { return goBuild(ctx, dir, out, pkg) }
 

@@ -54,6 +54,7 @@ type config struct {
 	pgNoSync  bool
 	binary    string
 	repo      string
+	rev       string
 	senders   int
 	duration  time.Duration
 	rate      float64
@@ -66,6 +67,7 @@ type config struct {
 	jsonOut   string
 	cpuprof   string
 	memprof   string
+	profFlags string
 	workload  loadgen.Workload
 }
 
@@ -88,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.pgNoSync, "pg-nosync", false, "start the cluster with fsync, synchronous_commit and full_page_writes off (as scripts/with-postgres does); default durable")
 	fs.StringVar(&c.binary, "binary", "", "touchbase binary to run (default: build it from --repo)")
 	fs.StringVar(&c.repo, "repo", "..", "touchbase repository to build the binary from")
+	fs.StringVar(&c.rev, "rev", "", "build this commit (git archive) instead of the working tree, e.g. HEAD")
 	fs.IntVar(&c.senders, "senders", 8, "concurrent senders (throughput, and soak with --rate 0)")
 	fs.DurationVar(&c.duration, "duration", 60*time.Second, "length of a throughput or rate run")
 	fs.Float64Var(&c.rate, "rate", -1, "offered events/s (rate mode default 10000; soak default 0: as fast as acknowledged)")
@@ -100,6 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.jsonOut, "json", "", "write the JSON summary to this file (- for stdout; the table then goes to stderr)")
 	fs.StringVar(&c.cpuprof, "cpuprofile", "", "serve with bench's profserve and write the server's CPU profile here (run N>1 adds .N)")
 	fs.StringVar(&c.memprof, "memprofile", "", "with profserve, write the server's heap profile at the end here")
+	fs.StringVar(&c.profFlags, "profserve-flags", "", "extra flags for profserve, space-separated (experiments such as --sqlite-pragma temp_store=memory)")
 	fs.IntVar(&c.workload.Users, "users", 100000, "population of visitors")
 	fs.IntVar(&c.workload.BatchSize, "batch", 250, "events per /v1/batch request")
 	fs.IntVar(&c.workload.Bodies, "bodies", 64, "distinct batch templates generated before the run")
@@ -136,8 +140,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.runs < 1 || c.senders < 1 || c.duration <= 0 || c.sample <= 0 {
 		return nil, errors.New("--runs, --senders, --duration and --sample must be positive")
 	}
-	if c.memprof != "" && c.cpuprof == "" {
-		return nil, errors.New("--memprofile needs --cpuprofile (both come from profserve)")
+	if c.binary != "" && c.rev != "" {
+		return nil, errors.New("--binary and --rev are alternatives")
+	}
+	if (c.memprof != "" || c.profFlags != "") && c.cpuprof == "" {
+		return nil, errors.New("--memprofile and --profserve-flags need --cpuprofile (they are profserve's)")
 	}
 	return c, nil
 }
@@ -166,22 +173,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	work, _ = filepath.Abs(work)
 
-	binary := c.binary
-	if binary == "" {
+	// The source to build: the working tree (repo, bench/ beside it), or
+	// a commit exported to a temporary directory.
+	repo, benchDir := c.repo, "."
+	source := "working tree " + target.Describe(ctx, c.repo, "")
+	if c.rev != "" {
+		source = "commit " + target.Describe(ctx, c.repo, c.rev)
+		dir, remove, err := target.ExportRev(ctx, c.repo, c.rev)
+		if err != nil {
+			return err
+		}
+		defer remove()
+		repo, benchDir = dir, filepath.Join(dir, "bench")
+	}
+	binary, profSource := c.binary, source
+	if binary != "" {
+		source = binary
+	} else {
 		binary = filepath.Join(work, "touchbase")
-		logf("building touchbase from %s", c.repo)
-		if err := target.Build(ctx, c.repo, binary); err != nil {
+		logf("building touchbase from the %s", source)
+		if err := target.Build(ctx, repo, binary); err != nil {
 			return err
 		}
 	}
 	var serve []string
 	if c.cpuprof != "" {
 		prof := filepath.Join(work, "profserve")
-		logf("building profserve (serve with a CPU profile)")
-		if err := target.BuildIn(ctx, ".", prof, "./cmd/profserve"); err != nil {
-			return fmt.Errorf("%w (run ingestbench from bench/)", err)
+		logf("building profserve (serve with a CPU profile) from the %s", profSource)
+		if err := target.BuildIn(ctx, benchDir, prof, "./cmd/profserve"); err != nil {
+			return fmt.Errorf("%w (run ingestbench from bench/; with --rev, the commit must have bench/cmd/profserve)", err)
 		}
-		serve = []string{prof}
+		serve = append([]string{prof}, strings.Fields(c.profFlags)...)
 	}
 
 	var pg *target.Postgres
@@ -204,7 +226,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	logf("generating %d batch templates of %d events", c.workload.Bodies, c.workload.BatchSize)
-	sum := &summary{Mode: c.mode, Machine: machine(), Config: c.describe(pg), Started: time.Now().UTC()}
+	sum := &summary{Mode: c.mode, Machine: machine(), Config: c.describe(pg), Started: time.Now().UTC(), Binary: source}
 	for i := 1; i <= c.runs; i++ {
 		if ctx.Err() != nil {
 			break

@@ -24,7 +24,9 @@ func TestParseFlags(t *testing.T) {
 		{"rate mode needs a rate", "--mode rate --rate 0", "needs --rate", 0},
 		{"unknown mode", "--mode fast", "want throughput, rate or soak", 0},
 		{"stray argument", "sqlite", "unexpected argument", 0},
-		{"memprofile alone", "--memprofile m.out", "needs --cpuprofile", 0},
+		{"memprofile alone", "--memprofile m.out", "need --cpuprofile", 0},
+		{"binary or rev", "--binary /bin/true --rev HEAD", "alternatives", 0},
+		{"profserve flags alone", "--profserve-flags --x", "need --cpuprofile", 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := parseFlags(strings.Fields(c.args), io.Discard)

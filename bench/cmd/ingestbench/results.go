@@ -17,6 +17,7 @@ import (
 type summary struct {
 	Mode    string       `json:"mode"`
 	Started time.Time    `json:"started"`
+	Binary  string       `json:"binary"` // what was measured: the build's source, or --binary
 	Machine machineInfo  `json:"machine"`
 	Config  runConfig    `json:"config"`
 	Runs    []*runResult `json:"runs"`
@@ -336,6 +337,7 @@ func printRun(w io.Writer, mode string, r *runResult) {
 // printSummary prints the median and range of the main figures.
 func printSummary(w io.Writer, s *summary) {
 	fmt.Fprintf(w, "\n%s\n", s.Config.Line)
+	fmt.Fprintf(w, "touchbase: %s\n", s.Binary)
 	fmt.Fprintf(w, "machine: %d x %s, %.0f GB, Linux %s, %s; ~%d bytes per event\n", s.Machine.CPUs, s.Machine.CPUModel,
 		s.Machine.MemoryGB, s.Machine.Kernel, s.Machine.GoVersion, s.Config.AvgBodyBytes/max(1, s.Config.BatchSize))
 	if s.Config.Database == "postgres" {

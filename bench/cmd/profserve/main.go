@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,6 +45,8 @@ func run() (err error) {
 	flag.Bool("json", true, "print the {\"addr\",\"url\"} line (always on; accepted for serve's command line)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here when stopped")
 	memprofile := flag.String("memprofile", "", "write a heap profile here when stopped")
+	var pragmas pragmaList
+	flag.Var(&pragmas, "sqlite-pragma", "an experiment: run PRAGMA `NAME=VALUE` on the SQLite writer connection after opening (repeatable)")
 	flag.Parse()
 	if *db == "" {
 		*db = filepath.Join(*data, "touchbase.db")
@@ -62,6 +65,17 @@ func run() (err error) {
 			err = cerr
 		}
 	}()
+	for _, p := range pragmas {
+		// The writer is one connection that is never closed, so a pragma
+		// set now holds for every commit.
+		if st.Dialect() != "sqlite" {
+			return fmt.Errorf("--sqlite-pragma %s: the database is %s", p, st.Dialect())
+		}
+		if _, err := st.DB().ExecContext(ctx, "PRAGMA "+p); err != nil {
+			return fmt.Errorf("PRAGMA %s: %w", p, err)
+		}
+		log.Info("experiment: pragma set on the writer connection", "pragma", p)
+	}
 	if _, err := st.Bootstrap(ctx, "owner@localhost"); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
@@ -126,5 +140,18 @@ func run() (err error) {
 			return err
 		}
 	}
+	return nil
+}
+
+// pragmaList collects repeated --sqlite-pragma flags.
+type pragmaList []string
+
+func (p *pragmaList) String() string { return strings.Join(*p, ",") }
+
+func (p *pragmaList) Set(v string) error {
+	if strings.ContainsAny(v, ";") {
+		return fmt.Errorf("one pragma per flag, without ';'")
+	}
+	*p = append(*p, v)
 	return nil
 }
