@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -182,20 +183,42 @@ func (s *Store) ListCustomers(ctx context.Context, workspaceID int64, f touchbas
 	}
 
 	kind := "customers:" + string(sortName)
+	var cur *pageCursor
 	if f.After != "" {
-		cur, err := decodeCursor(f.After, kind)
+		c, err := decodeCursor(f.After, kind)
 		if err != nil {
 			return nil, "", err
 		}
-		switch {
-		case sort.col == "":
-			where = append(where, "c.id > ?")
-			args = append(args, cur.id)
-		case sort.nullable && cur.val == "":
-			// Past the last non-NULL value: only NULLs are left, by id.
-			where = append(where, "("+sort.col+" IS NULL AND c.id < ?)")
-			args = append(args, cur.id)
-		default:
+		cur = &c
+	}
+
+	// A page is one query, except on a sort with NULLs (last_seen): there
+	// the non-NULL values come first, then the NULLs by id, each an index
+	// range of its own. One query with "OR col IS NULL" in the keyset
+	// condition would make the database walk the index from the top on
+	// every page.
+	type part struct {
+		where []string
+		args  []any
+		order string
+	}
+	var parts []part
+	switch {
+	case sort.col == "":
+		p := part{where: where, args: args, order: "c.id"}
+		if cur != nil {
+			p.where = append(slices.Clip(p.where), "c.id > ?")
+			p.args = append(slices.Clip(p.args), cur.id)
+		}
+		parts = append(parts, p)
+	case sort.nullable && cur != nil && cur.val == "":
+		// Past the non-NULL values already.
+	default:
+		p := part{where: where, args: args, order: sort.col + " DESC, c.id DESC"}
+		if sort.nullable {
+			p.where = append(slices.Clip(p.where), sort.col+" IS NOT NULL")
+		}
+		if cur != nil {
 			var v any
 			if sort.float {
 				v, err = cur.float()
@@ -205,38 +228,48 @@ func (s *Store) ListCustomers(ctx context.Context, workspaceID int64, f touchbas
 			if err != nil {
 				return nil, "", err
 			}
-			cond := "(" + sort.col + ", c.id) < (?, ?)"
-			if sort.nullable {
-				cond = "(" + cond + " OR " + sort.col + " IS NULL)"
-			}
-			where = append(where, cond)
-			args = append(args, v, cur.id)
+			p.where = append(slices.Clip(p.where), "("+sort.col+", c.id) < (?, ?)")
+			p.args = append(slices.Clip(p.args), v, cur.id)
 		}
+		parts = append(parts, p)
 	}
-	order := "c.id"
-	if sort.col != "" {
-		order = sort.col + " DESC, c.id DESC"
-		if sort.nullable {
-			order = sort.col + " DESC NULLS LAST, c.id DESC"
+	if sort.nullable {
+		p := part{where: append(slices.Clip(where), sort.col+" IS NULL"), args: args, order: "c.id DESC"}
+		if cur != nil && cur.val == "" {
+			p.where = append(p.where, "c.id < ?")
+			p.args = append(slices.Clip(p.args), cur.id)
 		}
+		parts = append(parts, p)
 	}
-	args = append(args, limit+1)
-	rows, err := s.rdb.QueryContext(ctx, s.d.q("SELECT "+customerColumns+" FROM customers c WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY "+order+" LIMIT ?"), args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list customers: %w", err)
-	}
-	defer rows.Close()
+
 	cs := []*touchbase.Customer{}
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list customers: %w", err)
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
+		for _, p := range parts {
+			if len(cs) > limit {
+				break
+			}
+			rows, err := tx.QueryContext(ctx, s.d.q("SELECT "+customerColumns+" FROM customers c WHERE "+strings.Join(p.where, " AND ")+
+				" ORDER BY "+p.order+" LIMIT ?"), append(slices.Clip(p.args), limit+1-len(cs))...)
+			if err != nil {
+				return fmt.Errorf("list customers: %w", err)
+			}
+			for rows.Next() {
+				c, err := scanCustomer(rows)
+				if err != nil {
+					rows.Close()
+					return fmt.Errorf("list customers: %w", err)
+				}
+				cs = append(cs, c)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("list customers: %w", err)
+			}
 		}
-		cs = append(cs, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list customers: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
 	var next string
 	if len(cs) > limit {

@@ -41,6 +41,14 @@ func (s *Store) ListEvents(ctx context.Context, workspaceID int64, f touchbase.E
 	}
 	where := []string{"e.workspace_id = ?"}
 	args := []any{workspaceID}
+	if f.CustomerID == 0 && !s.d.dollar {
+		// Newest first by id is the rowid order on SQLite: the unary +
+		// keeps SQLite from reading the workspace's events through an index
+		// and sorting them all for each page, and makes it walk the table
+		// back from the cursor instead. (PostgreSQL's primary key is
+		// (workspace_id, id) already.)
+		where[0] = "+e.workspace_id = ?"
+	}
 	if f.CustomerID != 0 {
 		where = append(where, "e.customer_id = ?")
 		args = append(args, f.CustomerID)
