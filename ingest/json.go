@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 )
 
@@ -195,20 +196,13 @@ var strSpecial = func() (t [256]bool) {
 func (s *scanner) str() (escaped bool, err error) {
 	i := s.pos + 1
 	data := s.data
-	for i < len(data) {
-		// Eight bytes at a time while none of them needs a look.
-		for i+8 <= len(data) && !special8(binary.LittleEndian.Uint64(data[i:])) {
-			i += 8
-		}
+	for {
+		i = nextSpecial(data, i)
 		if i >= len(data) {
-			break
+			s.pos = len(data)
+			return escaped, s.errorf("")
 		}
-		c := data[i]
-		if !strSpecial[c] {
-			i++
-			continue
-		}
-		switch {
+		switch c := data[i]; {
 		case c == '"':
 			s.pos = i + 1
 			return escaped, nil
@@ -242,18 +236,27 @@ func (s *scanner) str() (escaped bool, err error) {
 			return escaped, s.errorf("in string literal")
 		}
 	}
-	s.pos = len(data)
-	return escaped, s.errorf("")
 }
 
-// special8 reports whether one of the eight bytes of w may be a quote, a
-// backslash or a control character (false positives are fine: the byte
-// loop decides).
-func special8(w uint64) bool {
+// nextSpecial returns the index of the first quote, backslash or control
+// character in data at or after i, or len(data). It looks at eight bytes
+// at a time: in the SWAR masks below, the lowest set bit marks exactly the
+// first byte that matches (borrows only run upwards from a match).
+func nextSpecial(data []byte, i int) int {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q := w ^ (lo * '"')
-	b := w ^ (lo * '\\')
-	return ((q-lo)&^q|(b-lo)&^b|(w-lo*0x20)&^w)&hi != 0
+	for i+8 <= len(data) {
+		w := binary.LittleEndian.Uint64(data[i:])
+		q := w ^ (lo * '"')
+		b := w ^ (lo * '\\')
+		if m := ((q-lo)&^q | (b-lo)&^b | (w-lo*0x20)&^w) & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(data) && !strSpecial[data[i]] {
+		i++
+	}
+	return i
 }
 
 func isHex(c byte) bool {

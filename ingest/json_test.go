@@ -181,3 +181,31 @@ func trimRight(b []byte) []byte {
 	}
 	return b
 }
+
+// FuzzNextSpecial holds the eight-bytes-at-a-time search to a byte loop.
+func FuzzNextSpecial(f *testing.F) {
+	f.Add([]byte(`abcdefgh"ijk`), 0)
+	f.Add([]byte("\xff\xfe\x1f\x80\\\"aaaaaaaaaaaaaaa"), 1)
+	f.Add([]byte(`aaaaaaaaaaaaaaaaaaaaaaaaa`), 3)
+	f.Fuzz(func(t *testing.T, data []byte, i int) {
+		if i < 0 || i > len(data) {
+			return
+		}
+		want := i
+		for want < len(data) && !strSpecial[data[want]] {
+			want++
+		}
+		if got := nextSpecial(data, i); got != want {
+			t.Fatalf("nextSpecial(%q, %d) = %d, want %d", data, i, got, want)
+		}
+		wantQ := i
+		for wantQ < len(data) && data[wantQ] != '"' && data[wantQ] != '\\' {
+			wantQ++
+		}
+		// skipValidString starts at a quote: put one before i's byte.
+		buf := append([]byte{'"'}, data[i:]...)
+		if end, _ := skipValidString(buf, 0); wantQ < len(data) && data[wantQ] == '"' && end != wantQ-i+2 {
+			t.Fatalf("skipValidString(%q) = %d, want %d", buf, end, wantQ-i+2)
+		}
+	})
+}

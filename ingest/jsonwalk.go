@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -131,29 +132,28 @@ func skipValid(d []byte, i int) int {
 func skipValidString(d []byte, i int) (end int, escaped bool) {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	i++
-	for i < len(d) {
+	for {
 		for i+8 <= len(d) {
 			w := binary.LittleEndian.Uint64(d[i:])
 			q, b := w^(lo*'"'), w^(lo*'\\')
-			if ((q-lo)&^q|(b-lo)&^b)&hi != 0 {
+			if m := ((q-lo)&^q | (b-lo)&^b) & hi; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			i += 8
 		}
-		if i >= len(d) {
-			break
-		}
-		switch d[i] {
-		case '"':
-			return i + 1, escaped
-		case '\\':
-			escaped = true
-			i += 2
-		default:
+		for i < len(d) && d[i] != '"' && d[i] != '\\' {
 			i++
 		}
+		if i >= len(d) {
+			return len(d), escaped
+		}
+		if d[i] == '"' {
+			return i + 1, escaped
+		}
+		escaped = true
+		i += 2
 	}
-	return len(d), escaped
 }
 
 // arrayIter walks the elements of a validated array.
