@@ -373,6 +373,9 @@ func (s *Store) UpdateTraits(ctx context.Context, workspaceID, id int64, traits 
 // person), deletes their identities, events and profile, and detaches
 // their orders, which the store's books still need. Returns ENOTFOUND.
 func (s *Store) EraseCustomer(ctx context.Context, workspaceID, id int64) error {
+	if s.cache != nil {
+		defer s.cache.forgetCustomer(workspaceID, id)
+	}
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
 		c, err := s.findCustomer(ctx, tx, workspaceID, id, s.forUpdate())
 		if err != nil {

@@ -45,7 +45,14 @@ func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase
 		return res, fmt.Errorf("ingest: begin: %w", err)
 	}
 	defer tx.Rollback()
+	var gen int64
+	if s.cache != nil {
+		if gen, err = s.cache.begin(ctx, tx); err != nil {
+			return res, err
+		}
+	}
 	now := s.now()
+	batches := make([]*ingestBatch, 0, len(wss))
 	for _, ws := range wss {
 		if s.d.dollar {
 			// Serialise ingestion per workspace across touchbase nodes, so
@@ -58,9 +65,17 @@ func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase
 		if err := b.run(ctx, msgs, byWS[ws], statuses); err != nil {
 			return res, fmt.Errorf("ingest workspace %d: %w", ws, err)
 		}
+		batches = append(batches, b)
 	}
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("ingest: commit: %w", err)
+	}
+	if s.cache != nil {
+		for _, b := range batches {
+			if b.ids != nil {
+				s.cache.committed(b, gen)
+			}
+		}
 	}
 	res.Statuses = make([]touchbase.IngestStatus, 0, len(msgs))
 	for _, st := range statuses {
@@ -84,8 +99,7 @@ type custState struct {
 	email  string
 	phone  string
 
-	rawTraits   string // as loaded; decoded on first use
-	traits      map[string]any
+	traits      map[string]any // nil until loaded (new customers start empty)
 	traitsDirty bool
 
 	firstSeen, lastSeen int64 // 0 = unknown
@@ -281,8 +295,13 @@ next:
 	return out, nil
 }
 
-// lookupIdentities loads every identifier the messages name, and the
-// customers they point to.
+// customerCols are the customer columns the batch needs, traits aside:
+// traits are loaded only for the customers whose traits change.
+const customerCols = "c.id, c.user_id, c.email, c.phone, c.first_seen_at, c.last_seen_at, c.events, c.created_at"
+
+// lookupIdentities loads every identifier the messages name with the
+// customer each points to, in one query per identifier kind, then the
+// traits of the customers that may need them.
 func (b *ingestBatch) lookupIdentities(ctx context.Context, msgs []touchbase.Message, live []int) error {
 	byKind := map[touchbase.IdentityKind][]any{}
 	seen := map[identKey]bool{}
@@ -294,61 +313,127 @@ func (b *ingestBatch) lookupIdentities(ctx context.Context, msgs []touchbase.Mes
 			}
 		}
 	}
-	var custIDs []any
 	for _, kind := range touchbase.IdentityKinds {
-		values := byKind[kind]
+		values := b.fromCache(kind, byKind[kind])
 		if len(values) == 0 {
 			continue
 		}
-		err := b.s.queryIn(ctx, b.tx, "SELECT value, customer_id FROM identities WHERE workspace_id = ? AND kind = ? AND value IN (%s)", []any{b.ws, string(kind)}, values, func(rows *sql.Rows) error {
+		err := b.s.queryIn(ctx, b.tx, "SELECT i.value, "+customerCols+` FROM identities i
+			JOIN customers c ON c.workspace_id = i.workspace_id AND c.id = i.customer_id
+			WHERE i.workspace_id = ? AND i.kind = ? AND i.value IN (%s)`, []any{b.ws, string(kind)}, values, func(rows *sql.Rows) error {
 			var v string
-			var c int64
-			if err := rows.Scan(&v, &c); err != nil {
+			c, err := scanCustState(rows, &v)
+			if err != nil {
 				return err
 			}
-			if _, ok := b.custs[c]; !ok {
-				b.custs[c] = nil // loaded below
-				custIDs = append(custIDs, c)
+			if _, ok := b.custs[c.id]; !ok {
+				b.custs[c.id] = c
 			}
-			b.ids[identKey{kind, v}] = c
+			b.ids[identKey{kind, v}] = c.id
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("look up identities: %w", err)
 		}
 	}
-	return b.loadCustomers(ctx, custIDs)
+	// Prefetch traits where a message sets some or may merge profiles.
+	var want []any
+	wanted := map[int64]bool{}
+	for _, i := range live {
+		m := &msgs[i]
+		keys := append(identKeys(m), aliasKeys(m)...)
+		if len(m.Traits) == 0 && len(keys) < 2 {
+			continue
+		}
+		for _, k := range keys {
+			if c, ok := b.ids[k]; ok && !wanted[c] {
+				wanted[c] = true
+				want = append(want, c)
+			}
+		}
+	}
+	return b.loadTraits(ctx, want)
 }
 
-func (b *ingestBatch) loadCustomers(ctx context.Context, ids []any) error {
-	err := b.s.queryIn(ctx, b.tx, "SELECT id, user_id, email, phone, traits, first_seen_at, last_seen_at, events, created_at FROM customers WHERE workspace_id = ? AND id IN (%s)", []any{b.ws}, ids, func(rows *sql.Rows) error {
-		c := &custState{}
-		var userID, email, phone sql.NullString
-		var first, last sql.NullInt64
-		if err := rows.Scan(&c.id, &userID, &email, &phone, &c.rawTraits, &first, &last, &c.events, &c.createdAt); err != nil {
+// fromCache resolves the values of one kind that the identity cache knows,
+// and returns the others.
+func (b *ingestBatch) fromCache(kind touchbase.IdentityKind, values []any) []any {
+	if b.s.cache == nil {
+		return values
+	}
+	miss := values[:0]
+	for _, v := range values {
+		k := identKey{kind, v.(string)}
+		id, snap, ok := b.s.cache.lookup(b.ws, k)
+		if !ok {
+			miss = append(miss, v)
+			continue
+		}
+		if _, loaded := b.custs[id]; !loaded {
+			b.custs[id] = &custState{
+				id: id, userID: snap.userID, email: snap.email, phone: snap.phone,
+				firstSeen: snap.firstSeen, lastSeen: snap.lastSeen, events: snap.events, createdAt: snap.createdAt,
+				storedCreatedAt: snap.createdAt,
+			}
+			b.custs[id].stored.userID, b.custs[id].stored.email, b.custs[id].stored.phone = snap.userID, snap.email, snap.phone
+		}
+		b.ids[k] = id
+	}
+	return miss
+}
+
+// scanCustState scans customerCols, after the given leading columns.
+func scanCustState(rows *sql.Rows, lead ...any) (*custState, error) {
+	c := &custState{}
+	var userID, email, phone sql.NullString
+	var first, last sql.NullInt64
+	dest := append(lead, &c.id, &userID, &email, &phone, &first, &last, &c.events, &c.createdAt)
+	if err := rows.Scan(dest...); err != nil {
+		return nil, err
+	}
+	c.userID, c.email, c.phone = userID.String, email.String, phone.String
+	c.stored.userID, c.stored.email, c.stored.phone = c.userID, c.email, c.phone
+	c.storedCreatedAt = c.createdAt
+	c.firstSeen, c.lastSeen = first.Int64, last.Int64
+	return c, nil
+}
+
+// loadCustomer loads one customer the batch has not touched yet; false when
+// it does not exist.
+func (b *ingestBatch) loadCustomer(ctx context.Context, id int64) (bool, error) {
+	rows, err := b.tx.QueryContext(ctx, b.s.d.q("SELECT "+customerCols+" FROM customers c WHERE c.workspace_id = ? AND c.id = ?"), b.ws, id)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return false, rows.Err()
+	}
+	c, err := scanCustState(rows)
+	if err != nil {
+		return false, err
+	}
+	b.custs[id] = c
+	return true, nil
+}
+
+// loadTraits loads the stored traits of the given customers.
+func (b *ingestBatch) loadTraits(ctx context.Context, ids []any) error {
+	err := b.s.queryIn(ctx, b.tx, "SELECT id, traits FROM customers WHERE workspace_id = ? AND id IN (%s)", []any{b.ws}, ids, func(rows *sql.Rows) error {
+		var id int64
+		var raw string
+		if err := rows.Scan(&id, &raw); err != nil {
 			return err
 		}
-		c.userID, c.email, c.phone = userID.String, email.String, phone.String
-		c.stored.userID, c.stored.email, c.stored.phone = c.userID, c.email, c.phone
-		c.storedCreatedAt = c.createdAt
-		c.firstSeen, c.lastSeen = first.Int64, last.Int64
-		b.custs[c.id] = c
+		if c := b.custs[id]; c != nil && c.traits == nil {
+			if err := c.setTraits(raw); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("load customers: %w", err)
-	}
-	for _, id := range ids {
-		if b.custs[id.(int64)] == nil {
-			// An identity pointing at a missing customer: a bug or a hand
-			// edit. Forget the identity; the message makes a new profile.
-			delete(b.custs, id.(int64))
-			for k, c := range b.ids {
-				if c == id.(int64) {
-					delete(b.ids, k)
-				}
-			}
-		}
+		return fmt.Errorf("load traits: %w", err)
 	}
 	return nil
 }
@@ -382,13 +467,16 @@ func (b *ingestBatch) cust(id int64) *custState {
 
 func (b *ingestBatch) newCustomer() int64 {
 	b.nextTemp--
-	b.custs[b.nextTemp] = &custState{id: b.nextTemp, isNew: true, rawTraits: "{}", createdAt: b.now}
+	b.custs[b.nextTemp] = &custState{id: b.nextTemp, isNew: true, traits: map[string]any{}, createdAt: b.now}
 	return b.nextTemp
 }
 
 // apply resolves m to a customer and records what it changes.
 func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
-	target := b.resolve(m)
+	target, err := b.resolve(ctx, m)
+	if err != nil {
+		return err
+	}
 	c := b.cust(target)
 	ts := m.Timestamp.UnixMilli()
 	if c.firstSeen == 0 || ts < c.firstSeen {
@@ -399,7 +487,7 @@ func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
 	}
 	c.events++
 	if len(m.Traits) > 0 {
-		if err := b.mergeTraits(c, m.Traits, true); err != nil {
+		if err := b.mergeTraits(ctx, c, m.Traits, true); err != nil {
 			return err
 		}
 	}
@@ -440,7 +528,7 @@ func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
 //     user ids (two known people are never merged); the survivor is the
 //     one with a user id, else the oldest;
 //   - identifiers not found are attached to the target.
-func (b *ingestBatch) resolve(m *touchbase.Message) int64 {
+func (b *ingestBatch) resolve(ctx context.Context, m *touchbase.Message) (int64, error) {
 	keys := identKeys(m)
 	var found []int64
 	add := func(k identKey) bool {
@@ -486,7 +574,10 @@ func (b *ingestBatch) resolve(m *touchbase.Message) int64 {
 		if c == target || b.find(c) == b.find(target) {
 			continue
 		}
-		target = b.merge(c, b.find(target))
+		var err error
+		if target, err = b.merge(ctx, c, b.find(target)); err != nil {
+			return 0, err
+		}
 	}
 	t := b.custs[target]
 	for _, k := range keys {
@@ -507,7 +598,7 @@ func (b *ingestBatch) resolve(m *touchbase.Message) int64 {
 		b.ids[k] = target
 		b.newIdents = append(b.newIdents, identRow{key: k, cust: target})
 	}
-	return target
+	return target, nil
 }
 
 // age orders customers for choosing a survivor: existing ones by id, then
@@ -521,10 +612,10 @@ func age(id int64) int64 {
 
 // merge merges customers a and b (unless both have user ids, when it
 // returns b unchanged) and returns the survivor.
-func (b *ingestBatch) merge(x, y int64) int64 {
+func (b *ingestBatch) merge(ctx context.Context, x, y int64) (int64, error) {
 	cx, cy := b.custs[x], b.custs[y]
 	if cx.userID != "" && cy.userID != "" && cx.userID != cy.userID {
-		return y
+		return y, nil
 	}
 	survivor, gone := cx, cy
 	switch {
@@ -554,8 +645,12 @@ func (b *ingestBatch) merge(x, y int64) int64 {
 		s.createdAt = gone.createdAt
 	}
 	// The survivor's traits win; the other's fill the gaps.
-	if gt, err := gone.decodedTraits(); err == nil && len(gt) > 0 {
-		_ = b.mergeTraits(s, gt, false)
+	gt, err := b.traitsOf(ctx, gone)
+	if err != nil {
+		return 0, err
+	}
+	if err := b.mergeTraits(ctx, s, gt, false); err != nil {
+		return 0, err
 	}
 	s.ordersDirty = true
 	b.redirect[gone.id] = survivor.id
@@ -565,16 +660,27 @@ func (b *ingestBatch) merge(x, y int64) int64 {
 	if !gone.isNew {
 		b.merges = append(b.merges, gone.id)
 	}
-	return survivor.id
+	return survivor.id, nil
 }
 
-func (c *custState) decodedTraits() (map[string]any, error) {
+func (c *custState) setTraits(raw string) error {
+	c.traits = map[string]any{}
+	if raw != "" && raw != "{}" {
+		if err := json.Unmarshal([]byte(raw), &c.traits); err != nil {
+			return fmt.Errorf("customer %d traits: %w", c.id, err)
+		}
+	}
+	return nil
+}
+
+// traitsOf returns c's traits, loading them if the prefetch did not.
+func (b *ingestBatch) traitsOf(ctx context.Context, c *custState) (map[string]any, error) {
 	if c.traits == nil {
-		c.traits = map[string]any{}
-		if c.rawTraits != "" && c.rawTraits != "{}" {
-			if err := json.Unmarshal([]byte(c.rawTraits), &c.traits); err != nil {
-				return nil, fmt.Errorf("customer %d traits: %w", c.id, err)
-			}
+		if err := b.loadTraits(ctx, []any{c.id}); err != nil {
+			return nil, err
+		}
+		if c.traits == nil {
+			return nil, fmt.Errorf("customer %d vanished", c.id)
 		}
 	}
 	return c.traits, nil
@@ -582,8 +688,8 @@ func (c *custState) decodedTraits() (map[string]any, error) {
 
 // mergeTraits sets traits on c. With overwrite false, only traits c lacks
 // are set. A nil value removes the trait.
-func (b *ingestBatch) mergeTraits(c *custState, traits map[string]any, overwrite bool) error {
-	t, err := c.decodedTraits()
+func (b *ingestBatch) mergeTraits(ctx context.Context, c *custState, traits map[string]any, overwrite bool) error {
+	t, err := b.traitsOf(ctx, c)
 	if err != nil {
 		return err
 	}

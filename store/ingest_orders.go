@@ -51,7 +51,9 @@ func (b *ingestBatch) applyOrder(ctx context.Context, cust int64, ch *touchbase.
 		return err
 	}
 	if exists && old.customer.Valid && old.customer.Int64 != cust {
-		b.markOrdersDirty(ctx, old.customer.Int64)
+		if err := b.markOrdersDirty(ctx, old.customer.Int64); err != nil {
+			return err
+		}
 	}
 
 	switch ch.Kind {
@@ -139,13 +141,14 @@ func (b *ingestBatch) upsertOrder(ctx context.Context, cust int64, o *touchbase.
 
 // markOrdersDirty makes a customer outside the batch's plan (one an order
 // moved away from) get its order features recomputed.
-func (b *ingestBatch) markOrdersDirty(ctx context.Context, id int64) {
+func (b *ingestBatch) markOrdersDirty(ctx context.Context, id int64) error {
 	if _, ok := b.custs[id]; !ok {
-		if err := b.loadCustomers(ctx, []any{id}); err != nil || b.custs[id] == nil {
-			return
+		if found, err := b.loadCustomer(ctx, id); err != nil || !found {
+			return err
 		}
 	}
 	b.cust(b.find(id)).ordersDirty = true
+	return nil
 }
 
 func timeOf(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

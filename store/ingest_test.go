@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -370,5 +371,63 @@ func TestIngest(t *testing.T) {
 			}
 		})
 
+	})
+}
+
+// TestIngestCache checks that what the ingestion path remembers between
+// calls never outlives a change it did not make itself.
+func TestIngestCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t.Run("EraseThenLateEvent", func(t *testing.T) {
+			ws := newWorkspace(t, s, "erase-late")
+			q := &msgSeq{ws: ws}
+			ingestOK(t, s, q.identify("u1", "a1", map[string]any{"email": "u1@example.com"}))
+			ingestOK(t, s, q.track("Warm", "u1", "")) // resolved from memory where there is any
+			c := customerOf(t, s, ws, touchbase.IdentityUserID, "u1")
+			if err := s.EraseCustomer(context.Background(), ws, c); err != nil {
+				t.Fatal(err)
+			}
+			res := ingestOK(t, s, q.track("Late", "u1", ""), q.track("Late", "", "a1"), q.track("Fresh", "u2", ""))
+			if res.Suppressed != 2 || res.Stored != 1 {
+				t.Fatalf("after erase: %+v", res)
+			}
+			if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ? AND customer_id = ?", ws, c); n != 0 {
+				t.Fatalf("%d events landed on the erased customer", n)
+			}
+		})
+	})
+
+	t.Run("AnotherProcessChangesTheFile", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "shared.db")
+		a, err := store.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		b, err := store.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		ws := newWorkspace(t, a, "two-processes")
+		q := &msgSeq{ws: ws}
+		ingestOK(t, a, q.track("A", "", "anon"))
+		ingestOK(t, a, q.track("A", "", "anon"))
+		old := customerOf(t, a, ws, touchbase.IdentityAnonymousID, "anon")
+		// The other "process" deletes the profile behind a's back.
+		if _, err := b.DB().Exec("DELETE FROM identities WHERE workspace_id = ?", ws); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.DB().Exec("DELETE FROM customers WHERE workspace_id = ?", ws); err != nil {
+			t.Fatal(err)
+		}
+		ingestOK(t, a, q.track("B", "", "anon"))
+		now := customerOf(t, a, ws, touchbase.IdentityAnonymousID, "anon")
+		if now == 0 || now == old {
+			t.Fatalf("anon resolved to %d (deleted customer was %d): a stale memory was used", now, old)
+		}
+		if n := count(t, a, "SELECT count(*) FROM customers WHERE workspace_id = ? AND id = ?", ws, now); n != 1 {
+			t.Fatal("the event's customer does not exist")
+		}
 	})
 }

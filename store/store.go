@@ -42,6 +42,13 @@ type Store struct {
 	// parsing them anew costs more than running them on SQLite.
 	stmts sync.Map
 
+	// ckpt checkpoints SQLite's log off the commit path; nil on PostgreSQL.
+	ckpt *checkpointer
+
+	// cache spares the ingestion path its identity lookups; SQLite only
+	// (nil on PostgreSQL, where other nodes write too).
+	cache *identityCache
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -95,6 +102,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.ckpt != nil {
+		s.ckpt.open()
+	}
 	return s, nil
 }
 
@@ -129,7 +139,7 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)" +
 			"&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_time_format=sqlite"
-		db, err := sql.Open("sqlite", base+"&_txlock=immediate")
+		db, err := sql.Open("sqlite", base+"&_txlock=immediate"+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walAutoCheckpoint))
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
@@ -145,6 +155,11 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		rdb.SetMaxOpenConns(8)
 		rdb.SetMaxIdleConns(8)
 		s.db, s.rdb = db, rdb
+		s.cache = newIdentityCache(250_000)
+		if s.ckpt, err = newCheckpointer(base, 250*time.Millisecond); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.Close()
@@ -170,6 +185,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 }
 
 // Close closes the database connections.
+// walAutoCheckpoint is the log size, in pages, past which the writer
+// checkpoints itself: a bound for when the checkpointer falls behind.
+const walAutoCheckpoint = 16384
+
 func (s *Store) Close() error {
 	s.stmts.Range(func(_, st any) bool {
 		st.(*sql.Stmt).Close()
@@ -179,6 +198,11 @@ func (s *Store) Close() error {
 	if s.rdb != s.db {
 		if rerr := s.rdb.Close(); err == nil {
 			err = rerr
+		}
+	}
+	if s.ckpt != nil {
+		if cerr := s.ckpt.close(); err == nil {
+			err = cerr
 		}
 	}
 	return err
