@@ -82,7 +82,7 @@ func (b *ingestBatch) applyOrder(ctx context.Context, cust int64, ch *touchbase.
 				string(touchbase.OrderCancelled), b.now, b.ws, old.id)
 			return err
 		}
-		return b.upsertOrder(ctx, cust, o, touchbase.OrderCancelled, nil)
+		return b.upsertOrder(ctx, cust, o, touchbase.OrderCancelled, nil, false)
 	default: // completed, updated
 		status := touchbase.OrderCompleted
 		if exists && old.status != touchbase.OrderCompleted {
@@ -92,13 +92,15 @@ func (b *ingestBatch) applyOrder(ctx context.Context, cust int64, ch *touchbase.
 		if exists {
 			oldPtr = &old
 		}
-		return b.upsertOrder(ctx, cust, o, status, oldPtr)
+		return b.upsertOrder(ctx, cust, o, status, oldPtr, ch.Kind == touchbase.OrderChangeUpdated)
 	}
 }
 
 // upsertOrder writes o with the given status and replaces its items (when
-// the event lists any, or when the order is new).
-func (b *ingestBatch) upsertOrder(ctx context.Context, cust int64, o *touchbase.Order, status touchbase.OrderStatus, old *storedOrder) error {
+// the event lists any, or when the order is new). A partial update (Order
+// Updated) keeps the stored value of every amount it gives as zero and of
+// every text it leaves empty: an event cannot say "not given" otherwise.
+func (b *ingestBatch) upsertOrder(ctx context.Context, cust int64, o *touchbase.Order, status touchbase.OrderStatus, old *storedOrder, partial bool) error {
 	placed := ms(o.PlacedAt)
 	if placed == 0 {
 		placed = b.now
@@ -119,10 +121,20 @@ func (b *ingestBatch) upsertOrder(ctx context.Context, cust int64, o *touchbase.
 	} else {
 		// Resent or updated: new amounts, the first placement time stays.
 		id = old.id
-		_, err := b.tx.ExecContext(ctx, b.s.d.q(`UPDATE orders SET customer_id = ?, status = ?, revenue = ?, total = ?, subtotal = ?, shipping = ?, tax = ?,
-			discount = ?, currency = ?, coupon = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`),
-			custArg, string(status), o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount, o.Currency, o.Coupon, b.now, b.ws, id)
-		if err != nil {
+		q := `UPDATE orders SET customer_id = ?, status = ?, revenue = ?, total = ?, subtotal = ?, shipping = ?, tax = ?,
+			discount = ?, currency = ?, coupon = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`
+		args := []any{custArg, string(status), o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount, o.Currency, o.Coupon, b.now, b.ws, id}
+		if partial {
+			q = `UPDATE orders SET customer_id = ?, status = ?,
+				revenue = CASE WHEN ? <> 0 THEN ? ELSE revenue END, total = CASE WHEN ? <> 0 THEN ? ELSE total END,
+				subtotal = CASE WHEN ? <> 0 THEN ? ELSE subtotal END, shipping = CASE WHEN ? <> 0 THEN ? ELSE shipping END,
+				tax = CASE WHEN ? <> 0 THEN ? ELSE tax END, discount = CASE WHEN ? <> 0 THEN ? ELSE discount END,
+				currency = CASE WHEN ? <> '' THEN ? ELSE currency END, coupon = CASE WHEN ? <> '' THEN ? ELSE coupon END,
+				updated_at = ? WHERE workspace_id = ? AND id = ?`
+			args = []any{custArg, string(status), o.Revenue, o.Revenue, o.Total, o.Total, o.Subtotal, o.Subtotal, o.Shipping, o.Shipping,
+				o.Tax, o.Tax, o.Discount, o.Discount, o.Currency, o.Currency, o.Coupon, o.Coupon, b.now, b.ws, id}
+		}
+		if _, err := b.tx.ExecContext(ctx, b.s.d.q(q), args...); err != nil {
 			return err
 		}
 		if len(o.Items) == 0 {

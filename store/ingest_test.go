@@ -431,3 +431,32 @@ func TestIngestCache(t *testing.T) {
 		}
 	})
 }
+
+func TestIngestOrderUpdatedIsPartial(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ws := newWorkspace(t, s, "order-updated")
+		q := &msgSeq{ws: ws}
+		ingestOK(t, s, q.order(touchbase.OrderChangeCompleted, "u1", "o1", 80, 0))
+		upd := q.order(touchbase.OrderChangeUpdated, "u1", "o1", 0, 0)
+		o := &upd.Order.Order
+		o.Total, o.Revenue, o.Items, o.Coupon, o.Currency = 0, 0, nil, "SPRING", ""
+		o.Shipping = 4.5
+		ingestOK(t, s, upd)
+		var revenue, total, shipping float64
+		var coupon, currency string
+		err := s.DB().QueryRow(rebind(s, "SELECT revenue, total, shipping, coupon, currency FROM orders WHERE workspace_id = ? AND order_id = 'o1'"), ws).
+			Scan(&revenue, &total, &shipping, &coupon, &currency)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if revenue != 80 || total != 80 || shipping != 4.5 || coupon != "SPRING" || currency != "EUR" {
+			t.Fatalf("after a partial update: revenue %v total %v shipping %v coupon %q currency %q", revenue, total, shipping, coupon, currency)
+		}
+		if n := count(t, s, "SELECT count(*) FROM order_items WHERE workspace_id = ?", ws); n != 1 {
+			t.Fatalf("%d items; an update without products keeps them", n)
+		}
+		if r := loadCustomer(t, s, ws, customerOf(t, s, ws, touchbase.IdentityUserID, "u1")); r.orders != 1 || r.revenue != 80 {
+			t.Fatalf("features %+v", r)
+		}
+	})
+}
