@@ -40,7 +40,14 @@ func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase
 	}
 	slices.Sort(wss) // a fixed lock order across nodes
 
-	tx, err := s.db.BeginTx(ctx, nil)
+	// A dedicated connection: on PostgreSQL, events go in by COPY on the
+	// transaction's own connection.
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return res, fmt.Errorf("ingest: connection: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("ingest: begin: %w", err)
 	}
@@ -49,6 +56,14 @@ func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase
 	if s.cache != nil {
 		if gen, err = s.cache.begin(ctx, tx); err != nil {
 			return res, err
+		}
+	}
+	if s.d.dollar {
+		// Every join here matches a batch against its rows by key: index
+		// probes are right however young the table's statistics are (the
+		// planner would hash-join whole tables it believes tiny).
+		if _, err := tx.ExecContext(ctx, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"); err != nil {
+			return res, fmt.Errorf("ingest: %w", err)
 		}
 	}
 	now := s.now()
@@ -61,7 +76,7 @@ func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase
 				return res, fmt.Errorf("ingest: lock workspace %d: %w", ws, err)
 			}
 		}
-		b := &ingestBatch{s: s, tx: tx, ws: ws, now: now}
+		b := &ingestBatch{s: s, conn: conn, tx: tx, ws: ws, now: now}
 		if err := b.run(ctx, msgs, byWS[ws], statuses); err != nil {
 			return res, fmt.Errorf("ingest workspace %d: %w", ws, err)
 		}
@@ -124,10 +139,11 @@ func (c *custState) onlySeen() bool {
 
 // ingestBatch is the state of one workspace's part of an Ingest call.
 type ingestBatch struct {
-	s   *Store
-	tx  *sql.Tx
-	ws  int64
-	now int64
+	s    *Store
+	conn *sql.Conn // tx's connection
+	tx   *sql.Tx
+	ws   int64
+	now  int64
 
 	ids      map[identKey]int64   // identifier -> customer (follow via find)
 	custs    map[int64]*custState // touched customers by id
@@ -318,9 +334,20 @@ func (b *ingestBatch) lookupIdentities(ctx context.Context, msgs []touchbase.Mes
 		if len(values) == 0 {
 			continue
 		}
-		err := b.s.queryIn(ctx, b.tx, "SELECT i.value, "+customerCols+` FROM identities i
+		q := "SELECT i.value, " + customerCols + ` FROM identities i
 			JOIN customers c ON c.workspace_id = i.workspace_id AND c.id = i.customer_id
-			WHERE i.workspace_id = ? AND i.kind = ? AND i.value IN (%s)`, []any{b.ws, string(kind)}, values, func(rows *sql.Rows) error {
+			WHERE i.workspace_id = ? AND i.kind = ? AND i.value IN (%s)`
+		if b.s.d.dollar {
+			// One index probe per listed value, whatever the statistics say:
+			// a plain join, planned on a young table's statistics ("one
+			// row"), hash-joined every identity of the workspace. LIMIT 1
+			// (values are unique) keeps the planner from flattening it.
+			q = `SELECT v.value, x.* FROM unnest(?::text[]) AS v (value), LATERAL (
+				SELECT ` + customerCols + ` FROM identities i
+				JOIN customers c ON c.workspace_id = i.workspace_id AND c.id = i.customer_id
+				WHERE i.workspace_id = ? AND i.kind = ? AND i.value = v.value LIMIT 1) x`
+		}
+		scan := func(rows *sql.Rows) error {
 			var v string
 			c, err := scanCustState(rows, &v)
 			if err != nil {
@@ -331,7 +358,13 @@ func (b *ingestBatch) lookupIdentities(ctx context.Context, msgs []touchbase.Mes
 			}
 			b.ids[identKey{kind, v}] = c.id
 			return nil
-		})
+		}
+		var err error
+		if b.s.d.dollar {
+			err = queryRows(ctx, b.tx, b.s.d.q(q), []any{pgArray(values), b.ws, string(kind)}, scan)
+		} else {
+			err = b.s.queryIn(ctx, b.tx, q, []any{b.ws, string(kind)}, values, scan)
+		}
 		if err != nil {
 			return fmt.Errorf("look up identities: %w", err)
 		}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"slices"
 	"strings"
 	"sync"
@@ -156,7 +158,37 @@ func (b *ingestBatch) insertEvents(ctx context.Context) error {
 		args = append(args, b.ws, b.find(e.cust), m.MessageID, string(m.Type), m.Event, m.UserID, m.AnonymousID,
 			ms(m.Timestamp), ms(m.ReceivedAt), rawJSON(m.Properties), rawJSON(m.Context))
 	}
+	if b.s.d.dollar {
+		// COPY: a third of the cost of a multi-row INSERT on PostgreSQL.
+		// It has no ON CONFLICT, and needs none: dedupe ran under the
+		// workspace's advisory lock, in this transaction.
+		return b.copyRows(ctx, "events", eventCols, args)
+	}
 	return b.s.insertRows(ctx, b.tx, &insertEvents, args)
+}
+
+var eventCols = []string{"workspace_id", "customer_id", "message_id", "type", "event", "user_id", "anonymous_id", "timestamp", "received_at", "properties", "context"}
+
+// copyRows loads rows (len(cols) values each) into table with COPY, inside
+// the batch's transaction (PostgreSQL only).
+func (b *ingestBatch) copyRows(ctx context.Context, table string, cols []string, args []any) error {
+	n := len(cols)
+	rows := make([][]any, 0, len(args)/n)
+	for i := 0; i+n <= len(args); i += n {
+		rows = append(rows, args[i:i+n])
+	}
+	err := b.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy: connection is a %T, not pgx", dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", table, err)
+	}
+	return nil
 }
 
 func (b *ingestBatch) upsertProducts(ctx context.Context) error {
@@ -395,30 +427,56 @@ func (s *Store) tupleSQL(r *rowsSQL, rows int) string {
 	return q
 }
 
-// queryIn runs query, whose %s is replaced by an IN list, for values in
-// chunks, calling scan for every row. fixed are the arguments before the
-// list.
+// queryIn runs query, whose "IN (%s)" takes values, calling scan for every
+// row; fixed are the arguments before the list. On SQLite the list is
+// spelt out in chunks; on PostgreSQL it is one array parameter
+// (= ANY(?)), which plans once however long the list.
 func (s *Store) queryIn(ctx context.Context, tx *sql.Tx, query string, fixed []any, values []any, scan func(*sql.Rows) error) error {
+	if len(values) == 0 {
+		return nil
+	}
+	if s.d.dollar {
+		return queryRows(ctx, tx, s.d.q(strings.Replace(query, "IN (%s)", "= ANY(?)", 1)), append(slices.Clip(fixed), pgArray(values)), scan)
+	}
 	const chunk = 1000
 	for len(values) > 0 {
 		n := min(len(values), chunk)
 		q := s.d.q(fmt.Sprintf(query, strings.TrimSuffix(strings.Repeat("?, ", n), ", ")))
-		args := append(slices.Clip(fixed), values[:n]...)
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := queryRows(ctx, tx, q, append(slices.Clip(fixed), values[:n]...), scan); err != nil {
 			return err
 		}
 		values = values[n:]
 	}
 	return nil
+}
+
+// pgArray turns a list of strings or int64s into the typed slice pgx sends
+// as a PostgreSQL array.
+func pgArray(values []any) any {
+	if _, ok := values[0].(string); ok {
+		out := make([]string, len(values))
+		for i, v := range values {
+			out[i] = v.(string)
+		}
+		return out
+	}
+	out := make([]int64, len(values))
+	for i, v := range values {
+		out[i] = v.(int64)
+	}
+	return out
+}
+
+func queryRows(ctx context.Context, tx *sql.Tx, q string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
