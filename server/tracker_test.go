@@ -99,6 +99,9 @@ Promise.all(pending).then(() => {
 func TestTrackerInNode(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
+		if os.Getenv("TOUCHBASE_REQUIRE_BROWSER") == "1" {
+			t.Fatal("TOUCHBASE_REQUIRE_BROWSER=1 but node is missing")
+		}
 		t.Skip("node is not installed: the tracker is not run")
 	}
 	each(t, func(t *testing.T, e *env) {
@@ -203,6 +206,9 @@ func TestTrackerInNode(t *testing.T) {
 func TestTrackerInChromium(t *testing.T) {
 	chromium := "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("TOUCHBASE_REQUIRE_BROWSER") == "1" {
+			t.Fatal("TOUCHBASE_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing")
+		}
 		t.Skip("no /usr/bin/chromium: the tracker is not run in a browser")
 	}
 	each(t, func(t *testing.T, e *env) {
