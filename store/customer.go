@@ -405,8 +405,10 @@ func (s *Store) EraseCustomer(ctx context.Context, workspaceID, id int64) error 
 				return fmt.Errorf("erase customer %d: suppress identifier: %w", id, err)
 			}
 		}
+		if _, err := tx.ExecContext(ctx, s.d.q(identitiesOfCustomer("DELETE FROM identities")), workspaceID, workspaceID, id); err != nil {
+			return fmt.Errorf("erase customer %d: %w", id, err)
+		}
 		for _, stmt := range []string{
-			"DELETE FROM identities WHERE workspace_id = ? AND customer_id = ?",
 			"DELETE FROM events WHERE workspace_id = ? AND customer_id = ?",
 			"UPDATE orders SET customer_id = NULL WHERE workspace_id = ? AND customer_id = ?",
 			"DELETE FROM customers WHERE workspace_id = ? AND id = ?",

@@ -110,17 +110,18 @@ func (b *ingestBatch) allocateIDs(ctx context.Context) error {
 func (b *ingestBatch) applyMerges(ctx context.Context) error {
 	for _, gone := range b.merges {
 		to := b.find(gone)
-		for _, q := range []string{
-			"UPDATE events SET customer_id = ? WHERE workspace_id = ? AND customer_id = ?",
-			"UPDATE identities SET customer_id = ? WHERE workspace_id = ? AND customer_id = ?",
-			"UPDATE orders SET customer_id = ? WHERE workspace_id = ? AND customer_id = ?",
+		for _, st := range []struct {
+			q    string
+			args []any
+		}{
+			{"UPDATE events SET customer_id = ? WHERE workspace_id = ? AND customer_id = ?", []any{to, b.ws, gone}},
+			{identitiesOfCustomer("UPDATE identities SET customer_id = ?"), []any{to, b.ws, b.ws, gone}},
+			{"UPDATE orders SET customer_id = ? WHERE workspace_id = ? AND customer_id = ?", []any{to, b.ws, gone}},
+			{"DELETE FROM customers WHERE workspace_id = ? AND id = ?", []any{b.ws, gone}},
 		} {
-			if _, err := b.tx.ExecContext(ctx, b.s.d.q(q), to, b.ws, gone); err != nil {
+			if _, err := b.tx.ExecContext(ctx, b.s.d.q(st.q), st.args...); err != nil {
 				return fmt.Errorf("merge customer %d into %d: %w", gone, to, err)
 			}
-		}
-		if _, err := b.tx.ExecContext(ctx, b.s.d.q("DELETE FROM customers WHERE workspace_id = ? AND id = ?"), b.ws, gone); err != nil {
-			return fmt.Errorf("merge customer %d into %d: %w", gone, to, err)
 		}
 		props, _ := json.Marshal(map[string]any{"merged_customer_id": gone, "customer_id": to})
 		b.events = append(b.events, eventRow{cust: to, m: &touchbase.Message{
@@ -133,6 +134,15 @@ func (b *ingestBatch) applyMerges(ctx context.Context) error {
 		}})
 	}
 	return nil
+}
+
+// identitiesOfCustomer completes an UPDATE or DELETE of identities with a
+// WHERE taking (workspace_id, customer_id). Written plainly, SQLite scans
+// the workspace's whole primary key (every identity) instead of the
+// customer index; selecting the keys through the index first does not.
+func identitiesOfCustomer(head string) string {
+	return head + ` WHERE workspace_id = ? AND (kind, value) IN
+		(SELECT kind, value FROM identities WHERE workspace_id = ? AND customer_id = ?)`
 }
 
 func (b *ingestBatch) insertIdentities(ctx context.Context) error {

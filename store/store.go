@@ -136,9 +136,11 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		}
 		// synchronous=FULL: a commit is on disk before Ingest returns, which
 		// is what a 200 from /v1 promises; group commit keeps it cheap.
+		// temp_store=MEMORY: statement journals of large transactions were
+		// a quarter of ingestion's CPU as write syscalls to a temp file.
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)" +
-			"&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_time_format=sqlite"
+			"&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_time_format=sqlite"
 		db, err := sql.Open("sqlite", base+"&_txlock=immediate"+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walAutoCheckpoint))
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
