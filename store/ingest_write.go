@@ -348,6 +348,13 @@ var (
 			FROM v WHERE customers.workspace_id = v.workspace_id AND customers.id = v.id`,
 		pgTypes: []string{"bigint", "bigint", "text", "text", "text", "jsonb", "bigint", "bigint", "integer", "bigint",
 			"integer", "integer", "double precision", "bigint", "bigint", "integer", "double precision", "bigint"},
+		sqliteRow: `UPDATE customers SET user_id = ?3, email = ?4, phone = ?5, traits = coalesce(?6, traits),
+			first_seen_at = ?7, last_seen_at = ?8, events = ?9, created_at = ?10, updated_at = ?18,
+			orders = CASE WHEN ?11 = 1 THEN ?12 ELSE orders END, revenue = CASE WHEN ?11 = 1 THEN ?13 ELSE revenue END,
+			first_order_at = CASE WHEN ?11 = 1 THEN ?14 ELSE first_order_at END,
+			last_order_at = CASE WHEN ?11 = 1 THEN ?15 ELSE last_order_at END,
+			refunds = CASE WHEN ?11 = 1 THEN ?16 ELSE refunds END, refund_total = CASE WHEN ?11 = 1 THEN ?17 ELSE refund_total END
+			WHERE workspace_id = ?1 AND id = ?2`,
 	}
 
 	// updateSeen is updateCustomers for customers whose only change is
@@ -357,7 +364,8 @@ var (
 		cols: 6,
 		suffix: `) UPDATE customers SET first_seen_at = v.first_seen_at, last_seen_at = v.last_seen_at, events = v.events,
 			updated_at = v.updated_at FROM v WHERE customers.workspace_id = v.workspace_id AND customers.id = v.id`,
-		pgTypes: []string{"bigint", "bigint", "bigint", "bigint", "integer", "bigint"},
+		pgTypes:   []string{"bigint", "bigint", "bigint", "bigint", "integer", "bigint"},
+		sqliteRow: "UPDATE customers SET first_seen_at = ?3, last_seen_at = ?4, events = ?5, updated_at = ?6 WHERE workspace_id = ?1 AND id = ?2",
 	}
 
 	ingestRows = []*rowsSQL{&updateSeen, &insertIdentities, &insertEvents, &upsertProducts, &insertCustomers, &insertOrderItems, &updateCustomers}
@@ -373,24 +381,62 @@ func nullInt(v int64) any {
 // rowsSQL is a statement that takes many rows: head, then one
 // "(?, ...)" tuple per row, then suffix. pgTypes, when set, casts each value
 // on PostgreSQL (a VALUES list outside INSERT has no column types there).
+//
+// On SQLite rows go one at a time through a prepared single-row statement
+// (sqliteRow, or head with one tuple): there are no round trips to save
+// in-process, and a multi-row statement makes SQLite keep a statement
+// journal, copying every page the transaction already changed, which cost
+// more than the inserts themselves.
 type rowsSQL struct {
-	head    string
-	cols    int
-	suffix  string
-	pgTypes []string
+	head      string
+	cols      int
+	suffix    string
+	pgTypes   []string
+	sqliteRow string // SQLite's single-row form, when head+tuple+suffix will not do
 }
 
 // maxRows keeps a statement under both engines' parameter limits.
 func (r *rowsSQL) maxRows() int { return 30000 / r.cols }
 
-// chunkSizes are the only row counts statements are built for, so that a
-// few prepared statements serve every batch.
+// sqliteSQL is the single-row statement SQLite runs for r.
+func (s *Store) sqliteSQL(r *rowsSQL) string {
+	if r.sqliteRow != "" {
+		return r.sqliteRow
+	}
+	return s.tupleSQL(r, 1)
+}
+
+// chunkSizes are the only row counts PostgreSQL statements are built for,
+// so that a few prepared statements serve every batch.
 var chunkSizes = []int{1000, 256, 64, 16, 4, 1}
 
-// insertRows runs r over args (r.cols values per row) in chunks.
+// insertRows runs r over args (r.cols values per row).
 func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, r *rowsSQL, args []any) error {
 	if len(args)%r.cols != 0 {
 		return errors.New("insertRows: argument count is not a multiple of the column count")
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	table := strings.Fields(r.head)[2] // the table name, or "(" for updates
+	if !s.d.dollar {
+		q := s.sqliteSQL(r)
+		var st *sql.Stmt
+		if p, ok := s.stmts.Load(q); ok {
+			st = tx.StmtContext(ctx, p.(*sql.Stmt))
+		} else {
+			var err error
+			if st, err = tx.PrepareContext(ctx, q); err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			defer st.Close()
+		}
+		for ; len(args) > 0; args = args[r.cols:] {
+			if _, err := st.ExecContext(ctx, args[:r.cols]...); err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+		}
+		return nil
 	}
 	for len(args) > 0 {
 		n := len(args) / r.cols
@@ -400,8 +446,8 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, r *rowsSQL, args []a
 				break
 			}
 		}
-		if _, err := s.exec(ctx, tx, s.tupleSQL(r, n), args[:n*r.cols]...); err != nil {
-			return fmt.Errorf("%s: %w", strings.Fields(r.head)[2], err) // the table name, or "(" for updates
+		if _, err := tx.ExecContext(ctx, s.tupleSQL(r, n), args[:n*r.cols]...); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
 		}
 		args = args[n*r.cols:]
 	}

@@ -37,9 +37,10 @@ type Store struct {
 	// lets run beside the writer; on PostgreSQL the same pool as db.
 	rdb *sql.DB
 
-	// stmts caches statements prepared on db, by query text: the ingestion
-	// path runs the same few large statements thousands of times, and
-	// parsing them anew costs more than running them on SQLite.
+	// stmts holds the ingestion path's statements, prepared on the SQLite
+	// writer at Open, by query text: they run once per row, and parsing
+	// them anew would cost more than running them. (They cannot be prepared
+	// lazily: a transaction holds the only write connection.)
 	stmts sync.Map
 
 	// ckpt checkpoints SQLite's log off the commit path; nil on PostgreSQL.
@@ -53,34 +54,20 @@ type Store struct {
 	Now func() time.Time
 }
 
-// exec runs q in tx, as a statement prepared at Open when there is one.
-// (Statements cannot be prepared lazily: on SQLite the transaction holds
-// the only write connection.)
-func (s *Store) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
-	if st, ok := s.stmts.Load(q); ok {
-		return tx.StmtContext(ctx, st.(*sql.Stmt)).ExecContext(ctx, args...)
-	}
-	return tx.ExecContext(ctx, q, args...)
-}
-
-// prepare prepares the ingestion path's bulk statements. PostgreSQL needs
-// none of this: pgx caches prepared statements per connection itself.
+// prepare prepares the ingestion path's single-row statements on SQLite.
+// PostgreSQL needs none of this: pgx caches prepared statements per
+// connection itself.
 func (s *Store) prepare(ctx context.Context) error {
 	if s.d.dollar {
 		return nil
 	}
 	for _, r := range ingestRows {
-		for _, n := range chunkSizes {
-			if n > r.maxRows() {
-				continue
-			}
-			q := s.tupleSQL(r, n)
-			st, err := s.db.PrepareContext(ctx, q)
-			if err != nil {
-				return fmt.Errorf("prepare %s: %w", r.head, err)
-			}
-			s.stmts.Store(q, st)
+		q := s.sqliteSQL(r)
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", r.head, err)
 		}
+		s.stmts.Store(q, st)
 	}
 	return nil
 }
