@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/touchbase/touchbase"
@@ -14,6 +15,11 @@ type WriterConfig struct {
 	// MaxBatch is the most messages one commit takes (default 10,000). A
 	// request is never split across commits.
 	MaxBatch int
+	// MaxPending bounds the messages waiting for a commit (default
+	// 100,000). Past it, Write refuses with EUNAVAILABLE at once: when
+	// senders outrun the database, they are told to back off (SDKs retry
+	// 503s) instead of the server holding ever more bodies in memory.
+	MaxPending int
 	// OnCommit, when set, is called after every commit attempt, from the
 	// writer's goroutine; keep it cheap.
 	OnCommit func(CommitStats)
@@ -34,7 +40,8 @@ type Writer struct {
 	ing touchbase.Ingester
 	cfg WriterConfig
 
-	reqs chan *writeRequest
+	reqs    chan *writeRequest
+	pending atomic.Int64 // messages accepted by Write and not yet committed
 
 	mu     sync.RWMutex // guards closed against Write's send
 	closed bool
@@ -56,6 +63,9 @@ type writeRequest struct {
 func NewWriter(ing touchbase.Ingester, cfg WriterConfig) *Writer {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 10000
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 100000
 	}
 	return &Writer{ing: ing, cfg: cfg, reqs: make(chan *writeRequest, 1024), done: make(chan struct{})}
 }
@@ -92,10 +102,16 @@ func (w *Writer) Write(ctx context.Context, msgs []touchbase.Message) (touchbase
 	if len(msgs) == 0 {
 		return touchbase.IngestResult{}, nil
 	}
+	if n := w.pending.Add(int64(len(msgs))); n > int64(w.cfg.MaxPending) && n > int64(len(msgs)) {
+		w.pending.Add(-int64(len(msgs)))
+		return touchbase.IngestResult{}, touchbase.Errorf(touchbase.EUNAVAILABLE,
+			"ingestion is %d events behind; retry shortly", n-int64(len(msgs)))
+	}
 	r := &writeRequest{ctx: ctx, msgs: msgs, done: make(chan struct{})}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
+		w.pending.Add(-int64(len(msgs)))
 		return touchbase.IngestResult{}, touchbase.Errorf(touchbase.EUNAVAILABLE, "the server is shutting down; retry")
 	}
 	select {
@@ -103,6 +119,7 @@ func (w *Writer) Write(ctx context.Context, msgs []touchbase.Message) (touchbase
 		w.mu.RUnlock()
 	case <-ctx.Done():
 		w.mu.RUnlock()
+		w.pending.Add(-int64(len(msgs)))
 		return touchbase.IngestResult{}, ctx.Err()
 	}
 	select {
@@ -149,6 +166,11 @@ func (w *Writer) loop() {
 // Requests whose caller gave up are dropped before the commit. It returns
 // msgs, the scratch buffer, for reuse.
 func (w *Writer) commit(group []*writeRequest, msgs []touchbase.Message) []touchbase.Message {
+	defer func() {
+		for _, r := range group {
+			w.pending.Add(-int64(len(r.msgs)))
+		}
+	}()
 	live := group[:0:0]
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {

@@ -216,3 +216,31 @@ func TestWriterConcurrentIdentities(t *testing.T) {
 		}
 	})
 }
+
+func TestWriterRefusesWhenTooFarBehind(t *testing.T) {
+	ing := &slowIngester{delay: 100 * time.Millisecond}
+	w := ingest.NewWriter(ing, ingest.WriterConfig{MaxPending: 10})
+	w.Open(context.Background())
+	defer w.Close()
+	done := make(chan error, 2)
+	go func() { _, err := w.Write(context.Background(), msgs("a", 6)); done <- err }()
+	time.Sleep(10 * time.Millisecond)
+	go func() { _, err := w.Write(context.Background(), msgs("b", 4)); done <- err }()
+	time.Sleep(10 * time.Millisecond)
+	// 10 pending: one more is refused at once, not queued.
+	start := time.Now()
+	_, err := w.Write(context.Background(), msgs("c", 1))
+	if touchbase.ErrorCode(err) != touchbase.EUNAVAILABLE || time.Since(start) > 50*time.Millisecond {
+		t.Fatalf("over the bound: %v after %v", err, time.Since(start))
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Committed work frees the bound; a request larger than the bound
+	// alone is still taken when nothing else waits.
+	if _, err := w.Write(context.Background(), msgs("d", 25)); err != nil {
+		t.Fatalf("after the queue drained: %v", err)
+	}
+}

@@ -153,7 +153,9 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 	res, err := s.svc.Ingest.Write(ctx, msgs)
 	if err != nil {
 		if touchbase.ErrorCode(err) == touchbase.EUNAVAILABLE {
-			w.Header().Set("Retry-After", "5")
+			// Shutting down, or ingestion is behind (the writer's bound):
+			// SDKs retry 503s after this long.
+			w.Header().Set("Retry-After", "1")
 		}
 		return &countedError{fmt.Errorf("ingest %d messages: %w", len(msgs), err), len(msgs)}
 	}
