@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+
+	"github.com/touchbase/touchbase"
 )
 
 // identityCache remembers, between Ingest calls, which customer each
@@ -26,6 +28,9 @@ type identityCache struct {
 	ids, oldIDs map[cacheIdent]int64
 	custs       map[cacheCust]custSnapshot
 	oldCusts    map[cacheCust]custSnapshot
+	// products holds the catalogue rows as last written, so that the
+	// stream of product events that change nothing writes nothing.
+	products    map[cacheProduct]touchbase.Product
 	dataVersion int64
 	// gen counts forgetCustomer calls: a batch that began before one must
 	// not write its view back (it may hold the forgotten customer).
@@ -38,6 +43,11 @@ type cacheIdent struct {
 }
 
 type cacheCust struct{ ws, id int64 }
+
+type cacheProduct struct {
+	ws int64
+	id string
+}
 
 // custSnapshot is what the batch loads of a customer (traits aside).
 type custSnapshot struct {
@@ -56,6 +66,16 @@ func newIdentityCache(max int) *identityCache {
 func (c *identityCache) reset() {
 	c.ids, c.oldIDs = map[cacheIdent]int64{}, map[cacheIdent]int64{}
 	c.custs, c.oldCusts = map[cacheCust]custSnapshot{}, map[cacheCust]custSnapshot{}
+	c.products = map[cacheProduct]touchbase.Product{}
+}
+
+// productUnchanged reports whether writing p would leave the stored row as
+// it is (the upsert keeps stored values for fields p leaves empty).
+func (c *identityCache) productUnchanged(ws int64, p touchbase.Product) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, ok := c.products[cacheProduct{ws, p.ProductID}]
+	return ok && mergeProduct(old, p) == old
 }
 
 // begin drops the cache when another connection changed the database since
@@ -132,6 +152,13 @@ func (c *identityCache) committed(b *ingestBatch, gen int64) {
 	}
 	for k, id := range b.ids {
 		c.ids[cacheIdent{b.ws, k}] = b.find(id)
+	}
+	if len(c.products) > c.max {
+		c.products = map[cacheProduct]touchbase.Product{}
+	}
+	for _, id := range b.prodOrder {
+		k := cacheProduct{b.ws, id}
+		c.products[k] = mergeProduct(c.products[k], b.products[id])
 	}
 	for _, id := range b.order {
 		if b.find(id) != id {

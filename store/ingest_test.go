@@ -397,6 +397,49 @@ func TestIngestCache(t *testing.T) {
 		})
 	})
 
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t.Run("ProductsWrittenOnlyWhenChanged", func(t *testing.T) {
+			ws := newWorkspace(t, s, "products")
+			q := &msgSeq{ws: ws}
+			viewed := func(p touchbase.Product) touchbase.Message {
+				m := q.track("Product Viewed", "u1", "")
+				m.Products = []touchbase.Product{p}
+				return m
+			}
+			price := func() (float64, string, string) {
+				var v float64
+				var name, url string
+				if err := s.DB().QueryRow(rebind(s, "SELECT price, name, url FROM products WHERE workspace_id = ? AND product_id = 'p9'"), ws).Scan(&v, &name, &url); err != nil {
+					t.Fatal(err)
+				}
+				return v, name, url
+			}
+			updated := func() int64 {
+				return int64(count(t, s, "SELECT updated_at FROM products WHERE workspace_id = ? AND product_id = 'p9'", ws))
+			}
+			clock := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+			defer func(now func() time.Time) { s.Now = now }(s.Now)
+			s.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+			ingestOK(t, s, viewed(touchbase.Product{ProductID: "p9", Name: "Lamp", Price: 20, URL: "/lamp"}))
+			first := updated()
+			ingestOK(t, s, viewed(touchbase.Product{ProductID: "p9", Name: "Lamp", Price: 20}))
+			if s.Dialect() == "sqlite" && updated() != first {
+				t.Fatal("an event that changes nothing rewrote the product")
+			}
+			ingestOK(t, s, viewed(touchbase.Product{ProductID: "p9", Price: 25}))
+			if updated() == first {
+				t.Fatal("a price change did not write the product")
+			}
+			if v, name, url := price(); v != 25 || name != "Lamp" || url != "/lamp" {
+				t.Fatalf("after a price change: %v %q %q", v, name, url)
+			}
+			ingestOK(t, s, viewed(touchbase.Product{ProductID: "p9", Name: "Desk lamp", Price: 25}))
+			if v, name, url := price(); v != 25 || name != "Desk lamp" || url != "/lamp" {
+				t.Fatalf("after a rename: %v %q %q", v, name, url)
+			}
+		})
+	})
+
 	t.Run("AnotherProcessChangesTheFile", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "shared.db")
 		a, err := store.Open(context.Background(), path)

@@ -208,6 +208,9 @@ func (b *ingestBatch) upsertProducts(ctx context.Context) error {
 	args := make([]any, 0, len(b.prodOrder)*13)
 	for _, id := range b.prodOrder {
 		p := b.products[id]
+		if b.s.cache != nil && b.s.cache.productUnchanged(b.ws, p) {
+			continue
+		}
 		args = append(args, b.ws, p.ProductID, p.SKU, p.Name, p.Category, p.Brand, p.Variant, p.Price, p.Currency, p.URL, p.ImageURL, b.now, b.now)
 	}
 	return b.s.insertRows(ctx, b.tx, &upsertProducts, args)
