@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/store"
 )
 
 func (a *app) keyCmd() *cobra.Command {
@@ -61,24 +62,17 @@ printed once on stderr.`,
 			}
 
 			ctx := cmd.Context()
-			st, err := a.openBootstrapped(ctx)
-			if err != nil {
+			return a.inWorkspace(ctx, workspace, func(st *store.Store, ws *touchbase.Workspace) error {
+				key, secret, err := st.CreateKey(ctx, ws.ID, k, r, name)
+				if err != nil {
+					return fmt.Errorf("create key: %w", err)
+				}
+				if a.json {
+					return a.printJSON(keyJSON{Key: key, Workspace: ws.Name, Secret: secret})
+				}
+				_, err = fmt.Fprintln(a.stdout, secret)
 				return err
-			}
-			defer st.Close()
-			ws, err := a.workspace(ctx, st, workspace)
-			if err != nil {
-				return err
-			}
-			key, secret, err := st.CreateKey(ctx, ws.ID, k, r, name)
-			if err != nil {
-				return fmt.Errorf("create key: %w", err)
-			}
-			if a.json {
-				return a.printJSON(keyJSON{Key: key, Workspace: ws.Name, Secret: secret})
-			}
-			_, err = fmt.Fprintln(a.stdout, secret)
-			return err
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -100,37 +94,30 @@ func (a *app) keyListCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openBootstrapped(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ws, err := a.workspace(ctx, st, workspace)
-			if err != nil {
-				return err
-			}
-			keys, err := st.ListKeys(ctx, ws.ID)
-			if err != nil {
-				return fmt.Errorf("list keys: %w", err)
-			}
-			if a.json {
-				out := make([]keyJSON, len(keys))
-				for i, k := range keys {
-					out[i] = keyJSON{Key: k, Workspace: ws.Name}
+			return a.inWorkspace(ctx, workspace, func(st *store.Store, ws *touchbase.Workspace) error {
+				keys, err := st.ListKeys(ctx, ws.ID)
+				if err != nil {
+					return fmt.Errorf("list keys: %w", err)
 				}
-				return a.printJSON(out)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tKIND\tROLE\tNAME\tPREFIX\tCREATED\tREVOKED")
-			for _, k := range keys {
-				revoked := "-"
-				if k.RevokedAt != nil {
-					revoked = k.RevokedAt.Local().Format(time.DateTime)
+				if a.json {
+					out := make([]keyJSON, len(keys))
+					for i, k := range keys {
+						out[i] = keyJSON{Key: k, Workspace: ws.Name}
+					}
+					return a.printJSON(out)
 				}
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Kind, dash(string(k.Role)), dash(k.Name),
-					k.Prefix, k.CreatedAt.Local().Format(time.DateTime), revoked)
-			}
-			return tw.Flush()
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tKIND\tROLE\tNAME\tPREFIX\tCREATED\tREVOKED")
+				for _, k := range keys {
+					revoked := "-"
+					if k.RevokedAt != nil {
+						revoked = k.RevokedAt.Local().Format(time.DateTime)
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Kind, dash(string(k.Role)), dash(k.Name),
+						k.Prefix, k.CreatedAt.Local().Format(time.DateTime), revoked)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&workspace, "workspace", "", "workspace name (default: the first workspace)")
@@ -152,26 +139,19 @@ func (a *app) keyRevokeCmd() *cobra.Command {
 				return usageErrorf(cmd, "key ID %q is not a number (see `touchbase key list`)", args[0])
 			}
 			ctx := cmd.Context()
-			st, err := a.openBootstrapped(ctx)
-			if err != nil {
+			return a.inWorkspace(ctx, workspace, func(st *store.Store, ws *touchbase.Workspace) error {
+				err = st.RevokeKey(ctx, ws.ID, id)
+				if touchbase.ErrorCode(err) == touchbase.ENOTFOUND {
+					return touchbase.Errorf(touchbase.ENOTFOUND, "workspace %q has no key %d (see `touchbase key list`)", ws.Name, id)
+				} else if err != nil {
+					return fmt.Errorf("revoke key %d: %w", id, err)
+				}
+				if a.json {
+					return a.printJSON(map[string]any{"id": id, "workspace": ws.Name, "revoked": true})
+				}
+				_, err = fmt.Fprintf(a.stdout, "revoked key %d in workspace %q\n", id, ws.Name)
 				return err
-			}
-			defer st.Close()
-			ws, err := a.workspace(ctx, st, workspace)
-			if err != nil {
-				return err
-			}
-			err = st.RevokeKey(ctx, ws.ID, id)
-			if touchbase.ErrorCode(err) == touchbase.ENOTFOUND {
-				return touchbase.Errorf(touchbase.ENOTFOUND, "workspace %q has no key %d (see `touchbase key list`)", ws.Name, id)
-			} else if err != nil {
-				return fmt.Errorf("revoke key %d: %w", id, err)
-			}
-			if a.json {
-				return a.printJSON(map[string]any{"id": id, "workspace": ws.Name, "revoked": true})
-			}
-			_, err = fmt.Fprintf(a.stdout, "revoked key %d in workspace %q\n", id, ws.Name)
-			return err
+			})
 		},
 	}
 	cmd.Flags().StringVar(&workspace, "workspace", "", "workspace name (default: the first workspace)")

@@ -256,6 +256,21 @@ func (a *app) printBanner(res *store.BootstrapResult, baseURL string) {
 
 // workspace returns the workspace named name, or the first one (the
 // default workspace bootstrap created) when name is "".
+// inWorkspace opens the store (bootstrapping a new one), finds the named
+// workspace (the first one when name is empty) and runs fn with them.
+func (a *app) inWorkspace(ctx context.Context, name string, fn func(st *store.Store, ws *touchbase.Workspace) error) error {
+	st, err := a.openBootstrapped(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ws, err := a.workspace(ctx, st, name)
+	if err != nil {
+		return err
+	}
+	return fn(st, ws)
+}
+
 func (a *app) workspace(ctx context.Context, st *store.Store, name string) (*touchbase.Workspace, error) {
 	if name != "" {
 		ws, err := st.FindWorkspaceByName(ctx, name)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/store"
 )
 
 func (a *app) userCmd() *cobra.Command {
@@ -64,38 +65,31 @@ workspace) keeps their password and gets the role in this workspace.`,
 			}
 
 			ctx := cmd.Context()
-			st, err := a.openBootstrapped(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ws, err := a.workspace(ctx, st, workspace)
-			if err != nil {
-				return err
-			}
-			m, err := st.CreateUser(ctx, ws.ID, email, name, password, r)
-			if err != nil {
-				return fmt.Errorf("create user %s: %w", email, err)
-			}
-			// CreateUser keeps an existing user's password: then the one
-			// given or generated here does not sign in, and must not be
-			// shown as if it did.
-			if _, err := st.Authenticate(ctx, m.Email, password); err != nil {
-				generated = false
-				fmt.Fprintf(a.stderr, "touchbase: note: %s already had an account; their password was not changed\n", m.Email)
-			}
-			if a.json {
-				out := userJSON{Member: m, Workspace: ws.Name}
-				if generated {
-					out.Password = password
+			return a.inWorkspace(ctx, workspace, func(st *store.Store, ws *touchbase.Workspace) error {
+				m, err := st.CreateUser(ctx, ws.ID, email, name, password, r)
+				if err != nil {
+					return fmt.Errorf("create user %s: %w", email, err)
 				}
-				return a.printJSON(out)
-			}
-			fmt.Fprintf(a.stdout, "added %s (user %d) to workspace %q as %s\n", m.Email, m.ID, ws.Name, m.Role)
-			if generated {
-				fmt.Fprintf(a.stdout, "password: %s\n(shown once; it is stored only as a hash)\n", password)
-			}
-			return nil
+				// CreateUser keeps an existing user's password: then the one
+				// given or generated here does not sign in, and must not be
+				// shown as if it did.
+				if _, err := st.Authenticate(ctx, m.Email, password); err != nil {
+					generated = false
+					fmt.Fprintf(a.stderr, "touchbase: note: %s already had an account; their password was not changed\n", m.Email)
+				}
+				if a.json {
+					out := userJSON{Member: m, Workspace: ws.Name}
+					if generated {
+						out.Password = password
+					}
+					return a.printJSON(out)
+				}
+				fmt.Fprintf(a.stdout, "added %s (user %d) to workspace %q as %s\n", m.Email, m.ID, ws.Name, m.Role)
+				if generated {
+					fmt.Fprintf(a.stdout, "password: %s\n(shown once; it is stored only as a hash)\n", password)
+				}
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -118,33 +112,26 @@ func (a *app) userListCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := a.openBootstrapped(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ws, err := a.workspace(ctx, st, workspace)
-			if err != nil {
-				return err
-			}
-			members, err := st.ListMembers(ctx, ws.ID)
-			if err != nil {
-				return fmt.Errorf("list users: %w", err)
-			}
-			if a.json {
-				out := make([]userJSON, len(members))
-				for i, m := range members {
-					out[i] = userJSON{Member: m, Workspace: ws.Name}
+			return a.inWorkspace(ctx, workspace, func(st *store.Store, ws *touchbase.Workspace) error {
+				members, err := st.ListMembers(ctx, ws.ID)
+				if err != nil {
+					return fmt.Errorf("list users: %w", err)
 				}
-				return a.printJSON(out)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tCREATED")
-			for _, m := range members {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.ID, m.Email, dash(m.Name), m.Role,
-					m.CreatedAt.Local().Format(time.DateTime))
-			}
-			return tw.Flush()
+				if a.json {
+					out := make([]userJSON, len(members))
+					for i, m := range members {
+						out[i] = userJSON{Member: m, Workspace: ws.Name}
+					}
+					return a.printJSON(out)
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tCREATED")
+				for _, m := range members {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.ID, m.Email, dash(m.Name), m.Role,
+						m.CreatedAt.Local().Format(time.DateTime))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&workspace, "workspace", "", "workspace name (default: the first workspace)")
