@@ -2,10 +2,12 @@
 #             (SQLite only, with a loud warning, when PostgreSQL is not
 #             installed; TOUCHBASE_REQUIRE_PG=1 makes that a failure).
 # make build  builds bin/touchbase without cgo.
-# make vet    checks formatting and runs go vet.
+# make vet    checks formatting and runs go vet and staticcheck.
 
 GO ?= go
 TESTFLAGS ?= -timeout 15m
+# The newest staticcheck this module proxy serves that runs with our Go.
+STATICCHECK ?= v0.6.1
 
 .PHONY: test build vet
 
@@ -19,3 +21,4 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...

@@ -239,14 +239,6 @@ func (d dialect) q(query string) string {
 	return b.String()
 }
 
-// millis converts a time to Unix milliseconds, and the zero time to NULL.
-func millis(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
 // fromMillis converts nullable Unix milliseconds to a time pointer.
 func fromMillis(ms sql.NullInt64) *time.Time {
 	if !ms.Valid {
