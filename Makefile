@@ -6,7 +6,7 @@
 
 GO ?= go
 TESTFLAGS ?= -timeout 15m
-# The newest staticcheck this module proxy serves that runs with our Go.
+# Pinned (the module proxy here serves stale @latest); runs with our Go.
 STATICCHECK ?= v0.6.1
 
 .PHONY: test build vet
