@@ -9,20 +9,22 @@ import (
 	"github.com/touchbase/touchbase"
 )
 
-// identityCache remembers, between Ingest calls, which customer each
+// ingestCache remembers, between Ingest calls, which customer each
 // identifier points to and that customer's columns, so that a steady stream
-// of events from known customers needs no lookup queries. Looking them up
-// was a quarter of the ingestion path's cost on SQLite.
+// of events from known customers needs no lookup queries (looking them up
+// was a quarter of the ingestion path's cost on SQLite), and the catalogue
+// rows as last written, so that unchanged products are not rewritten.
 //
 // It is used only on SQLite, where this process is the one writer: Ingest
 // checks PRAGMA data_version, which changes when another connection (a CLI
 // in another process) commits, and drops the cache then. The cache is
 // filled only after a commit succeeds, so a rolled-back batch leaves no
-// trace. Writes outside Ingest that delete customers call forgetCustomer.
+// trace. Writes outside Ingest that delete customers call forgetCustomer;
+// raw SQL through Store.DB() (tests' seed helpers) is invisible to it.
 //
 // Memory is bounded by keeping two generations: lookups promote entries
 // from the old one, and when the new one is full the old one is dropped.
-type identityCache struct {
+type ingestCache struct {
 	mu          sync.Mutex
 	max         int // entries per generation
 	ids, oldIDs map[cacheIdent]int64
@@ -57,13 +59,13 @@ type custSnapshot struct {
 	createdAt            int64
 }
 
-func newIdentityCache(max int) *identityCache {
-	c := &identityCache{max: max}
+func newIngestCache(max int) *ingestCache {
+	c := &ingestCache{max: max}
 	c.reset()
 	return c
 }
 
-func (c *identityCache) reset() {
+func (c *ingestCache) reset() {
 	c.ids, c.oldIDs = map[cacheIdent]int64{}, map[cacheIdent]int64{}
 	c.custs, c.oldCusts = map[cacheCust]custSnapshot{}, map[cacheCust]custSnapshot{}
 	c.products = map[cacheProduct]touchbase.Product{}
@@ -71,7 +73,7 @@ func (c *identityCache) reset() {
 
 // productUnchanged reports whether writing p would leave the stored row as
 // it is (the upsert keeps stored values for fields p leaves empty).
-func (c *identityCache) productUnchanged(ws int64, p touchbase.Product) bool {
+func (c *ingestCache) productUnchanged(ws int64, p touchbase.Product) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old, ok := c.products[cacheProduct{ws, p.ProductID}]
@@ -81,7 +83,7 @@ func (c *identityCache) productUnchanged(ws int64, p touchbase.Product) bool {
 // begin drops the cache when another connection changed the database since
 // the last call, and returns the generation to pass to committed. It runs
 // inside the ingest transaction.
-func (c *identityCache) begin(ctx context.Context, tx *sql.Tx) (int64, error) {
+func (c *ingestCache) begin(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var v int64
 	if err := tx.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
 		return 0, fmt.Errorf("data version: %w", err)
@@ -96,7 +98,7 @@ func (c *identityCache) begin(ctx context.Context, tx *sql.Tx) (int64, error) {
 }
 
 // lookup returns the customer k points to, and its snapshot.
-func (c *identityCache) lookup(ws int64, k identKey) (int64, custSnapshot, bool) {
+func (c *ingestCache) lookup(ws int64, k identKey) (int64, custSnapshot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ik := cacheIdent{ws, k}
@@ -120,7 +122,7 @@ func (c *identityCache) lookup(ws int64, k identKey) (int64, custSnapshot, bool)
 }
 
 // roll starts a new generation when the current one is full.
-func (c *identityCache) roll() {
+func (c *ingestCache) roll() {
 	if len(c.ids) > c.max || len(c.custs) > c.max {
 		c.oldIDs, c.ids = c.ids, map[cacheIdent]int64{}
 		c.oldCusts, c.custs = c.custs, map[cacheCust]custSnapshot{}
@@ -129,7 +131,7 @@ func (c *identityCache) roll() {
 
 // forgetCustomer makes every identifier of the customer a miss. Call it
 // after committing a change to the customer made outside Ingest.
-func (c *identityCache) forgetCustomer(ws, id int64) {
+func (c *ingestCache) forgetCustomer(ws, id int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -139,7 +141,7 @@ func (c *identityCache) forgetCustomer(ws, id int64) {
 
 // committed records a committed batch's final state; gen is what begin
 // returned.
-func (c *identityCache) committed(b *ingestBatch, gen int64) {
+func (c *ingestCache) committed(b *ingestBatch, gen int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {

@@ -48,7 +48,7 @@ type Store struct {
 
 	// cache spares the ingestion path its identity lookups; SQLite only
 	// (nil on PostgreSQL, where other nodes write too).
-	cache *identityCache
+	cache *ingestCache
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -144,7 +144,7 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		rdb.SetMaxOpenConns(8)
 		rdb.SetMaxIdleConns(8)
 		s.db, s.rdb = db, rdb
-		s.cache = newIdentityCache(250_000)
+		s.cache = newIngestCache(250_000)
 		if s.ckpt, err = newCheckpointer(base, 250*time.Millisecond); err != nil {
 			s.Close()
 			return nil, err
