@@ -153,9 +153,8 @@ func StartPostgres(ctx context.Context, o PostgresOptions) (*Postgres, error) {
 	}
 	p.AdminDSN = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 	out, err := exec.CommandContext(ctx, filepath.Join(bindir, "postgres"), "--version").Output()
-	if err == nil {
-		f := strings.Fields(string(out))
-		p.Version = f[len(f)-1]
+	if f := strings.Fields(string(out)); err == nil && len(f) >= 3 {
+		p.Version = f[2] // postgres (PostgreSQL) 15.18 (Debian ...)
 	}
 	return p, nil
 }

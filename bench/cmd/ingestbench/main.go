@@ -68,6 +68,7 @@ type config struct {
 	cpuprof   string
 	memprof   string
 	profFlags string
+	waitIdle  float64
 	workload  loadgen.Workload
 }
 
@@ -104,6 +105,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.cpuprof, "cpuprofile", "", "serve with bench's profserve and write the server's CPU profile here (run N>1 adds .N)")
 	fs.StringVar(&c.memprof, "memprofile", "", "with profserve, write the server's heap profile at the end here")
 	fs.StringVar(&c.profFlags, "profserve-flags", "", "extra flags for profserve, space-separated (experiments such as --sqlite-pragma temp_store=memory)")
+	fs.Float64Var(&c.waitIdle, "wait-idle", 0, "before each run, wait (up to 15 minutes) until the machine's other work uses under this many cores (0: do not wait)")
 	fs.IntVar(&c.workload.Users, "users", 100000, "population of visitors")
 	fs.IntVar(&c.workload.BatchSize, "batch", 250, "events per /v1/batch request")
 	fs.IntVar(&c.workload.Bodies, "bodies", 64, "distinct batch templates generated before the run")
@@ -236,11 +238,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		sum.Config.AvgBodyBytes = pool.AvgBodyBytes()
+		busyBefore := -1.0
+		if c.waitIdle > 0 {
+			busyBefore = waitIdle(ctx, c.waitIdle, 15*time.Minute)
+			logf("machine busy %.2f cores before run %d (--wait-idle %.2f)", busyBefore, i, c.waitIdle)
+		}
 		logf("run %d/%d: %s", i, c.runs, sum.Config.Line)
 		res, err := c.runOnce(ctx, i, pool, binary, serve, work, pg, logf)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i, err)
 		}
+		res.BusyBefore = busyBefore
 		sum.Runs = append(sum.Runs, res)
 		printRun(table, c.mode, res)
 	}
@@ -482,4 +490,26 @@ func machine() machineInfo {
 		m.MemoryGB = float64(kb) / (1 << 20)
 	}
 	return m
+}
+
+// waitIdle waits until the machine's CPUs are busy less than cores over a
+// 3-second window, or limit passes, and returns the last figure.
+func waitIdle(ctx context.Context, cores float64, limit time.Duration) float64 {
+	deadline := time.Now().Add(limit)
+	for {
+		b0, _, err := target.MachineCPU()
+		if err != nil {
+			return -1
+		}
+		select {
+		case <-ctx.Done():
+			return -1
+		case <-time.After(3 * time.Second):
+		}
+		b1, _, _ := target.MachineCPU()
+		busy := (b1 - b0).Seconds() / 3
+		if busy < cores || time.Now().After(deadline) {
+			return busy
+		}
+	}
 }

@@ -53,16 +53,19 @@ type runConfig struct {
 }
 
 type runResult struct {
-	Run             int             `json:"run"`
-	Report          *loadgen.Report `json:"load"`
-	Verify          verification    `json:"verify"`
-	CPU             cpuUsage        `json:"cpu"`
-	Commits         commitStats     `json:"commits"`
-	Memory          memorySummary   `json:"memory"`
-	LoadAvgBefore   float64         `json:"loadavg_before"`
-	LoadAvgAfter    float64         `json:"loadavg_after"`
-	ShutdownSeconds float64         `json:"shutdown_s"`
-	DBBytes         int64           `json:"db_bytes"`
+	Run           int             `json:"run"`
+	Report        *loadgen.Report `json:"load"`
+	Verify        verification    `json:"verify"`
+	CPU           cpuUsage        `json:"cpu"`
+	Commits       commitStats     `json:"commits"`
+	Memory        memorySummary   `json:"memory"`
+	LoadAvgBefore float64         `json:"loadavg_before"`
+	// BusyBefore is the machine's busy cores measured by --wait-idle
+	// just before the run (-1 without it).
+	BusyBefore      float64 `json:"busy_cores_before"`
+	LoadAvgAfter    float64 `json:"loadavg_after"`
+	ShutdownSeconds float64 `json:"shutdown_s"`
+	DBBytes         int64   `json:"db_bytes"`
 }
 
 type verification struct {
@@ -313,6 +316,9 @@ func printRun(w io.Writer, mode string, r *runResult) {
 	case "soak":
 		fmt.Fprintf(w, "  soak         %d events acknowledged in %.0f s: %.0f events/s\n", rep.EventsAcked, rep.Elapsed, rep.EventsPerSec)
 	}
+	if len(rep.Windows) >= 20 {
+		fmt.Fprintf(w, "  trend        events/s by tenths of the run: %s\n", tenths(rep.Windows))
+	}
 	l := rep.Latency
 	fmt.Fprintf(w, "  latency ms   p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (%d requests of %d events, %d KB)\n",
 		l.P50, l.P90, l.P99, l.P999, l.Max, l.Count, rep.BatchSize, rep.AvgBodyBytes>>10)
@@ -346,9 +352,24 @@ func printSummary(w io.Writer, s *summary) {
 	fmt.Fprintf(w, "%-34s %12s %12s %12s   (%d runs)\n", "figure", "median", "min", "max", len(s.Runs))
 	for _, f := range figures {
 		a, ok := s.Aggregate[f.name]
-		if !ok || (a.Max == 0 && a.Min == 0) {
+		if !ok || (f.name == "postgres_cores" && a.Max == 0) {
 			continue
 		}
 		fmt.Fprintf(w, "%-34s %12.1f %12.1f %12.1f\n", f.name, a.Median, a.Min, a.Max)
 	}
+}
+
+// tenths averages per-second windows over each tenth of the run, to show
+// whether throughput holds or decays as the database grows.
+func tenths(w []int64) string {
+	var parts []string
+	for i := range 10 {
+		lo, hi := len(w)*i/10, len(w)*(i+1)/10
+		var sum int64
+		for _, x := range w[lo:hi] {
+			sum += x
+		}
+		parts = append(parts, fmt.Sprintf("%.0f", float64(sum)/float64(max(1, hi-lo))))
+	}
+	return strings.Join(parts, " ")
 }
