@@ -222,19 +222,19 @@ type fakeServer struct {
 
 func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if u, _, _ := r.BasicAuth(); u != "wk" {
-		http.Error(w, "no key", 401)
+		http.Error(w, "no key", http.StatusUnauthorized)
 		return
 	}
 	var env struct {
 		Batch []json.RawMessage `json:"batch"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&env); err != nil {
-		http.Error(w, err.Error(), 400)
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	time.Sleep(f.delay)
 	if f.requests.Add(1)%5 == 0 {
-		http.Error(w, `{"error":"busy"}`, 503)
+		http.Error(w, `{"error":"busy"}`, http.StatusServiceUnavailable)
 		return
 	}
 	f.accepted.Add(int64(len(env.Batch)))
