@@ -236,18 +236,7 @@ type queryer interface {
 
 // writeTx runs fn in a write transaction and commits when it returns nil.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return runTx(ctx, s.db, nil, fn)
 }
 
 // readTx runs fn in a read-only transaction on the read pool, so that reads
@@ -258,7 +247,12 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if s.d.dollar {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	tx, err := s.rdb.BeginTx(ctx, opts)
+	return runTx(ctx, s.rdb, opts, fn)
+}
+
+// runTx runs fn in a transaction on db and commits when it returns nil.
+func runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
