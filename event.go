@@ -67,6 +67,10 @@ type Message struct {
 	// Products are the products the event describes (viewed, added, ordered),
 	// to keep the catalogue current.
 	Products []Product
+	// Guest is set for an imported order event that names nobody (a guest
+	// checkout): it updates orders and products but no customer, and is
+	// stored without one (CustomerID 0).
+	Guest bool
 }
 
 // Event is a stored message on a customer's timeline.

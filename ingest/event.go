@@ -15,8 +15,8 @@ import (
 // event validates one event and fills msg, or says what is wrong with it.
 func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldError {
 	e := ev.fields(p.body)
-	if n := len(e.raw); n > MaxEventBytes {
-		return fieldError("", "event is %d bytes; the limit is %d", n, MaxEventBytes)
+	if limit := p.maxEventBytes(); len(e.raw) > limit {
+		return fieldError("", "event is %d bytes; the limit is %d", len(e.raw), limit)
 	}
 	if ev.notObject {
 		return fieldError("", "event must be a JSON object, not %s", jsonKind(e.raw))
@@ -67,7 +67,7 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 	if msg.AnonymousID, fe = idField(e.anonymousID, "anonymousId"); fe != nil {
 		return fe
 	}
-	if msg.UserID == "" && msg.AnonymousID == "" {
+	if msg.UserID == "" && msg.AnonymousID == "" && !p.record {
 		return fieldError("userId", "userId or anonymousId is required")
 	}
 	if present(e.messageID) {
@@ -202,6 +202,14 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		if fe := ecommerce(msg, props); fe != nil {
 			return fe
 		}
+	}
+	if msg.UserID == "" && msg.AnonymousID == "" && msg.Email == "" && msg.Phone == "" {
+		// Only records get here: an imported order without anyone's
+		// identifier is a guest checkout; anything else needs a person.
+		if msg.Order == nil {
+			return fieldError("userId", "userId, anonymousId, email or phone is required")
+		}
+		msg.Guest = true
 	}
 	return nil
 }

@@ -74,6 +74,8 @@ func Parse(endpoint string, body []byte, receivedAt time.Time) (*Request, error)
 
 // parser holds what the events of one body share.
 type parser struct {
+	// record relaxes /v1's rules for imported records (see ParseRecord).
+	record     bool
 	body       []byte              // Parse's copy of the body
 	endpoint   touchbase.EventType // the single-event endpoint; "" for batches
 	receivedAt time.Time

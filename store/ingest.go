@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -22,6 +23,20 @@ var _ touchbase.Ingester = (*Store)(nil)
 // Work is batched per workspace: a fixed number of statements per call
 // plus one per touched customer, never one round trip per event.
 func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
+	return s.ingest(ctx, msgs, false)
+}
+
+// IngestBulk is Ingest for bulk loads (imports, the demo store), whose
+// commits are not flushed to disk before it returns (synchronous=NORMAL on
+// SQLite, synchronous_commit off on PostgreSQL): a crash may lose the last
+// calls' work, never corrupt the database, and an import makes that good by
+// running again. The next durable commit, of any kind, makes all of it
+// durable: both databases write their logs in order.
+func (s *Store) IngestBulk(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
+	return s.ingest(ctx, msgs, true)
+}
+
+func (s *Store) ingest(ctx context.Context, msgs []touchbase.Message, bulk bool) (touchbase.IngestResult, error) {
 	res := touchbase.IngestResult{}
 	if len(msgs) == 0 {
 		return res, nil
@@ -46,11 +61,29 @@ func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase
 		return res, fmt.Errorf("ingest: connection: %w", err)
 	}
 	defer conn.Close()
+	if bulk && !s.d.dollar {
+		// Per connection, and this is the writer: put it back for the
+		// durable paths before the connection goes back to the pool.
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+			return res, fmt.Errorf("ingest: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); err != nil {
+				// Never hand out a writer that acknowledges before the disk.
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return res, fmt.Errorf("ingest: begin: %w", err)
 	}
 	defer tx.Rollback()
+	if bulk && s.d.dollar {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return res, fmt.Errorf("ingest: %w", err)
+		}
+	}
 	var gen int64
 	if s.cache != nil {
 		if gen, err = s.cache.begin(ctx, tx); err != nil {

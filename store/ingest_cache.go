@@ -139,6 +139,15 @@ func (c *ingestCache) forgetCustomer(ws, id int64) {
 	delete(c.oldCusts, cacheCust{ws, id})
 }
 
+// forgetProducts drops the catalogue rows. Call it after writing products
+// outside Ingest.
+func (c *ingestCache) forgetProducts() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.products = map[cacheProduct]touchbase.Product{}
+}
+
 // committed records a committed batch's final state; gen is what begin
 // returned.
 func (c *ingestCache) committed(b *ingestBatch, gen int64) {

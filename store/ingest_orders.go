@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -23,39 +22,95 @@ import (
 //     A refund of an order touchbase never saw is kept as an event only.
 //   - Order Cancelled marks the order cancelled (creating it, cancelled, if
 //     unknown); cancelled orders count in no feature.
+//
+// The changes are worked out in memory, from one lookup of the orders the
+// batch names, and written with a fixed number of statements (plus one
+// update per order that existed before): an import of orders is this loop.
 func (b *ingestBatch) applyOrders(ctx context.Context) error {
-	for _, o := range b.orders {
-		cust := b.find(o.cust)
-		if err := b.applyOrder(ctx, cust, o.change); err != nil {
-			return fmt.Errorf("order %q: %w", o.change.Order.OrderID, err)
-		}
+	if len(b.orders) == 0 {
+		return nil
 	}
-	return nil
-}
-
-type storedOrder struct {
-	id       int64
-	customer sql.NullInt64
-	status   touchbase.OrderStatus
-	revenue  float64
-	refunded float64
-}
-
-func (b *ingestBatch) applyOrder(ctx context.Context, cust int64, ch *touchbase.OrderChange) error {
-	o := &ch.Order
-	var old storedOrder
-	err := b.tx.QueryRowContext(ctx, b.s.d.q("SELECT id, customer_id, status, revenue, refunded FROM orders WHERE workspace_id = ? AND order_id = ?"), b.ws, o.OrderID).
-		Scan(&old.id, &old.customer, &old.status, &old.revenue, &old.refunded)
-	exists := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	states, err := b.loadOrders(ctx)
+	if err != nil {
 		return err
 	}
-	if exists && old.customer.Valid && old.customer.Int64 != cust {
-		if err := b.markOrdersDirty(ctx, old.customer.Int64); err != nil {
+	var touched []*orderState
+	for _, o := range b.orders {
+		st := states[o.change.Order.OrderID]
+		if st == nil {
+			st = &orderState{orderID: o.change.Order.OrderID}
+			states[st.orderID] = st
+		}
+		if err := b.applyOrder(ctx, st, b.find(o.cust), o.change); err != nil {
+			return fmt.Errorf("order %q: %w", st.orderID, err)
+		}
+		if (st.isNew || st.dirty) && !st.touched {
+			st.touched = true
+			touched = append(touched, st)
+		}
+	}
+	return b.writeOrders(ctx, touched)
+}
+
+// orderState is an order as the batch leaves it.
+type orderState struct {
+	orderID                                                     string
+	id                                                          int64 // 0 until a new order is written
+	stored                                                      bool  // it existed before the batch
+	isNew                                                       bool  // the batch creates it
+	dirty                                                       bool  // a stored order the batch changes
+	touched                                                     bool  // listed for writing
+	customer                                                    int64 // 0 for none (a guest order)
+	status                                                      touchbase.OrderStatus
+	revenue, total, subtotal, shipping, tax, discount, refunded float64
+	currency, coupon                                            string
+	placed                                                      int64
+	items                                                       []touchbase.OrderItem
+	replaceItems                                                bool // items to (re)write
+}
+
+func (st *orderState) known() bool { return st.stored || st.isNew }
+
+// loadOrders reads the stored orders the batch names.
+func (b *ingestBatch) loadOrders(ctx context.Context) (map[string]*orderState, error) {
+	states := make(map[string]*orderState, len(b.orders))
+	ids := make([]any, 0, len(b.orders))
+	for _, o := range b.orders {
+		id := o.change.Order.OrderID
+		if _, ok := states[id]; !ok {
+			states[id] = nil
+			ids = append(ids, id)
+		}
+	}
+	clear(states)
+	err := b.s.queryIn(ctx, b.tx, `SELECT order_id, id, customer_id, status, revenue, total, subtotal, shipping, tax, discount, refunded,
+		currency, coupon, placed_at FROM orders WHERE workspace_id = ? AND order_id IN (%s)`, []any{b.ws}, ids, func(rows *sql.Rows) error {
+		st := &orderState{stored: true}
+		var cust sql.NullInt64
+		var status string
+		if err := rows.Scan(&st.orderID, &st.id, &cust, &status, &st.revenue, &st.total, &st.subtotal, &st.shipping, &st.tax,
+			&st.discount, &st.refunded, &st.currency, &st.coupon, &st.placed); err != nil {
+			return err
+		}
+		st.customer, st.status = cust.Int64, touchbase.OrderStatus(status)
+		states[st.orderID] = st
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load orders: %w", err)
+	}
+	return states, nil
+}
+
+// applyOrder applies one change to an order's state.
+func (b *ingestBatch) applyOrder(ctx context.Context, st *orderState, cust int64, ch *touchbase.OrderChange) error {
+	o := &ch.Order
+	exists := st.known()
+	if exists && st.customer != 0 && st.customer != cust {
+		if err := b.markOrdersDirty(ctx, st.customer); err != nil {
 			return err
 		}
 	}
-
 	switch ch.Kind {
 	case touchbase.OrderChangeRefunded:
 		if !exists {
@@ -63,92 +118,182 @@ func (b *ingestBatch) applyOrder(ctx context.Context, cust int64, ch *touchbase.
 		}
 		amount := ch.RefundAmount
 		if amount <= 0 {
-			amount = old.revenue - old.refunded
+			amount = st.revenue - st.refunded
 		}
-		refunded := old.refunded + amount
-		status := touchbase.OrderPartiallyRefunded
-		if refunded >= old.revenue-0.005 {
-			status = touchbase.OrderRefunded
+		st.refunded += amount
+		if st.status != touchbase.OrderCancelled {
+			st.status = touchbase.OrderPartiallyRefunded
+			if st.refunded >= st.revenue-0.005 {
+				st.status = touchbase.OrderRefunded
+			}
 		}
-		if old.status == touchbase.OrderCancelled {
-			status = old.status
-		}
-		_, err := b.tx.ExecContext(ctx, b.s.d.q("UPDATE orders SET refunded = ?, status = ?, updated_at = ? WHERE workspace_id = ? AND id = ?"),
-			refunded, string(status), b.now, b.ws, old.id)
-		return err
+		st.dirty = true
+		return nil
 	case touchbase.OrderChangeCancelled:
 		if exists {
-			_, err := b.tx.ExecContext(ctx, b.s.d.q("UPDATE orders SET status = ?, updated_at = ? WHERE workspace_id = ? AND id = ?"),
-				string(touchbase.OrderCancelled), b.now, b.ws, old.id)
-			return err
-		}
-		return b.upsertOrder(ctx, cust, o, touchbase.OrderCancelled, nil, false)
-	default: // completed, updated
-		status := touchbase.OrderCompleted
-		if exists && old.status != touchbase.OrderCompleted {
-			status = old.status
-		}
-		var oldPtr *storedOrder
-		if exists {
-			oldPtr = &old
-		}
-		return b.upsertOrder(ctx, cust, o, status, oldPtr, ch.Kind == touchbase.OrderChangeUpdated)
-	}
-}
-
-// upsertOrder writes o with the given status and replaces its items (when
-// the event lists any, or when the order is new). A partial update (Order
-// Updated) keeps the stored value of every amount it gives as zero and of
-// every text it leaves empty: an event cannot say "not given" otherwise.
-func (b *ingestBatch) upsertOrder(ctx context.Context, cust int64, o *touchbase.Order, status touchbase.OrderStatus, old *storedOrder, partial bool) error {
-	placed := ms(o.PlacedAt)
-	if placed == 0 {
-		placed = b.now
-	}
-	var custArg any
-	if cust > 0 {
-		custArg = cust
-	}
-	var id int64
-	if old == nil {
-		err := b.tx.QueryRowContext(ctx, b.s.d.q(`INSERT INTO orders (workspace_id, order_id, customer_id, status, revenue, total, subtotal, shipping, tax, discount, refunded,
-			currency, coupon, placed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id`),
-			b.ws, o.OrderID, custArg, string(status), o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount,
-			o.Currency, o.Coupon, placed, b.now).Scan(&id)
-		if err != nil {
-			return err
-		}
-	} else {
-		// Resent or updated: new amounts, the first placement time stays.
-		id = old.id
-		q := `UPDATE orders SET customer_id = ?, status = ?, revenue = ?, total = ?, subtotal = ?, shipping = ?, tax = ?,
-			discount = ?, currency = ?, coupon = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`
-		args := []any{custArg, string(status), o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount, o.Currency, o.Coupon, b.now, b.ws, id}
-		if partial {
-			q = `UPDATE orders SET customer_id = ?, status = ?,
-				revenue = CASE WHEN ? <> 0 THEN ? ELSE revenue END, total = CASE WHEN ? <> 0 THEN ? ELSE total END,
-				subtotal = CASE WHEN ? <> 0 THEN ? ELSE subtotal END, shipping = CASE WHEN ? <> 0 THEN ? ELSE shipping END,
-				tax = CASE WHEN ? <> 0 THEN ? ELSE tax END, discount = CASE WHEN ? <> 0 THEN ? ELSE discount END,
-				currency = CASE WHEN ? <> '' THEN ? ELSE currency END, coupon = CASE WHEN ? <> '' THEN ? ELSE coupon END,
-				updated_at = ? WHERE workspace_id = ? AND id = ?`
-			args = []any{custArg, string(status), o.Revenue, o.Revenue, o.Total, o.Total, o.Subtotal, o.Subtotal, o.Shipping, o.Shipping,
-				o.Tax, o.Tax, o.Discount, o.Discount, o.Currency, o.Currency, o.Coupon, o.Coupon, b.now, b.ws, id}
-		}
-		if _, err := b.tx.ExecContext(ctx, b.s.d.q(q), args...); err != nil {
-			return err
-		}
-		if len(o.Items) == 0 {
+			st.status, st.dirty = touchbase.OrderCancelled, true
 			return nil
 		}
-		if _, err := b.tx.ExecContext(ctx, b.s.d.q("DELETE FROM order_items WHERE workspace_id = ? AND order_id = ?"), b.ws, id); err != nil {
-			return err
+		b.createOrder(st, cust, o, touchbase.OrderCancelled)
+		return nil
+	}
+	// Completed, updated.
+	if !exists {
+		b.createOrder(st, cust, o, touchbase.OrderCompleted)
+		return nil
+	}
+	// Resent or updated: new amounts, the first placement time stays. A
+	// partial update (Order Updated) keeps the stored value of every
+	// amount it gives as zero and of every text it leaves empty: an event
+	// cannot say "not given" otherwise.
+	st.customer, st.dirty = cust, true
+	if ch.Kind == touchbase.OrderChangeUpdated {
+		for _, f := range []struct {
+			dst *float64
+			v   float64
+		}{{&st.revenue, o.Revenue}, {&st.total, o.Total}, {&st.subtotal, o.Subtotal}, {&st.shipping, o.Shipping}, {&st.tax, o.Tax}, {&st.discount, o.Discount}} {
+			if f.v != 0 {
+				*f.dst = f.v
+			}
+		}
+		if o.Currency != "" {
+			st.currency = o.Currency
+		}
+		if o.Coupon != "" {
+			st.coupon = o.Coupon
+		}
+	} else {
+		st.revenue, st.total, st.subtotal, st.shipping, st.tax, st.discount = o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount
+		st.currency, st.coupon = o.Currency, o.Coupon
+	}
+	if len(o.Items) > 0 {
+		st.items, st.replaceItems = o.Items, true
+	}
+	return nil
+}
+
+// createOrder makes st a new order.
+func (b *ingestBatch) createOrder(st *orderState, cust int64, o *touchbase.Order, status touchbase.OrderStatus) {
+	st.isNew, st.customer, st.status = true, cust, status
+	st.revenue, st.total, st.subtotal, st.shipping, st.tax, st.discount = o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount
+	st.currency, st.coupon = o.Currency, o.Coupon
+	st.placed = ms(o.PlacedAt)
+	if st.placed == 0 {
+		st.placed = b.now
+	}
+	st.items, st.replaceItems = o.Items, true
+}
+
+// writeOrders writes the orders the batch created or changed, and their
+// items.
+func (b *ingestBatch) writeOrders(ctx context.Context, touched []*orderState) error {
+	var created []*orderState
+	for _, st := range touched {
+		if st.isNew {
+			created = append(created, st)
 		}
 	}
-	args := make([]any, 0, len(o.Items)*11)
-	for i, it := range o.Items {
-		args = append(args, b.ws, id, i+1, it.ProductID, it.SKU, it.Name, it.Category, it.Brand, it.Variant, it.Price, it.Quantity)
+	if err := b.allocateOrderIDs(ctx, created); err != nil {
+		return err
 	}
-	return b.s.insertRows(ctx, b.tx, &insertOrderItems, args)
+	custArg := func(st *orderState) any {
+		if st.customer > 0 {
+			return st.customer
+		}
+		return nil
+	}
+	var inserts, items, replaced []any
+	for _, st := range touched {
+		if st.isNew {
+			inserts = append(inserts, st.id, b.ws, st.orderID, custArg(st), string(st.status), st.revenue, st.total, st.subtotal,
+				st.shipping, st.tax, st.discount, st.refunded, st.currency, st.coupon, st.placed, b.now)
+		} else {
+			_, err := b.tx.ExecContext(ctx, b.s.d.q(`UPDATE orders SET customer_id = ?, status = ?, revenue = ?, total = ?, subtotal = ?, shipping = ?,
+				tax = ?, discount = ?, refunded = ?, currency = ?, coupon = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`),
+				custArg(st), string(st.status), st.revenue, st.total, st.subtotal, st.shipping, st.tax, st.discount, st.refunded,
+				st.currency, st.coupon, b.now, b.ws, st.id)
+			if err != nil {
+				return fmt.Errorf("update order %q: %w", st.orderID, err)
+			}
+			if st.replaceItems {
+				replaced = append(replaced, st.id)
+			}
+		}
+		if st.replaceItems {
+			for i, it := range st.items {
+				items = append(items, b.ws, st.id, i+1, it.ProductID, it.SKU, it.Name, it.Category, it.Brand, it.Variant, it.Price, it.Quantity)
+			}
+		}
+	}
+	if len(replaced) > 0 {
+		err := b.s.queryIn(ctx, b.tx, "DELETE FROM order_items WHERE workspace_id = ? AND order_id IN (%s)", []any{b.ws}, replaced, nil)
+		if err != nil {
+			return fmt.Errorf("replace order items: %w", err)
+		}
+	}
+	if b.s.d.dollar && len(inserts)/len(orderCols) >= copyMinRows {
+		if err := b.copyRows(ctx, "orders", orderCols, inserts); err != nil {
+			return err
+		}
+	} else if err := b.s.insertRows(ctx, b.tx, &insertOrders, inserts); err != nil {
+		return err
+	}
+	if b.s.d.dollar && len(items)/len(orderItemCols) >= copyMinRows {
+		return b.copyRows(ctx, "order_items", orderItemCols, items)
+	}
+	return b.s.insertRows(ctx, b.tx, &insertOrderItems, items)
+}
+
+// copyMinRows is where COPY starts to beat a multi-row INSERT on
+// PostgreSQL.
+const copyMinRows = 64
+
+var (
+	orderCols = []string{"id", "workspace_id", "order_id", "customer_id", "status", "revenue", "total", "subtotal", "shipping",
+		"tax", "discount", "refunded", "currency", "coupon", "placed_at", "updated_at"}
+	orderItemCols = []string{"workspace_id", "order_id", "line", "product_id", "sku", "name", "category", "brand", "variant", "price", "quantity"}
+	insertOrders  = rowsSQL{
+		head:       "INSERT INTO orders (id, workspace_id, order_id, customer_id, status, revenue, total, subtotal, shipping, tax, discount, refunded, currency, coupon, placed_at, updated_at) VALUES",
+		cols:       16,
+		sqliteRows: 32,
+	}
+)
+
+// allocateOrderIDs gives new orders their ids.
+func (b *ingestBatch) allocateOrderIDs(ctx context.Context, created []*orderState) error {
+	if len(created) == 0 {
+		return nil
+	}
+	if b.s.d.dollar {
+		i := 0
+		err := queryRows(ctx, b.tx, "SELECT nextval(pg_get_serial_sequence('orders', 'id')) FROM generate_series(1, $1)", []any{len(created)}, func(rows *sql.Rows) error {
+			if i >= len(created) {
+				return fmt.Errorf("more ids than orders")
+			}
+			i++
+			return rows.Scan(&created[i-1].id)
+		})
+		if err == nil && i != len(created) {
+			err = fmt.Errorf("%d ids for %d orders", i, len(created))
+		}
+		if err != nil {
+			return fmt.Errorf("allocate order ids: %w", err)
+		}
+		return nil
+	}
+	// One writer holds the database, so the next ids are ours; the sequence
+	// row (AUTOINCREMENT) keeps the ids of deleted orders from coming back.
+	var next int64
+	err := b.tx.QueryRowContext(ctx, `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'orders'), 0),
+		coalesce((SELECT max(id) FROM orders), 0))`).Scan(&next)
+	if err != nil {
+		return fmt.Errorf("allocate order ids: %w", err)
+	}
+	for _, st := range created {
+		next++
+		st.id = next
+	}
+	return nil
 }
 
 // markOrdersDirty makes a customer outside the batch's plan (one an order

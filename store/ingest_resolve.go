@@ -48,6 +48,15 @@ func (b *ingestBatch) newCustomer() int64 {
 
 // apply resolves m to a customer and records what it changes.
 func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
+	if m.Guest {
+		// A guest checkout: the order and its products, nobody's profile.
+		b.events = append(b.events, eventRow{cust: 0, m: m})
+		if m.Order != nil {
+			b.orders = append(b.orders, orderRow{cust: 0, change: m.Order})
+		}
+		b.addProducts(m.Products)
+		return nil
+	}
 	target, err := b.resolve(ctx, m)
 	if err != nil {
 		return err
@@ -77,7 +86,13 @@ func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
 		b.orders = append(b.orders, orderRow{cust: target, change: m.Order})
 		c.ordersDirty = true
 	}
-	for _, p := range m.Products {
+	b.addProducts(m.Products)
+	return nil
+}
+
+// addProducts plans catalogue updates.
+func (b *ingestBatch) addProducts(ps []touchbase.Product) {
+	for _, p := range ps {
 		if p.ProductID == "" {
 			continue
 		}
@@ -87,7 +102,6 @@ func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
 		}
 		b.products[p.ProductID] = mergeProduct(old, p)
 	}
-	return nil
 }
 
 // resolve finds or creates the customer m belongs to, merging profiles that

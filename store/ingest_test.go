@@ -503,3 +503,103 @@ func TestIngestOrderUpdatedIsPartial(t *testing.T) {
 		}
 	})
 }
+
+// orderSnapshot is every order's stored state and the customers' order
+// features, for comparing two ways of getting there.
+func orderSnapshot(t *testing.T, s *store.Store, ws int64) string {
+	t.Helper()
+	rows, err := s.DB().Query(rebind(s, `SELECT o.order_id, coalesce(c.user_id, ''), o.status, o.revenue, o.total, o.refunded,
+		(SELECT count(*) FROM order_items i WHERE i.workspace_id = o.workspace_id AND i.order_id = o.id)
+		FROM orders o LEFT JOIN customers c ON c.workspace_id = o.workspace_id AND c.id = o.customer_id
+		WHERE o.workspace_id = ? ORDER BY o.order_id`), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, user, status string
+		var revenue, total, refunded float64
+		var items int
+		if err := rows.Scan(&id, &user, &status, &revenue, &total, &refunded, &items); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %s %s %v %v %v %d\n", id, user, status, revenue, total, refunded, items)
+	}
+	for _, u := range []string{"u1", "u2"} {
+		if c := customerOf(t, s, ws, touchbase.IdentityUserID, u); c != 0 {
+			fmt.Fprintf(&b, "%s %+v\n", u, loadCustomer(t, s, ws, c))
+		}
+	}
+	return b.String()
+}
+
+// TestIngestOrderChangesInOneBatch: a batch that creates, refunds, cancels,
+// resends and moves orders ends where the same messages one call at a time
+// end, on both the durable and the bulk path.
+func TestIngestOrderChangesInOneBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		script := func(q *msgSeq) []touchbase.Message {
+			moved := q.order(touchbase.OrderChangeCompleted, "u2", "o4", 40, 0) // o4 resent as u2's
+			upd := q.order(touchbase.OrderChangeUpdated, "u1", "o2", 0, 0)
+			upd.Order.Order.Items, upd.Order.Order.Shipping = nil, 3
+			return []touchbase.Message{
+				q.order(touchbase.OrderChangeCompleted, "u1", "o1", 100, 0),
+				q.order(touchbase.OrderChangeCompleted, "u1", "o2", 50, 0),
+				q.order(touchbase.OrderChangeRefunded, "u1", "o1", 0, 30),
+				q.order(touchbase.OrderChangeRefunded, "u1", "o1", 0, 0),   // the rest
+				q.order(touchbase.OrderChangeCancelled, "u1", "o3", 20, 0), // unknown: created cancelled
+				q.order(touchbase.OrderChangeRefunded, "u1", "o9", 0, 5),   // unknown: an event only
+				q.order(touchbase.OrderChangeCompleted, "u1", "o4", 40, 0),
+				moved,
+				upd,
+				q.order(touchbase.OrderChangeCompleted, "u1", "o2", 55, 0), // resent
+				q.order(touchbase.OrderChangeCancelled, "u1", "o2", 0, 0),
+			}
+		}
+		ws1 := newWorkspace(t, s, "one-by-one")
+		for _, m := range script(&msgSeq{ws: ws1}) {
+			ingestOK(t, s, m)
+		}
+		ws2 := newWorkspace(t, s, "one-batch")
+		ingestOK(t, s, script(&msgSeq{ws: ws2})...)
+		ws3 := newWorkspace(t, s, "bulk")
+		if _, err := s.IngestBulk(context.Background(), script(&msgSeq{ws: ws3})); err != nil {
+			t.Fatal(err)
+		}
+		want := orderSnapshot(t, s, ws1)
+		if !strings.Contains(want, "o1 u1 refunded 100 100 100 1") || !strings.Contains(want, "o4 u2 completed") ||
+			!strings.Contains(want, "o3 u1 cancelled") || strings.Contains(want, "o9") {
+			t.Fatalf("one message at a time:\n%s", want)
+		}
+		for _, ws := range []int64{ws2, ws3} {
+			if got := orderSnapshot(t, s, ws); got != want {
+				t.Errorf("workspace %d:\n%s\nwant (one message at a time):\n%s", ws, got, want)
+			}
+		}
+	})
+}
+
+// TestIngestGuestOrder: an order that names nobody is stored with no
+// customer, and no profile is made for it.
+func TestIngestGuestOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ws := newWorkspace(t, s, "guest")
+		q := &msgSeq{ws: ws}
+		m := q.order(touchbase.OrderChangeCompleted, "", "g1", 30, 0)
+		m.Guest = true
+		ingestOK(t, s, m)
+		if res := ingestOK(t, s, m); res.Duplicates != 1 {
+			t.Fatalf("resent guest order: %+v", res)
+		}
+		if n := count(t, s, "SELECT count(*) FROM customers WHERE workspace_id = ?", ws); n != 0 {
+			t.Fatalf("%d customers for a guest order", n)
+		}
+		if n := count(t, s, "SELECT count(*) FROM orders WHERE workspace_id = ? AND customer_id IS NULL AND order_id = 'g1'", ws); n != 1 {
+			t.Fatalf("%d guest orders", n)
+		}
+		if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ? AND customer_id = 0", ws); n != 1 {
+			t.Fatalf("%d events without a customer", n)
+		}
+	})
+}

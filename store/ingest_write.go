@@ -329,8 +329,9 @@ var (
 		cols: 17,
 	}
 	insertOrderItems = rowsSQL{
-		head: "INSERT INTO order_items (workspace_id, order_id, line, product_id, sku, name, category, brand, variant, price, quantity) VALUES",
-		cols: 11,
+		head:       "INSERT INTO order_items (workspace_id, order_id, line, product_id, sku, name, category, brand, variant, price, quantity) VALUES",
+		cols:       11,
+		sqliteRows: 32,
 	}
 	// updateCustomers writes many customers' new state in one statement
 	// (UPDATE ... FROM a VALUES list). A NULL traits keeps the stored traits;
@@ -396,6 +397,10 @@ type rowsSQL struct {
 	suffix    string
 	pgTypes   []string
 	sqliteRow string // SQLite's single-row form, when head+tuple+suffix will not do
+	// sqliteRows, when above 1, is how many rows go in one statement on
+	// SQLite: for plain appends (orders, their items), where there is no
+	// conflict clause and the binding per statement is what costs.
+	sqliteRows int
 }
 
 // maxRows keeps a statement under both engines' parameter limits.
@@ -434,8 +439,23 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, r *rowsSQL, args []a
 			}
 			defer st.Close()
 		}
+		// Without a Done channel, the driver does not start a goroutine
+		// per statement to watch it; the transaction is short anyway.
+		exec := context.WithoutCancel(ctx)
+		if n := r.sqliteRows; n > 1 && len(args) >= n*r.cols {
+			multi, err := tx.PrepareContext(ctx, s.tupleSQL(r, n))
+			if err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			defer multi.Close()
+			for ; len(args) >= n*r.cols; args = args[n*r.cols:] {
+				if _, err := multi.ExecContext(exec, args[:n*r.cols]...); err != nil {
+					return fmt.Errorf("%s: %w", table, err)
+				}
+			}
+		}
 		for ; len(args) > 0; args = args[r.cols:] {
-			if _, err := st.ExecContext(ctx, args[:r.cols]...); err != nil {
+			if _, err := st.ExecContext(exec, args[:r.cols]...); err != nil {
 				return fmt.Errorf("%s: %w", table, err)
 			}
 		}
