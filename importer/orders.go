@@ -1,0 +1,207 @@
+package importer
+
+import (
+	"fmt"
+	"hash/maphash"
+
+	"github.com/touchbase/touchbase"
+)
+
+// orderLine is one row of an orders file: a line item and the order and
+// person it belongs to.
+type orderLine struct {
+	line        int
+	orderID     string
+	status      string // "", completed, cancelled, refunded
+	refundOf    string // the order a refund is of, when not orderID
+	userID      string
+	anonymousID string
+	messageID   string
+	timestamp   []byte // JSON string, nil when absent
+	item        *object
+	// Order-level members (the first line's win), created on demand.
+	traitsObj, propsObj, contextObj *object
+	columns                         map[string]string
+}
+
+func (l *orderLine) traits() *object {
+	if l.traitsObj == nil {
+		l.traitsObj = &object{}
+	}
+	return l.traitsObj
+}
+
+func (l *orderLine) props() *object {
+	if l.propsObj == nil {
+		l.propsObj = &object{}
+	}
+	return l.propsObj
+}
+
+func (l *orderLine) context() *object {
+	if l.contextObj == nil {
+		l.contextObj = &object{}
+	}
+	return l.contextObj
+}
+
+// openOrder is an order whose lines are still being read.
+type openOrder struct {
+	first *orderLine // order-level fields come from the first line
+	last  int        // the last line read of it
+	items [][]byte
+}
+
+// orderWindow is how many lines apart an order's lines may be. Files are
+// written order by order, but exports assembled from several files
+// interleave a few lines (the Online Retail file does once, six lines
+// apart); an order whose line comes later than this is an error.
+const orderWindow = 10000
+
+// orderGrouper assembles order lines into order messages. It keeps orders
+// open until orderWindow lines have passed without one of their lines, and
+// remembers (by hash) the orders it closed, to catch a late line.
+type orderGrouper struct {
+	open   map[string]*openOrder
+	queue  []*openOrder // open orders, oldest first line first
+	closed map[uint64]int
+	seed   maphash.Seed
+	ready  []record
+	line   int
+}
+
+func newOrderGrouper() *orderGrouper {
+	return &orderGrouper{open: map[string]*openOrder{}, closed: map[uint64]int{}, seed: maphash.MakeSeed()}
+}
+
+// add takes a line; the orders it closes wait for pop.
+func (g *orderGrouper) add(l *orderLine) error {
+	g.line = l.line
+	if o, ok := g.open[l.orderID]; ok {
+		if err := o.conflict(l); err != nil {
+			return err
+		}
+		o.items = append(o.items, l.item.appendTo(nil))
+		o.last = l.line
+	} else {
+		h := maphash.String(g.seed, l.orderID)
+		if at, ok := g.closed[h]; ok {
+			return &touchbase.LineError{Line: l.line, Column: l.columns["properties.order_id"],
+				Message: fmt.Sprintf("order %q was already complete (its lines end near line %d): an order's lines must be within %d lines of each other", l.orderID, at, orderWindow)}
+		}
+		o := &openOrder{first: l, last: l.line, items: [][]byte{l.item.appendTo(nil)}}
+		g.open[l.orderID] = o
+		g.queue = append(g.queue, o)
+	}
+	// Close the orders whose last line is out of the window.
+	for len(g.queue) > 0 && g.queue[0].last < g.line-orderWindow {
+		o := g.queue[0]
+		g.queue = g.queue[1:]
+		g.ready = append(g.ready, g.close(o))
+	}
+	return nil
+}
+
+// pop returns an order closed earlier and not yet returned.
+func (g *orderGrouper) pop() (record, bool) {
+	if len(g.ready) == 0 {
+		return record{}, false
+	}
+	rec := g.ready[0]
+	g.ready = g.ready[1:]
+	return rec, true
+}
+
+// flush closes the next open order at the end of the file.
+func (g *orderGrouper) flush() (record, bool) {
+	if rec, ok := g.pop(); ok {
+		return rec, true
+	}
+	if len(g.queue) == 0 {
+		return record{}, false
+	}
+	o := g.queue[0]
+	g.queue = g.queue[1:]
+	return g.close(o), true
+}
+
+func (g *orderGrouper) close(o *openOrder) record {
+	delete(g.open, o.first.orderID)
+	g.closed[maphash.String(g.seed, o.first.orderID)] = o.last
+	return orderRecord(o.first, o.items)
+}
+
+// conflict reports a line that names another person than the order's
+// first line.
+func (o *openOrder) conflict(l *orderLine) error {
+	f := o.first
+	if l.userID != "" && f.userID != "" && l.userID != f.userID {
+		return &touchbase.LineError{Line: l.line, Column: l.columns["userId"],
+			Message: fmt.Sprintf("order %q belongs to user %q (line %d), not %q", l.orderID, f.userID, f.line, l.userID)}
+	}
+	return nil
+}
+
+// orderRecord makes an order's message: Order Completed (or Cancelled or
+// Refunded, by status) with its lines as products.
+func orderRecord(f *orderLine, items [][]byte) record {
+	event := "Order Completed"
+	switch f.status {
+	case "cancelled", "canceled":
+		event = "Order Cancelled"
+	case "refunded":
+		event = "Order Refunded"
+	}
+	msg := &object{}
+	msg.setString("type", "track")
+	msg.setString("event", event)
+	if f.userID != "" {
+		msg.setString("userId", f.userID)
+	}
+	if f.anonymousID != "" {
+		msg.setString("anonymousId", f.anonymousID)
+	}
+	if f.messageID != "" {
+		msg.setString("messageId", f.messageID)
+	}
+	if f.timestamp != nil {
+		msg.set([]string{"timestamp"}, f.timestamp)
+	}
+	props := &object{}
+	if f.refundOf != "" {
+		props.setString("order_id", f.refundOf)
+	} else {
+		props.setString("order_id", f.orderID)
+	}
+	if f.propsObj != nil {
+		for i, k := range f.propsObj.keys {
+			props.set([]string{k}, f.propsObj.vals[i].json())
+		}
+	}
+	n := 0
+	for _, it := range items {
+		n += len(it) + 1
+	}
+	products := make([]byte, 0, n+2)
+	products = append(products, '[')
+	for i, it := range items {
+		if i > 0 {
+			products = append(products, ',')
+		}
+		products = append(products, it...)
+	}
+	products = append(products, ']')
+	props.set([]string{"products"}, products)
+	msg.set([]string{"properties"}, props.appendTo(nil))
+	ctx := f.contextObj
+	if f.traitsObj != nil {
+		if ctx == nil {
+			ctx = &object{}
+		}
+		ctx.set([]string{"traits"}, f.traitsObj.appendTo(nil))
+	}
+	if ctx != nil {
+		msg.set([]string{"context"}, ctx.appendTo(nil))
+	}
+	return record{line: f.line, body: msg.appendTo(nil), columns: f.columns}
+}
