@@ -165,9 +165,9 @@ func newCatalogue(seed int64) *catalogue {
 }
 
 // shelfPrice rounds a price the way shops do: 24.99 below 100, 114.99
-// above, never below 4.99.
+// above, from 4.99 to 344.99.
 func shelfPrice(p float64) float64 {
-	p = min(max(p, 5), 349)
+	p = min(max(p, 5), 345)
 	if p < 100 {
 		return math.Floor(p) - 0.01
 	}

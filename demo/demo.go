@@ -196,6 +196,7 @@ func (g *generator) begin(typ string, at time.Time, who int) {
 	if who != asServer {
 		l.str("anonymousId", c.anonID)
 	}
+	at = at.Truncate(time.Millisecond) // as written
 	if g.sum.First.IsZero() || at.Before(g.sum.First) {
 		g.sum.First = at.UTC()
 	}

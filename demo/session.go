@@ -19,8 +19,11 @@ func (g *generator) visit(v *visit) {
 	t := v.at
 	c.viewed = c.viewed[:0]
 	c.cart = c.cart[:0]
-	if c.signedUp && rng.Float64() < 0.15 {
-		// A new phone or computer: anonymous until they log in.
+	if c.signedUp && v.kind != bounce && rng.Float64() < 0.15 {
+		// A new phone or computer: anonymous until they log in. (Not on
+		// a visit that bounces: that browser would stay a separate
+		// anonymous profile, and the demo's people would not match its
+		// profiles.)
 		c.anonID = uuid(rng)
 		c.deviceKnown = false
 	}
