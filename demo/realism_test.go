@@ -23,6 +23,7 @@ type figures struct {
 	sunMonRatio   float64 // Sunday's and Monday's visits over the mean day's
 	holidayRatio  float64 // Nov-Dec daily events over the last year's mean
 	summerRatio   float64 // Jul-Aug daily events over the last year's mean
+	bfRatio       float64 // daily events from Black Friday to Cyber Monday 2024 over the year's mean
 	countries     map[string]int
 	zones         map[string]int
 	viewedTop10   float64 // share of Product Viewed of the top 10% of products
@@ -39,7 +40,9 @@ func computeFigures(t *testing.T, h *history) figures {
 	yearAgo := testEnd.AddDate(-1, 0, 0)
 	var weekday [7]int
 	var visitsTotal int
-	var yearEvents, holidayEvents, summerEvents int
+	var yearEvents, holidayEvents, summerEvents, bfEvents int
+	bfStart := time.Date(2024, time.November, 29, 0, 0, 0, 0, time.UTC) // Black Friday 2024
+	bfEnd := bfStart.AddDate(0, 0, 4)                                   // through Cyber Monday
 	var holidayDays, summerDays int
 	for d := yearAgo; d.Before(testEnd); d = d.AddDate(0, 0, 1) {
 		switch d.Month() {
@@ -76,7 +79,11 @@ func computeFigures(t *testing.T, h *history) figures {
 			}
 			if !m.Timestamp.Before(yearAgo) {
 				yearEvents++
-				switch m.Timestamp.In(loc).Month() {
+				local := m.Timestamp.In(loc)
+				if day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC); !day.Before(bfStart) && day.Before(bfEnd) {
+					bfEvents++
+				}
+				switch local.Month() {
 				case time.November, time.December:
 					holidayEvents++
 				case time.July, time.August:
@@ -169,6 +176,7 @@ func computeFigures(t *testing.T, h *history) figures {
 	perDay := float64(yearEvents) / 365
 	f.holidayRatio = float64(holidayEvents) / float64(holidayDays) / perDay
 	f.summerRatio = float64(summerEvents) / float64(summerDays) / perDay
+	f.bfRatio = float64(bfEvents) / 4 / perDay
 	var counts []float64
 	for _, n := range views {
 		counts = append(counts, float64(n))
@@ -201,7 +209,8 @@ func TestRealism(t *testing.T) {
 		{"Saturday's visits over the mean day's", f.satRatio, 0.6, 0.9},
 		{"Sunday's and Monday's visits over the mean day's", f.sunMonRatio, 1.05, 1.3},
 		{"November-December daily events over the year's mean", f.holidayRatio, 1.2, 2.5},
-		{"July-August daily events over the year's mean", f.summerRatio, 0.5, 0.95},
+		{"July-August daily events over the year's mean", f.summerRatio, 0.4, 0.95},
+		{"Black Friday to Cyber Monday daily events over the year's mean", f.bfRatio, 1.8, 5},
 		{"share of Product Viewed of the top 10% of products", f.viewedTop10, 0.4, 0.85},
 		{"share of people who never identify", f.anonymousOnly, 0.15, 0.35},
 		{"buyers", float64(f.buyers), 300, 1200},
