@@ -328,6 +328,7 @@ func (g *generator) writeLater(l *later) {
 		l2.str("email_consent", "unsubscribed")
 		l2.endObject()
 		g.end(asServer)
+		g.c.consent = "unsubscribed" // no more newsletter visits
 	case cancelOrder:
 		g.begin("track", l.at, asServer)
 		l2.str("event", "Order Cancelled")
