@@ -106,6 +106,7 @@ See docs/configuration.md.`,
 
 	root.AddCommand(
 		a.serveCmd(),
+		a.demoCmd(),
 		a.importCmd(),
 		a.keyCmd(),
 		a.workspaceCmd(),

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/server"
+	"github.com/touchbase/touchbase/store"
 )
 
 // shutdownTimeout bounds how long serve waits for requests in flight.
@@ -64,7 +65,17 @@ func (a *app) serve(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
+	return a.serveStore(ctx, st, func(base string) {
+		if boot.Created {
+			a.printBanner(boot, base)
+		}
+	})
+}
 
+// serveStore serves st until ctx ends; announce runs once the server
+// listens, with its base URL.
+func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(base string)) (err error) {
+	log := a.log
 	// The writer reports commits to the server's metrics; srv is set
 	// before the writer opens, so before any commit.
 	var srv *server.Server
@@ -109,9 +120,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 
 	addr := srv.Addr()
 	base := baseURL(addr)
-	if boot.Created {
-		a.printBanner(boot, base)
-	}
+	announce(base)
 	log.Info("touchbase serving", "url", base, "db", st.Dialect(), "data", a.cfg.Data, "version", version)
 	if a.json {
 		// One compact line: a script reads it while the server runs.
