@@ -47,7 +47,8 @@ type ReportFilter struct {
 // that are not cancelled, revenue net of refunds. Buyers are the customers
 // who ordered in the period: NewBuyers placed their first order ever in it,
 // ReturningBuyers had ordered before it (guest orders have no buyer).
-// NewCustomers are the profiles created in the period.
+// NewCustomers are the customers first seen in the period (their earliest
+// event; their creation when they have none).
 type ReportPoint struct {
 	Start           time.Time `json:"start"`
 	End             time.Time `json:"end"`

@@ -18,6 +18,11 @@ var _ touchbase.ReportService = (*Store)(nil)
 // both databases join orders and customers against: one query per measure,
 // whatever the interval, and the same SQL on SQLite and PostgreSQL.
 //
+// A customer is new when first seen (their earliest event), or, never
+// seen, when created: imported and back-filled histories keep their dates.
+// That condition has no index, so the measure reads the workspace's
+// customers once per report.
+//
 // Whether a buyer is new or returning depends on their first order ever,
 // so the query also reads the earliest order of each customer who ordered
 // in the range: on a workspace with a long history that is an index scan of
@@ -88,7 +93,7 @@ func (s *Store) Report(ctx context.Context, workspaceID int64, f touchbase.Repor
 func (s *Store) firstActivity(ctx context.Context, tx *sql.Tx, workspaceID int64) (time.Time, error) {
 	var c, o sql.NullInt64
 	err := tx.QueryRowContext(ctx, s.d.q(`SELECT
-		(SELECT min(created_at) FROM customers WHERE workspace_id = ?),
+		(SELECT min(coalesce(first_seen_at, created_at)) FROM customers WHERE workspace_id = ?),
 		(SELECT min(placed_at) FROM orders WHERE workspace_id = ? AND status <> 'cancelled')`), workspaceID, workspaceID).Scan(&c, &o)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("first activity of workspace %d: %w", workspaceID, err)
@@ -198,7 +203,8 @@ func (s *Store) reportFill(ctx context.Context, tx *sql.Tx, workspaceID int64, p
 	rows.Close()
 
 	rows, err = tx.QueryContext(ctx, s.d.q(with+`
-		SELECT b.k, count(c.id) FROM b JOIN customers c ON c.workspace_id = ? AND c.created_at >= b.lo AND c.created_at < b.hi
+		SELECT b.k, count(c.id) FROM b JOIN customers c ON c.workspace_id = ?
+			AND coalesce(c.first_seen_at, c.created_at) >= b.lo AND coalesce(c.first_seen_at, c.created_at) < b.hi
 		GROUP BY b.k`), append(append([]any{}, bargs...), workspaceID)...)
 	if err != nil {
 		return fmt.Errorf("report customers: %w", err)

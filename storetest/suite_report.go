@@ -25,7 +25,10 @@ func testReport(t *testing.T, s *store.Store) {
 	c1 := InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: w.ID, Email: "c1@example.com", CreatedAt: day(-10, 9)})
 	c2 := InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: w.ID, Email: "c2@example.com", CreatedAt: day(0, 10)})
 	c3 := InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: w.ID, Email: "c3@example.com", CreatedAt: day(1, 12)})
-	InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: w.ID, Email: "c4@example.com", CreatedAt: day(2, 12)})
+	// c4 was seen (on the 2nd) before touchbase created them (the 3rd):
+	// a back-filled history counts when the customer was first seen.
+	InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: w.ID, Email: "c4@example.com", CreatedAt: day(2, 12),
+		Features: touchbase.Features{FirstSeenAt: at(24*time.Hour + 20*time.Hour)}})
 	orders := []touchbase.Order{
 		{OrderID: "o1", CustomerID: c1, Revenue: 100, PlacedAt: day(-10, 9)},
 		{OrderID: "o2", CustomerID: c1, Revenue: 50, Refunded: 10, Status: touchbase.OrderPartiallyRefunded, PlacedAt: day(1, 12)},
@@ -69,8 +72,8 @@ func testReport(t *testing.T, s *store.Store) {
 			starts:   []time.Time{day(0, 0), day(1, 0), day(2, 0)},
 			points: []fig{
 				{1, 1, 20, 1, 1, 0},
-				{1, 1, 40, 1, 0, 1},
-				{1, 3, 75, 2, 0, 2},
+				{2, 1, 40, 1, 0, 1},
+				{0, 3, 75, 2, 0, 2},
 			},
 			totals: fig{3, 5, 135, 2, 1, 1},
 		},
@@ -79,7 +82,7 @@ func testReport(t *testing.T, s *store.Store) {
 			f:        touchbase.ReportFilter{Since: day(0, 0), Until: day(3, 0)},
 			interval: touchbase.IntervalDay,
 			starts:   []time.Time{day(0, 0), day(1, 0), day(2, 0)},
-			points:   []fig{{1, 1, 20, 1, 1, 0}, {1, 1, 40, 1, 0, 1}, {1, 3, 75, 2, 0, 2}},
+			points:   []fig{{1, 1, 20, 1, 1, 0}, {2, 1, 40, 1, 0, 1}, {0, 3, 75, 2, 0, 2}},
 			totals:   fig{3, 5, 135, 2, 1, 1},
 		},
 		{
@@ -101,13 +104,14 @@ func testReport(t *testing.T, s *store.Store) {
 		},
 		{
 			// New York's 2 January is 05:00 UTC on the 2nd to 05:00 on the
-			// 3rd: o6 (02:00 UTC on the 3rd) is in, o3 is not.
+			// 3rd: o6 (02:00 UTC on the 3rd) is in, o3 is not; c3 and c4 were
+			// first seen then.
 			name:     "days of the location",
 			f:        touchbase.ReportFilter{Since: time.Date(2025, 1, 2, 0, 0, 0, 0, ny), Until: time.Date(2025, 1, 3, 0, 0, 0, 0, ny), Location: ny},
 			interval: touchbase.IntervalDay,
 			starts:   []time.Time{day(1, 5)},
-			points:   []fig{{1, 2, 45, 1, 0, 1}},
-			totals:   fig{1, 2, 45, 1, 0, 1},
+			points:   []fig{{2, 2, 45, 1, 0, 1}},
+			totals:   fig{2, 2, 45, 1, 0, 1},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
