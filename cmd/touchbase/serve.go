@@ -85,6 +85,8 @@ func (a *app) serve(ctx context.Context) (err error) {
 		Orders:     st,
 		Stats:      st,
 		Ingest:     w,
+		Sessions:   st,
+		Reports:    st,
 	})
 	if err := w.Open(ctx); err != nil {
 		return fmt.Errorf("open ingest writer: %w", err)
