@@ -62,6 +62,13 @@ type Member struct {
 	Role        Role  `json:"role"`
 }
 
+// Membership is one workspace a user belongs to, as the user sees it.
+type Membership struct {
+	WorkspaceID   int64  `json:"workspace_id"`
+	WorkspaceName string `json:"workspace_name"`
+	Role          Role   `json:"role"`
+}
+
 // UserService manages users and their memberships.
 type UserService interface {
 	// CreateUser creates the user (or finds the one with that email) and
@@ -71,6 +78,9 @@ type UserService interface {
 	CreateUser(ctx context.Context, workspaceID int64, email, name, password string, role Role) (*Member, error)
 	// ListMembers returns the workspace's members, oldest first.
 	ListMembers(ctx context.Context, workspaceID int64) ([]*Member, error)
+	// ListMemberships returns the workspaces the user belongs to, by
+	// workspace name; none is an empty list, not an error.
+	ListMemberships(ctx context.Context, userID int64) ([]*Membership, error)
 	// FindMember returns ENOTFOUND when the user is not a member.
 	FindMember(ctx context.Context, workspaceID, userID int64) (*Member, error)
 	// SetMemberRole returns ENOTFOUND, EINVALID, and ECONFLICT when it would

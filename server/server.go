@@ -1,6 +1,7 @@
 // Package server is touchbase's HTTP surface: Segment-compatible ingestion
 // (/v1), the browser tracker (/js/tb.js), the admin API (/api/v1, documented
-// by OpenAPI 3.1), metrics (/metrics) and health (/healthz).
+// by OpenAPI 3.1), the web console (/ui, package server/ui), metrics
+// (/metrics) and health (/healthz).
 //
 // Handlers are methods on Server, registered per file, and return errors;
 // writeError is the one place that turns an error into a response, with the
@@ -24,6 +25,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/server/ui"
 )
 
 // DefaultRateLimit is the sustained events per second one write key may send
@@ -42,6 +44,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is reported in the OpenAPI document and by the tracker.
 	Version string
+	// TrustForwardedProto makes the console treat a request with
+	// X-Forwarded-Proto: https as secure (its session cookie gets Secure).
+	// Set it only behind a TLS-terminating proxy that sets the header.
+	TrustForwardedProto bool
 }
 
 // Ingester stores validated messages durably: when Write returns nil they are
@@ -61,6 +67,10 @@ type Services struct {
 	Orders     touchbase.OrderService
 	Stats      touchbase.StatsService
 	Ingest     Ingester
+	// Sessions and Reports serve the console; without them /ui is not
+	// mounted.
+	Sessions touchbase.SessionService
+	Reports  touchbase.ReportService
 }
 
 // Server serves touchbase over HTTP. Create it with New, then Open it, or
@@ -114,9 +124,36 @@ func New(cfg Config, svc Services) *Server {
 	s.registerIngestRoutes()
 	s.registerTrackerRoutes()
 	s.registerAPI()
+	s.registerConsole()
 	s.mux.HandleFunc("/", s.handle(s.handleNoRoute))
 	s.handler = s.instrument(s.mux)
 	return s
+}
+
+// registerConsole mounts the web console at /ui/ and sends browsers that
+// open the server's root there; API clients asking for / keep getting the
+// JSON 404.
+func (s *Server) registerConsole() {
+	if s.svc.Sessions == nil || s.svc.Reports == nil {
+		return
+	}
+	console := ui.New(ui.Config{
+		Logger:              s.log,
+		StatusOf:            func(code string) int { return statusOf[code] },
+		TrustForwardedProto: s.cfg.TrustForwardedProto,
+		Version:             s.cfg.Version,
+	}, ui.Services{
+		Workspaces: s.svc.Workspaces, Users: s.svc.Users, Sessions: s.svc.Sessions, Customers: s.svc.Customers,
+		Events: s.svc.Events, Orders: s.svc.Orders, Stats: s.svc.Stats, Reports: s.svc.Reports,
+	})
+	s.mux.Handle(ui.Prefix+"/", console)
+	s.mux.HandleFunc("GET /{$}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+			return s.handleNoRoute(w, r)
+		}
+		http.Redirect(w, r, ui.Prefix+"/", http.StatusFound)
+		return nil
+	}))
 }
 
 // Handler returns the server's root handler, with request ids, logging,

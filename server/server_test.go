@@ -55,6 +55,7 @@ func newEnv(t *testing.T, s *store.Store) *env {
 		Version: "test",
 	}, server.Services{
 		Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Ingest: w,
+		Sessions: s, Reports: s,
 	})
 	if err := w.Open(ctx); err != nil {
 		t.Fatal(err)

@@ -352,3 +352,30 @@ func scanMember(row interface{ Scan(...any) error }) (*touchbase.Member, error) 
 	m.Role = touchbase.Role(role)
 	return &m, nil
 }
+
+// ListMemberships returns the workspaces the user belongs to, by workspace
+// name (then id); an unknown user has none.
+func (s *Store) ListMemberships(ctx context.Context, userID int64) ([]*touchbase.Membership, error) {
+	rows, err := s.rdb.QueryContext(ctx, s.d.q(`SELECT w.id, w.name, m.role FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+		WHERE m.user_id = ? ORDER BY w.name, w.id`), userID)
+	if err != nil {
+		return nil, fmt.Errorf("list memberships of %d: %w", userID, err)
+	}
+	defer rows.Close()
+	ms := []*touchbase.Membership{}
+	for rows.Next() {
+		var (
+			m    touchbase.Membership
+			role string
+		)
+		if err := rows.Scan(&m.WorkspaceID, &m.WorkspaceName, &role); err != nil {
+			return nil, fmt.Errorf("list memberships of %d: %w", userID, err)
+		}
+		m.Role = touchbase.Role(role)
+		ms = append(ms, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list memberships of %d: %w", userID, err)
+	}
+	return ms, nil
+}

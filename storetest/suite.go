@@ -10,8 +10,9 @@ import (
 
 // Run is the conformance suite of the store's admin and read side:
 // workspaces, users, keys, bootstrap, customers, erasure and export,
-// events, orders, products, stats, and tenancy (no method shows or changes
-// one workspace's data through another's id). open must return a fresh,
+// events, orders, products, stats, tenancy (no method shows or changes
+// one workspace's data through another's id), console sessions,
+// memberships and the dashboard report. open must return a fresh,
 // empty, migrated store; each group gets its own.
 func Run(t *testing.T, open func(t testing.TB) *store.Store) {
 	groups := []struct {
@@ -32,6 +33,9 @@ func Run(t *testing.T, open func(t testing.TB) *store.Store) {
 		{"Products", testProducts},
 		{"Stats", testStats},
 		{"Tenancy", testTenancy},
+		{"Sessions", testSessions},
+		{"Memberships", testMemberships},
+		{"Report", testReport},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -96,6 +96,8 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 		Orders:     st,
 		Stats:      st,
 		Ingest:     w,
+		Sessions:   st,
+		Reports:    st,
 	})
 	if err := w.Open(ctx); err != nil {
 		return fmt.Errorf("open ingest writer: %w", err)

@@ -1,0 +1,277 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/touchbase/touchbase"
+)
+
+// base is what the layout needs on every page.
+type base struct {
+	Title       string
+	Nav         string
+	SignedIn    bool
+	CSRF        string
+	HXHeaders   string
+	Member      *touchbase.Member
+	Workspace   *touchbase.Workspace
+	Memberships []*touchbase.Membership
+	Version     string
+	CanEdit     bool
+	loc         *time.Location
+	currency    string
+}
+
+// base returns the layout's data for rq (nil when signed out).
+func (h *Handler) base(rq *request, title, nav string) base {
+	b := base{Title: title, Nav: nav, Version: h.cfg.Version, loc: time.UTC, currency: "USD"}
+	if rq == nil {
+		return b
+	}
+	b.SignedIn = true
+	b.CSRF, b.HXHeaders = rq.csrf, hxHeaders(rq.csrf)
+	b.Member, b.Workspace, b.Memberships = rq.member, rq.ws, rq.memberships
+	b.CanEdit = rq.member.Role.AtLeast(touchbase.RoleMarketer)
+	b.loc = location(rq.ws)
+	if c := rq.ws.Settings.Currency; c != "" {
+		b.currency = c
+	}
+	return b
+}
+
+// location is the workspace's time zone, UTC when unset or unknown.
+func location(ws *touchbase.Workspace) *time.Location {
+	if ws == nil || ws.Settings.Timezone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(ws.Settings.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Loc is the workspace's time zone, for templates.
+func (b base) Loc() *time.Location { return b.loc }
+
+// Currency is the workspace's currency code.
+func (b base) Currency() string { return b.currency }
+
+func (h *Handler) funcs() template.FuncMap {
+	return template.FuncMap{
+		"asset":   h.asset,
+		"num":     formatInt,
+		"money":   formatMoney,
+		"decimal": formatDecimal,
+		"rel":     func(t time.Time) string { return relTime(t, h.cfg.Now()) },
+		"exact":   exactTime,
+		"ago":     h.ago,
+		"deref":   func(t *time.Time) time.Time { return *t },
+		"value":   traitValue,
+		"sorted":  sortedTraits,
+		"json":    compactJSON,
+		"name":    displayName,
+		"initial": initial,
+		"pct":     percent,
+	}
+}
+
+// formatInt writes n with thousands separators: 1234567 -> 1,234,567.
+func formatInt(n any) string {
+	var v int64
+	switch x := n.(type) {
+	case int:
+		v = int64(x)
+	case int64:
+		v = x
+	case float64:
+		v = int64(math.Round(x))
+	}
+	s := strconv.FormatInt(v, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// formatDecimal writes f with two decimals and thousands separators.
+func formatDecimal(f float64) string {
+	neg := f < 0
+	cents := int64(math.Round(math.Abs(f) * 100))
+	s := formatInt(cents/100) + "." + fmt.Sprintf("%02d", cents%100)
+	if neg && cents != 0 {
+		return "-" + s
+	}
+	return s
+}
+
+var currencySymbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$", "CHF": "CHF "}
+
+// formatMoney writes f in the currency: $1,234.50, or 1,234.50 SEK for a
+// currency without a symbol here.
+func formatMoney(f float64, currency string) string {
+	d := formatDecimal(f)
+	sym, ok := currencySymbols[strings.ToUpper(currency)]
+	if !ok {
+		if currency == "" {
+			return d
+		}
+		return d + " " + currency
+	}
+	if strings.HasPrefix(d, "-") {
+		return "-" + sym + d[1:]
+	}
+	return sym + d
+}
+
+// relTime says how long ago (or in how long) t is from now, roughly.
+func relTime(t, now time.Time) string {
+	d := now.Sub(t)
+	future := d < 0
+	if future {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		s = plural(int(d/time.Minute), "minute")
+	case d < 24*time.Hour:
+		s = plural(int(d/time.Hour), "hour")
+	case d < 30*24*time.Hour:
+		s = plural(int(d/(24*time.Hour)), "day")
+	case d < 365*24*time.Hour:
+		s = plural(int(d/(30*24*time.Hour)), "month")
+	default:
+		s = plural(int(d/(365*24*time.Hour)), "year")
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// ago shows t relative to now, with the exact time (in the workspace's
+// zone) in the title and the machine-readable one in datetime. Every value
+// is escaped here, which is what makes returning template.HTML safe.
+func (h *Handler) ago(t time.Time, loc *time.Location) template.HTML {
+	return template.HTML(`<time datetime="` + t.UTC().Format(time.RFC3339) + `" title="` +
+		template.HTMLEscapeString(exactTime(t, loc)) + `">` + template.HTMLEscapeString(relTime(t, h.cfg.Now())) + `</time>`)
+}
+
+// exactTime is t in loc, to the second, with the zone.
+func exactTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2 Jan 2006, 15:04:05 MST")
+}
+
+// traitValue shows a trait's value: strings as they are, anything else as
+// JSON.
+func traitValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case nil:
+		return "null"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// trait is one trait for a table.
+type trait struct {
+	Key   string
+	Value any
+}
+
+// sortedTraits lists traits by name.
+func sortedTraits(m map[string]any) []trait {
+	out := make([]trait, 0, len(m))
+	for k, v := range m {
+		out = append(out, trait{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// compactJSON shows raw JSON on one line, cut at 400 bytes.
+func compactJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	b, _ := json.Marshal(v)
+	if len(b) > 400 {
+		return string(b[:400]) + "…"
+	}
+	return string(b)
+}
+
+// displayName is what people call a customer: their name, else email,
+// user id or phone, else their number.
+func displayName(c *touchbase.Customer) string {
+	if n, ok := c.Traits["name"].(string); ok && strings.TrimSpace(n) != "" {
+		return strings.TrimSpace(n)
+	}
+	first, _ := c.Traits["first_name"].(string)
+	last, _ := c.Traits["last_name"].(string)
+	if n := strings.TrimSpace(first + " " + last); n != "" {
+		return n
+	}
+	for _, s := range []string{c.Email, c.UserID, c.Phone} {
+		if s != "" {
+			return s
+		}
+	}
+	return "Customer #" + strconv.FormatInt(c.ID, 10)
+}
+
+// initial is the avatar letter of a customer.
+func initial(c *touchbase.Customer) string {
+	for _, r := range displayName(c) {
+		return strings.ToUpper(string(r))
+	}
+	return "?"
+}
+
+// percent is part of whole as a whole percentage ("–" of nothing).
+func percent(part, whole int64) string {
+	if whole == 0 {
+		return "–"
+	}
+	return strconv.FormatInt(int64(math.Round(float64(part)*100/float64(whole))), 10) + "%"
+}
