@@ -39,6 +39,7 @@ func (s *Server) registerAPI() {
 	s.registerCustomerRoutes()
 	s.registerEventRoutes()
 	s.registerOrderRoutes()
+	s.registerImportRoutes()
 	s.registerWorkspaceRoutes()
 	s.registerKeyRoutes()
 	s.registerUserRoutes()

@@ -66,11 +66,14 @@ type Services struct {
 	Events     touchbase.EventService
 	Orders     touchbase.OrderService
 	Stats      touchbase.StatsService
+	Imports    touchbase.ImportService
 	Ingest     Ingester
 	// Sessions and Reports serve the console; without them /ui is not
 	// mounted.
 	Sessions touchbase.SessionService
 	Reports  touchbase.ReportService
+	// Importer runs uploaded imports; nil answers 503 to uploads.
+	Importer ImportSubmitter
 }
 
 // Server serves touchbase over HTTP. Create it with New, then Open it, or

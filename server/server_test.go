@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
@@ -43,6 +44,11 @@ func newEnv(t *testing.T, s *store.Store) *env {
 	e.write = e.key(e.ws.ID, touchbase.KeyWrite, "")
 	e.owner = e.key(e.ws.ID, touchbase.KeyAdmin, touchbase.RoleOwner)
 
+	runner := importer.NewRunner(s, t.TempDir(), nil)
+	if err := runner.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { runner.Close() })
 	var srv *server.Server
 	w := ingest.NewWriter(s, ingest.WriterConfig{OnCommit: func(st ingest.CommitStats) { srv.ObserveCommit(st) }})
 	level := slog.LevelError
@@ -54,8 +60,8 @@ func newEnv(t *testing.T, s *store.Store) *env {
 		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Version: "test",
 	}, server.Services{
-		Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Ingest: w,
-		Sessions: s, Reports: s,
+		Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Imports: s, Ingest: w,
+		Sessions: s, Reports: s, Importer: runner,
 	})
 	if err := w.Open(ctx); err != nil {
 		t.Fatal(err)

@@ -52,6 +52,8 @@ func TestTenancy(t *testing.T) {
 		var aKeys page[touchbase.Key]
 		e.mustAPI(e.owner, "GET", "/keys", nil, 200).decode(t, &aKeys)
 		e.mustAPI(e.owner, "PATCH", "/workspace", obj{"name": "a-shop"}, 200)
+		var aImport touchbase.Import
+		e.mustAPI(e.owner, "POST", "/imports?kind=customers&file_name=a-import.ndjson", obj{"type": "identify", "userId": "a-imported"}, 202).decode(t, &aImport)
 
 		b := e.workspace("b-shop")
 		bWrite := e.key(b.ID, touchbase.KeyWrite, "")
@@ -71,6 +73,11 @@ func TestTenancy(t *testing.T) {
 			"/api/v1/users/{id}":            itoa(aUser.ID),
 			"/api/v1/orders/{order_id}":     "a-o1",
 			"/api/v1/products/{product_id}": "a-p1",
+			"/api/v1/imports/{id}":          itoa(aImport.ID),
+		}
+		// Query strings for the operations that need one.
+		queries := map[string]string{
+			"POST /api/v1/imports": "?kind=customers&file_name=b-import.ndjson",
 		}
 		// Bodies for the operations that take one.
 		bodies := map[string]any{
@@ -80,9 +87,10 @@ func TestTenancy(t *testing.T) {
 			"POST /api/v1/workspaces":      obj{"name": "c-shop"},
 			"POST /api/v1/keys":            obj{"kind": "admin", "role": "owner", "name": "b-key"},
 			"POST /api/v1/users":           obj{"email": "b-user@example.com", "role": "owner"},
+			"POST /api/v1/imports":         obj{"type": "identify", "userId": "b-imported"},
 		}
 		// What of A's may never show up in B's answers.
-		aMarkers := []string{"a-evt-", "a-alice", "a-bob", "a-o1", "a-p1", "a-p2", "a-anon", "a-shop", "a-admin@example.com"}
+		aMarkers := []string{"a-evt-", "a-alice", "a-bob", "a-o1", "a-p1", "a-p2", "a-anon", "a-shop", "a-admin@example.com", "a-import"}
 		param := regexp.MustCompile(`\{[a-z_]+\}`)
 
 		ops := openAPIOps(t, e)
@@ -108,7 +116,7 @@ func TestTenancy(t *testing.T) {
 					continue
 				}
 			}
-			rel := strings.TrimPrefix(concrete, "/api/v1")
+			rel := strings.TrimPrefix(concrete, "/api/v1") + queries[op]
 
 			// B's owner token.
 			r := e.api(bOwner, method, rel, body)
@@ -206,10 +214,10 @@ func TestOpenAPI(t *testing.T) {
 			"DELETE /api/v1/customers/{id}", "DELETE /api/v1/keys/{id}", "DELETE /api/v1/users/{id}",
 			"GET /api/v1/customers", "GET /api/v1/customers/{id}", "GET /api/v1/customers/{id}/events",
 			"GET /api/v1/customers/{id}/export", "GET /api/v1/events", "GET /api/v1/events/{id}",
-			"GET /api/v1/keys", "GET /api/v1/orders", "GET /api/v1/orders/{order_id}", "GET /api/v1/products",
+			"GET /api/v1/imports", "GET /api/v1/imports/{id}", "GET /api/v1/keys", "GET /api/v1/orders", "GET /api/v1/orders/{order_id}", "GET /api/v1/products",
 			"GET /api/v1/products/{product_id}", "GET /api/v1/stats", "GET /api/v1/users", "GET /api/v1/workspace",
 			"GET /api/v1/workspaces", "PATCH /api/v1/customers/{id}", "PATCH /api/v1/users/{id}",
-			"PATCH /api/v1/workspace", "POST /api/v1/keys", "POST /api/v1/users", "POST /api/v1/workspaces",
+			"PATCH /api/v1/workspace", "POST /api/v1/imports", "POST /api/v1/keys", "POST /api/v1/users", "POST /api/v1/workspaces",
 		}
 		got := openAPIOps(t, e)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {

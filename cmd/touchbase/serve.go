@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
@@ -82,6 +84,7 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 	w := ingest.NewWriter(st, ingest.WriterConfig{
 		OnCommit: func(cs ingest.CommitStats) { srv.ObserveCommit(cs) },
 	})
+	runner := importer.NewRunner(st, filepath.Join(a.cfg.Data, "imports"), log)
 	srv = server.New(server.Config{
 		Addr:      a.cfg.Addr,
 		RateLimit: a.cfg.RateLimit,
@@ -95,9 +98,11 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 		Events:     st,
 		Orders:     st,
 		Stats:      st,
+		Imports:    st,
 		Ingest:     w,
 		Sessions:   st,
 		Reports:    st,
+		Importer:   runner,
 	})
 	if err := w.Open(ctx); err != nil {
 		return fmt.Errorf("open ingest writer: %w", err)
@@ -109,6 +114,10 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 			err = fmt.Errorf("flush ingest writer: %w", cerr)
 		}
 	}()
+	if err := runner.Open(ctx); err != nil {
+		return fmt.Errorf("open import runner: %w", err)
+	}
+	defer runner.Close() // before the store closes; an import it was running resumes at the next start
 	if err := srv.Open(ctx); err != nil {
 		return err
 	}

@@ -1,0 +1,183 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/touchbase/touchbase"
+)
+
+// RunnerStore is what a Runner needs of the store; *store.Store is one.
+type RunnerStore interface {
+	Store
+	touchbase.ImportService
+}
+
+// Runner runs uploaded imports in the background, one at a time (the
+// store has one writer anyway). Uploads are kept in a directory until
+// their import ends; an import interrupted by a stop is run again at the
+// next Open, which imports nothing twice.
+type Runner struct {
+	st  RunnerStore
+	dir string
+	log *slog.Logger
+
+	queue  chan *touchbase.Import
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewRunner returns a Runner keeping uploads in dir.
+func NewRunner(st RunnerStore, dir string, log *slog.Logger) *Runner {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{st: st, dir: dir, log: log, queue: make(chan *touchbase.Import, 1000)}
+}
+
+// Open starts the worker and queues the imports a previous process left
+// queued or running.
+func (r *Runner) Open(ctx context.Context) error {
+	if err := os.MkdirAll(r.dir, 0o700); err != nil {
+		return fmt.Errorf("imports directory: %w", err)
+	}
+	var pending []*touchbase.Import
+	for _, status := range []touchbase.ImportStatus{touchbase.ImportRunning, touchbase.ImportQueued} {
+		ims, err := r.st.ListImportsByStatus(ctx, status)
+		if err != nil {
+			return err
+		}
+		pending = append(pending, ims...)
+	}
+	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	r.wg.Add(1)
+	go r.loop(ctx)
+	for _, im := range pending {
+		if _, err := os.Stat(r.upload(im)); err != nil {
+			// Not ours (the CLI's, which died with its process, or an
+			// upload lost): say so instead of leaving it "running".
+			im.Status, im.Error = touchbase.ImportFailed, "interrupted, and its file is gone: import the file again"
+			if err := r.st.UpdateImport(ctx, im); err != nil {
+				r.log.Error("import: record an interrupted import", "id", im.ID, "err", err)
+			}
+			continue
+		}
+		r.log.Info("import: resuming", "id", im.ID, "workspace", im.WorkspaceID, "file", im.FileName)
+		r.queue <- im
+	}
+	return nil
+}
+
+// Close stops the worker; an import it was running stays "running" and
+// resumes at the next Open.
+func (r *Runner) Close() error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.wg.Wait()
+	return nil
+}
+
+// Submit records im (queued), saves body as its upload and queues it.
+// EINVALID for a bad kind; EUNAVAILABLE when too many wait.
+func (r *Runner) Submit(ctx context.Context, im *touchbase.Import, body io.Reader) error {
+	if !im.Kind.Valid() {
+		return touchbase.Errorf(touchbase.EINVALID, "import kind %q is not one of customers, orders, products, events", im.Kind)
+	}
+	if len(r.queue) == cap(r.queue) {
+		return touchbase.Errorf(touchbase.EUNAVAILABLE, "%d imports are waiting; try again later", cap(r.queue))
+	}
+	im.Status = touchbase.ImportQueued
+	if err := r.st.CreateImport(ctx, im); err != nil {
+		return err
+	}
+	n, err := r.save(im, body)
+	if err != nil {
+		im.Status, im.Error = touchbase.ImportFailed, "upload failed: "+err.Error()
+		_ = r.st.UpdateImport(context.WithoutCancel(ctx), im)
+		return fmt.Errorf("save upload: %w", err)
+	}
+	im.Size = n
+	if err := r.st.UpdateImport(ctx, im); err != nil {
+		return err
+	}
+	run := *im // the worker's own: the caller may read im meanwhile
+	select {
+	case r.queue <- &run:
+		return nil
+	default:
+		return touchbase.Errorf(touchbase.EUNAVAILABLE, "%d imports are waiting; try again later", cap(r.queue))
+	}
+}
+
+// save writes the upload to a temporary file and renames it into place, so
+// that a file under its final name is whole.
+func (r *Runner) save(im *touchbase.Import, body io.Reader) (int64, error) {
+	f, err := os.CreateTemp(r.dir, "upload-*")
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(f, body)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), r.upload(im))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return 0, err
+	}
+	return n, nil
+}
+
+func (r *Runner) upload(im *touchbase.Import) string {
+	return filepath.Join(r.dir, fmt.Sprintf("%d-%d.upload", im.WorkspaceID, im.ID))
+}
+
+func (r *Runner) loop(ctx context.Context) {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case im := <-r.queue:
+			r.run(ctx, im)
+		}
+	}
+}
+
+func (r *Runner) run(ctx context.Context, im *touchbase.Import) {
+	path := r.upload(im)
+	f, err := os.Open(path)
+	if err != nil {
+		im.Status, im.Error = touchbase.ImportFailed, "its file is gone: import the file again"
+		_ = r.st.UpdateImport(ctx, im)
+		return
+	}
+	defer f.Close()
+	r.log.Info("import: started", "id", im.ID, "workspace", im.WorkspaceID, "kind", im.Kind, "file", im.FileName)
+	err = Execute(ctx, r.st, r.st, im, f, nil)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		// Stopping: leave it running, to resume at the next start.
+		im.Status, im.Error, im.FinishedAt = touchbase.ImportRunning, "", nil
+		_ = r.st.UpdateImport(context.WithoutCancel(ctx), im)
+		return
+	}
+	if err != nil {
+		r.log.Warn("import: failed", "id", im.ID, "err", err)
+	} else {
+		r.log.Info("import: done", "id", im.ID, "lines", im.Lines, "stored", im.Stored, "errors", im.Errors)
+	}
+	f.Close()
+	os.Remove(path)
+}
