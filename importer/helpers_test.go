@@ -71,7 +71,7 @@ func count(t testing.TB, s *store.Store, q string, args ...any) int64 {
 // tableCounts are the rows an import leaves in a workspace.
 type tableCounts struct {
 	Customers, Identities, Events, Orders, Items, Products int64
-	Revenue, Refunded                                    float64
+	Revenue, Refunded                                      float64
 }
 
 func countTables(t testing.TB, s *store.Store, ws int64) tableCounts {
