@@ -276,11 +276,11 @@ func (s *csvSource) message(line int, row []string) (record, error) {
 	}
 	msg.setString("type", typ)
 	if typ == "identify" || typ == "group" {
-		if !traits.empty() {
-			msg.set([]string{"traits"}, traits.appendTo(nil))
-		}
 		for i, k := range props.keys { // a person has traits, not properties
 			traits.set([]string{k}, props.vals[i].json())
+		}
+		if !traits.empty() {
+			msg.set([]string{"traits"}, traits.appendTo(nil))
 		}
 	} else {
 		if !props.empty() {

@@ -97,7 +97,7 @@ func (g *orderGrouper) add(l *orderLine) error {
 	for len(g.queue) > 0 && g.queue[0].last < g.line-orderWindow {
 		o := g.queue[0]
 		g.queue = g.queue[1:]
-		g.ready = append(g.ready, g.close(o))
+		g.close(o)
 	}
 	return nil
 }
@@ -122,13 +122,23 @@ func (g *orderGrouper) flush() (record, bool) {
 	}
 	o := g.queue[0]
 	g.queue = g.queue[1:]
-	return g.close(o), true
+	g.close(o)
+	return g.pop()
 }
 
-func (g *orderGrouper) close(o *openOrder) record {
+// close makes an order's records ready.
+func (g *orderGrouper) close(o *openOrder) {
 	delete(g.open, o.first.orderID)
 	g.closed[maphash.String(g.seed, o.first.orderID)] = o.last
-	return orderRecord(o.first, o.items)
+	rec := orderRecord(o.first, o.items, o.first.status)
+	if o.first.status == "refunded" && o.first.refundOf == "" {
+		// A row of an orders export whose status is refunded is an order
+		// that was placed and then refunded: on its own, Order Refunded
+		// of an order touchbase never saw is only an event, and the
+		// order, its items and its revenue would be lost.
+		g.ready = append(g.ready, orderRecord(o.first, o.items, "completed"))
+	}
+	g.ready = append(g.ready, rec)
 }
 
 // conflict reports a line that names another person than the order's
@@ -144,9 +154,9 @@ func (o *openOrder) conflict(l *orderLine) error {
 
 // orderRecord makes an order's message: Order Completed (or Cancelled or
 // Refunded, by status) with its lines as products.
-func orderRecord(f *orderLine, items [][]byte) record {
+func orderRecord(f *orderLine, items [][]byte, status string) record {
 	event := "Order Completed"
-	switch f.status {
+	switch status {
 	case "cancelled", "canceled":
 		event = "Order Cancelled"
 	case "refunded":
