@@ -146,7 +146,13 @@ type server struct {
 // until it prints the address it listens on.
 func startServer(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	args = append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
+	return startCommand(t, env, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+}
+
+// startCommand runs a serving command (serve, demo) and waits until it
+// prints the address it listens on.
+func startCommand(t *testing.T, env []string, args ...string) *server {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = environ(env...)
 	s := &server{t: t, cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
@@ -181,11 +187,11 @@ func startServer(t *testing.T, env []string, args ...string) *server {
 		const prefix = "touchbase listening on "
 		if !strings.HasPrefix(line, prefix) {
 			<-s.done
-			t.Fatalf("touchbase serve printed %q, want %q...\nstderr: %s", line, prefix, s.stderr.String())
+			t.Fatalf("touchbase %s printed %q, want %q...\nstderr: %s", args[0], line, prefix, s.stderr.String())
 		}
 		s.URL = strings.TrimSpace(strings.TrimPrefix(line, prefix))
 	case <-time.After(time.Minute):
-		t.Fatalf("touchbase serve did not print its address within a minute\nstderr: %s", s.stderr.String())
+		t.Fatalf("touchbase %s did not print its address within a minute\nstderr: %s", args[0], s.stderr.String())
 	}
 	return s
 }
