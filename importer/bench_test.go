@@ -33,28 +33,32 @@ func syntheticOrders(n int) []byte {
 	return b.Bytes()
 }
 
-// BenchmarkImportOrders imports 200,000 order lines into a fresh SQLite
-// store per iteration.
+// BenchmarkImportOrders imports 200,000 order lines into a fresh store per
+// iteration, on SQLite and (under scripts/with-postgres) PostgreSQL.
 func BenchmarkImportOrders(b *testing.B) {
 	const lines = 200000
 	data := syntheticOrders(lines)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	var elapsed time.Duration
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		s := storetest.OpenSQLite(b)
-		ws := storetest.Workspace(b, s, "bench").ID
-		b.StartTimer()
-		t0 := time.Now()
-		im := &touchbase.Import{WorkspaceID: ws, Kind: touchbase.ImportOrders, FileName: "orders.csv"}
-		if err := importer.Run(context.Background(), s, im, bytes.NewReader(data), nil); err != nil {
-			b.Fatal(err)
-		}
-		elapsed += time.Since(t0)
-		if im.Errors != 0 || im.Lines != lines+1 {
-			b.Fatalf("%d lines, %d errors: %+v", im.Lines, im.Errors, im.LineErrors)
-		}
+	for _, be := range storetest.Backends(b) {
+		b.Run(be.Name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			var elapsed time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				s := be.Open(b)
+				ws := storetest.Workspace(b, s, "bench").ID
+				b.StartTimer()
+				t0 := time.Now()
+				im := &touchbase.Import{WorkspaceID: ws, Kind: touchbase.ImportOrders, FileName: "orders.csv"}
+				if err := importer.Run(context.Background(), s, im, bytes.NewReader(data), nil); err != nil {
+					b.Fatal(err)
+				}
+				elapsed += time.Since(t0)
+				if im.Errors != 0 || im.Lines != lines+1 {
+					b.Fatalf("%d lines, %d errors: %+v", im.Lines, im.Errors, im.LineErrors)
+				}
+			}
+			b.ReportMetric(float64(lines)*float64(b.N)/elapsed.Seconds(), "lines/s")
+		})
 	}
-	b.ReportMetric(float64(lines)*float64(b.N)/elapsed.Seconds(), "lines/s")
 }
