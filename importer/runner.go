@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/touchbase/touchbase"
@@ -85,10 +87,12 @@ func (r *Runner) Close() error {
 }
 
 // Submit records im (queued), saves body as its upload and queues it.
-// EINVALID for a bad kind; EUNAVAILABLE when too many wait.
+// EINVALID for a bad kind, format or mapping (checked before anything is
+// saved, so that the uploader hears of it at once rather than finding a
+// failed import later); EUNAVAILABLE when too many wait.
 func (r *Runner) Submit(ctx context.Context, im *touchbase.Import, body io.Reader) error {
-	if !im.Kind.Valid() {
-		return touchbase.Errorf(touchbase.EINVALID, "import kind %q is not one of customers, orders, products, events", im.Kind)
+	if err := CheckOptions(im.Kind, im.Options); err != nil {
+		return err
 	}
 	if len(r.queue) == cap(r.queue) {
 		return touchbase.Errorf(touchbase.EUNAVAILABLE, "%d imports are waiting; try again later", cap(r.queue))
@@ -180,4 +184,18 @@ func (r *Runner) run(ctx context.Context, im *touchbase.Import) {
 	}
 	f.Close()
 	os.Remove(path)
+}
+
+// CheckOptions reports, as an EINVALID error, what is wrong with importing
+// a file of kind with opts before any of it is read: the kind, the format
+// and the column mapping.
+func CheckOptions(kind touchbase.ImportKind, opts touchbase.ImportOptions) error {
+	if !kind.Valid() {
+		return touchbase.Errorf(touchbase.EINVALID, "import kind %q is not one of customers, orders, products, events", kind)
+	}
+	if opts.Format != "" && !slices.Contains(Formats, opts.Format) {
+		return touchbase.Errorf(touchbase.EINVALID, "format %q is not one of %s", opts.Format, strings.Join(Formats, ", "))
+	}
+	_, err := parseMap(kind, opts.Map)
+	return err
 }

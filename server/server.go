@@ -148,6 +148,7 @@ func (s *Server) registerConsole() {
 	}, ui.Services{
 		Workspaces: s.svc.Workspaces, Users: s.svc.Users, Sessions: s.svc.Sessions, Customers: s.svc.Customers,
 		Events: s.svc.Events, Orders: s.svc.Orders, Stats: s.svc.Stats, Reports: s.svc.Reports,
+		Imports: s.svc.Imports, Importer: s.svc.Importer,
 	})
 	s.mux.Handle(ui.Prefix+"/", console)
 	s.mux.HandleFunc("GET /{$}", s.handle(func(w http.ResponseWriter, r *http.Request) error {

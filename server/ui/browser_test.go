@@ -273,6 +273,39 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.EmulateViewport(1280, 800),
 	)
 
+	csvPath := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(csvPath, []byte(importCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("import: the mapping rows appear for a chosen CSV file",
+		chromedp.Navigate(e.url+"/ui/"),
+		chromedp.Click(`nav a[href="/ui/imports"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#import-form", chromedp.ByQuery),
+		shot(t, dir, "import-empty"),
+		chromedp.SetUploadFiles("#import-file", []string{csvPath}, chromedp.ByQuery),
+		waitJS(`document.querySelectorAll("#import-mapping-table tbody input").length === 4 && !document.querySelector("#import-mapping").hidden`),
+		chromedp.Evaluate(`[...document.querySelectorAll("#import-mapping-table tbody input")].map(i => i.value).join(",")`, &text),
+		shot(t, dir, "import-mapping"),
+	)
+	if text != "user_id,email,traits.signed_up,traits.country" {
+		t.Errorf("guessed mapping %q", text)
+	}
+	run("import: map a column, submit, wait for done",
+		chromedp.SetValue("#map-2", "timestamp", chromedp.ByQuery),
+		chromedp.Click("#import-submit", chromedp.ByQuery),
+		waitAfterNavigation(`location.pathname.startsWith("/ui/imports/") && !!document.querySelector("#import-status .import-done")`),
+		chromedp.Text("#line-errors-table tbody", &text, chromedp.ByQuery),
+		shot(t, dir, "import"),
+	)
+	if !strings.HasPrefix(strings.TrimSpace(text), "3") || !strings.Contains(text, "Signed Up") {
+		t.Errorf("bad lines %q", text)
+	}
+	run("import list",
+		chromedp.Click(`nav a[href="/ui/imports"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#imports-table", chromedp.ByQuery),
+		shot(t, dir, "import-list"),
+	)
+
 	run("switch workspace",
 		chromedp.Navigate(e.url+"/ui/"),
 		chromedp.WaitVisible("#workspace-switcher", chromedp.ByQuery),

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
@@ -74,7 +75,13 @@ func newEnv(t *testing.T, s *store.Store, svc ...func(*server.Services)) *env {
 	if testing.Verbose() {
 		level = slog.LevelDebug
 	}
-	services := server.Services{Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Sessions: s, Reports: s}
+	runner := importer.NewRunner(s, t.TempDir(), nil)
+	if err := runner.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { runner.Close() })
+	services := server.Services{Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Sessions: s, Reports: s,
+		Imports: s, Importer: runner}
 	for _, f := range svc {
 		f(&services)
 	}

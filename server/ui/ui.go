@@ -63,6 +63,9 @@ type Services struct {
 	Orders     touchbase.OrderService
 	Stats      touchbase.StatsService
 	Reports    touchbase.ReportService
+	Imports    touchbase.ImportService
+	// Importer runs uploads; nil hides the upload form.
+	Importer ImportSubmitter
 }
 
 // Handler serves the console. Create it with New.
@@ -118,6 +121,12 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+Prefix+"/customers/{id}", h.authed(touchbase.RoleAnalyst, h.customer))
 	m.HandleFunc("GET "+Prefix+"/customers/{id}/timeline", h.authed(touchbase.RoleAnalyst, h.timeline))
 	m.HandleFunc("POST "+Prefix+"/customers/{id}/consent", h.authed(touchbase.RoleMarketer, h.setConsent))
+	m.HandleFunc("GET "+Prefix+"/imports", h.authed(touchbase.RoleAnalyst, h.imports))
+	// The limit applies before authed reads the multipart form for the
+	// CSRF token.
+	m.HandleFunc("POST "+Prefix+"/imports", limitBody(maxImportBytes, h.authed(touchbase.RoleMarketer, h.upload)))
+	m.HandleFunc("GET "+Prefix+"/imports/{id}", h.authed(touchbase.RoleAnalyst, h.importPage))
+	m.HandleFunc("GET "+Prefix+"/imports/{id}/errors.csv", h.authed(touchbase.RoleAnalyst, h.importErrors))
 	m.HandleFunc(Prefix+"/", h.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return touchbase.Errorf(touchbase.ENOTFOUND, "there is no page at %s", r.URL.Path)
 	}))
@@ -250,6 +259,8 @@ var pageFiles = map[string][]string{
 	"dashboard": {"dashboard.html"},
 	"customers": {"customers.html"},
 	"customer":  {"customer.html"},
+	"imports":   {"imports.html"},
+	"import":    {"import.html"},
 	"fragment":  {},
 }
 
@@ -317,4 +328,12 @@ func fieldError(field, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	return &touchbase.Error{Code: touchbase.EINVALID, Message: msg,
 		Fields: []touchbase.FieldError{{Index: -1, Field: field, Message: msg}}}
+}
+
+// limitBody bounds the request body of next to n bytes.
+func limitBody(n int64, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		next(w, r)
+	}
 }

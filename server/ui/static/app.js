@@ -115,3 +115,190 @@
     }
   });
 })();
+
+// Import form: after a CSV file is chosen, lists its header's columns with
+// the field each would go to (the importer's own guess, mirrored here) for
+// people to change, and writes the choices into the hidden map field as
+// "Column=target,...". The server checks the mapping; without JavaScript
+// it guesses the columns itself.
+(function () {
+  "use strict";
+
+  var person = ["user_id", "anonymous_id", "email", "phone", "timestamp", "message_id"];
+  var fields = {
+    customers: person,
+    events: person.concat(["event", "type"]),
+    orders: person.concat(["order_id", "status", "currency", "coupon", "total", "revenue", "subtotal", "shipping", "tax", "discount",
+      "product_id", "sku", "name", "category", "brand", "variant", "price", "quantity", "url", "image_url"]),
+    products: ["product_id", "sku", "name", "category", "brand", "variant", "price", "currency", "url", "image_url"]
+  };
+  var roots = { customers: "traits", events: "properties", orders: "item", products: "" };
+  var aliases = {
+    userid: "user_id", customer_id: "user_id", customerid: "user_id", anonymousid: "anonymous_id",
+    e_mail: "email", email_address: "email", phone_number: "phone", mobile: "phone",
+    messageid: "message_id", time: "timestamp", date: "timestamp", created: "timestamp",
+    event_name: "event", orderid: "order_id", order_number: "order_id", productid: "product_id",
+    product_name: "name", title: "name", qty: "quantity", unit_price: "price", imageurl: "image_url"
+  };
+
+  // normalize is importer.normalize: "Customer ID", "customerId" -> customer_id.
+  function normalize(s) {
+    var out = "", prevLower = false, sep = false;
+    for (var ch of s.trim()) {
+      var lower = ch.toLowerCase(), upper = ch.toUpperCase();
+      if (lower !== ch) { // an upper-case letter
+        if (prevLower) { sep = true; }
+        ch = lower;
+        prevLower = false;
+      } else if (lower !== upper || /[0-9]/.test(ch)) {
+        prevLower = true;
+      } else {
+        sep = out.length > 0;
+        prevLower = false;
+        continue;
+      }
+      if (sep && out.length > 0) { out += "_"; }
+      sep = false;
+      out += ch;
+    }
+    return out;
+  }
+
+  function guess(kind, header) {
+    var f = normalize(header);
+    if (!f) { return "skip"; }
+    var known = fields[kind] || [];
+    if (aliases[f] && known.indexOf(aliases[f]) >= 0) { f = aliases[f]; }
+    if (known.indexOf(f) >= 0) { return f; }
+    return roots[kind] ? roots[kind] + "." + f : "skip";
+  }
+
+  // headerColumns splits a CSV header line (quotes allowed) on the
+  // delimiter the importer would sniff: comma, semicolon or tab.
+  function headerColumns(line) {
+    line = line.replace(/^\uFEFF/, "").replace(/\r$/, "");
+    var delim = ",", best = -1;
+    [",", ";", "\t"].forEach(function (d) {
+      var n = line.split(d).length;
+      if (n > best) { best = n; delim = d; }
+    });
+    var cols = [], cur = "", quoted = false;
+    for (var i = 0; i < line.length; i++) {
+      var c = line[i];
+      if (quoted) {
+        if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') { quoted = false; } else { cur += c; }
+      } else if (c === '"') {
+        quoted = true;
+      } else if (c === delim) {
+        cols.push(cur); cur = "";
+      } else {
+        cur += c;
+      }
+    }
+    cols.push(cur);
+    return cols.map(function (c) { return c.trim(); });
+  }
+
+  function setup(form) {
+    var file = form.querySelector("#import-file");
+    var kind = form.querySelector("#import-kind");
+    var format = form.querySelector("#import-format");
+    var box = form.querySelector("#import-mapping");
+    var body = box.querySelector("tbody");
+    var list = form.querySelector("#import-targets");
+    var note = form.querySelector("#import-note");
+    var hidden = form.querySelector("#import-map");
+    var columns = [];
+
+    function say(text) {
+      note.textContent = text;
+      note.hidden = !text;
+    }
+
+    function render() {
+      body.textContent = "";
+      list.textContent = "";
+      (fields[kind.value] || []).concat(["skip"]).forEach(function (f) {
+        var o = document.createElement("option");
+        o.value = f;
+        list.appendChild(o);
+      });
+      columns.forEach(function (col, i) {
+        var tr = document.createElement("tr");
+        var th = document.createElement("td");
+        th.textContent = col || "(no name)";
+        var td = document.createElement("td");
+        var input = document.createElement("input");
+        input.type = "text";
+        input.id = "map-" + i;
+        input.setAttribute("list", "import-targets");
+        input.setAttribute("aria-label", "Target of column " + col);
+        input.dataset.column = col;
+        input.value = guess(kind.value, col);
+        input.spellcheck = false;
+        input.autocomplete = "off";
+        td.appendChild(input);
+        tr.appendChild(th);
+        tr.appendChild(td);
+        body.appendChild(tr);
+      });
+      box.hidden = columns.length === 0;
+    }
+
+    function isCSV(f) {
+      var name = f.name.toLowerCase();
+      if (format.value && format.value !== "csv") { return false; }
+      return !/\.(ndjson|jsonl|json)$/.test(name);
+    }
+
+    function read() {
+      columns = [];
+      hidden.value = "";
+      say("");
+      var f = file.files && file.files[0];
+      if (!f || !isCSV(f)) { render(); return; }
+      if (/\.gz$/i.test(f.name)) {
+        render();
+        say("Compressed file: its columns are matched to fields by their names.");
+        return;
+      }
+      var reader = new FileReader();
+      reader.onload = function () {
+        var text = String(reader.result);
+        var end = text.indexOf("\n");
+        if (end < 0 && text.length >= 65536) {
+          say("The first line is too long to read here: columns are matched to fields by their names.");
+          render();
+          return;
+        }
+        columns = headerColumns(end < 0 ? text : text.slice(0, end)).filter(function (c, i, all) {
+          return all.indexOf(c) === i;
+        });
+        render();
+      };
+      reader.onerror = function () { say("Could not read the file's first line."); render(); };
+      reader.readAsText(f.slice(0, 65536));
+    }
+
+    file.addEventListener("change", read);
+    format.addEventListener("change", read);
+    kind.addEventListener("change", render);
+    form.addEventListener("submit", function () {
+      var parts = [];
+      body.querySelectorAll("input[data-column]").forEach(function (input) {
+        var col = input.dataset.column, to = input.value.trim();
+        // The map's syntax cannot name these columns: leave them to the
+        // server's guess.
+        if (!col || /[=,]/.test(col)) { return; }
+        if (to === "" || to === "skip" || to === "-") { to = "-"; }
+        parts.push(col + "=" + to);
+      });
+      hidden.value = parts.join(",");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("import-form");
+    if (form) { setup(form); }
+  });
+})();
