@@ -83,11 +83,6 @@ func (l *line) int(k string, v int) {
 	l.b = strconv.AppendInt(l.b, int64(v), 10)
 }
 
-func (l *line) bool(k string, v bool) {
-	l.key(k)
-	l.b = strconv.AppendBool(l.b, v)
-}
-
 // money writes an amount held in cents as a number with two decimals.
 func (l *line) money(k string, cents int64) {
 	l.key(k)

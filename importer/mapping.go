@@ -132,7 +132,7 @@ func parseTarget(kind touchbase.ImportKind, spec string) (target, error) {
 	switch parts[0] {
 	case "traits", "properties", "context", "item":
 		if len(parts) < 2 {
-			return t, fmt.Errorf("target %q needs a name after %s.", spec, parts[0])
+			return t, fmt.Errorf("target %q needs a name after %q", spec, parts[0]+".")
 		}
 		if parts[0] == "item" && kind != touchbase.ImportOrders {
 			return t, fmt.Errorf("target %q: item.* is for orders only", spec)
@@ -144,7 +144,7 @@ func parseTarget(kind touchbase.ImportKind, spec string) (target, error) {
 		return t, nil
 	}
 	if len(parts) > 1 {
-		return t, fmt.Errorf("target %q: a path starts with traits., properties., context. or item.", spec)
+		return t, fmt.Errorf("target %q: a path starts with one of traits. properties. context. item. (then a name)", spec)
 	}
 	known := fieldsOf(kind)
 	f := normalize(spec)
