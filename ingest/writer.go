@@ -161,21 +161,23 @@ func (w *Writer) loop() {
 	}
 }
 
+// finish answers r: its messages stop counting as pending first, so that
+// the caller, once answered, finds the room they took free again.
+func (w *Writer) finish(r *writeRequest) {
+	w.pending.Add(-int64(len(r.msgs)))
+	close(r.done)
+}
+
 // commit runs one transaction for the group. If it fails, each request is
 // retried alone so that one bad request cannot fail the others.
 // Requests whose caller gave up are dropped before the commit. It returns
 // msgs, the scratch buffer, for reuse.
 func (w *Writer) commit(group []*writeRequest, msgs []touchbase.Message) []touchbase.Message {
-	defer func() {
-		for _, r := range group {
-			w.pending.Add(-int64(len(r.msgs)))
-		}
-	}()
 	live := group[:0:0]
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
-			close(r.done)
+			w.finish(r)
 			continue
 		}
 		live = append(live, r)
@@ -190,18 +192,18 @@ func (w *Writer) commit(group []*writeRequest, msgs []touchbase.Message) []touch
 		for _, r := range live {
 			r.res = slice(res, off, len(r.msgs))
 			off += len(r.msgs)
-			close(r.done)
+			w.finish(r)
 		}
 		return msgs
 	}
 	if len(live) == 1 {
 		live[0].err = err
-		close(live[0].done)
+		w.finish(live[0])
 		return msgs
 	}
 	for _, r := range live {
 		r.res, r.err = w.ingest(r.msgs, 1)
-		close(r.done)
+		w.finish(r)
 	}
 	return msgs
 }
