@@ -49,9 +49,9 @@ func newCSVSource(kind touchbase.ImportKind, mapSpec string, br *bufio.Reader, l
 	used := map[string]bool{}
 	have := map[string]bool{}
 	for _, h := range header {
-		t, ok := lookupMapping(mapping, h)
+		key, t, ok := lookupMapping(mapping, h)
 		if ok {
-			used[mappingKey(mapping, h)] = true
+			used[key] = true
 		} else if t, ok = guessTarget(kind, h); !ok {
 			t = target{root: "-"}
 		}
@@ -108,29 +108,17 @@ func requireColumns(kind touchbase.ImportKind, have map[string]bool) error {
 }
 
 // lookupMapping finds a header's --map entry, by exact name or else
-// without regard to case.
-func lookupMapping(m map[string]target, header string) (target, bool) {
+// without regard to case, and the entry's key.
+func lookupMapping(m map[string]target, header string) (string, target, bool) {
 	if t, ok := m[header]; ok {
-		return t, true
+		return header, t, true
 	}
 	for k, t := range m {
 		if strings.EqualFold(k, strings.TrimSpace(header)) {
-			return t, true
+			return k, t, true
 		}
 	}
-	return target{}, false
-}
-
-func mappingKey(m map[string]target, header string) string {
-	if _, ok := m[header]; ok {
-		return header
-	}
-	for k := range m {
-		if strings.EqualFold(k, strings.TrimSpace(header)) {
-			return k
-		}
-	}
-	return header
+	return "", target{}, false
 }
 
 // messageField is the name ingest gives a known field in its errors.
@@ -185,21 +173,10 @@ func (s *csvSource) next() (record, error) {
 			}
 			return record{}, io.EOF
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			s.line = max(s.line, pe.Line)
-			msg := pe.Err.Error()
-			if errors.Is(pe.Err, csv.ErrFieldCount) {
-				msg = fmt.Sprintf("has %d fields; the header has %d", len(row), len(s.header))
-			}
-			return record{}, &touchbase.LineError{Line: pe.StartLine, Message: msg}
-		}
+		line, err := readRow(s.r, row, err, &s.line)
 		if err != nil {
-			return record{}, fmt.Errorf("read: %w", err)
+			return record{}, err
 		}
-		line, _ := s.r.FieldPos(0)
-		end, _ := s.r.FieldPos(len(row) - 1)
-		s.line = end
 		if s.orders != nil {
 			ol, err := s.orderLine(line, row)
 			if err != nil {
@@ -218,6 +195,27 @@ func (s *csvSource) next() (record, error) {
 		}
 		return s.message(line, row)
 	}
+}
+
+// readRow checks what a csv.Reader's Read returned: a malformed row is a
+// *touchbase.LineError at the line it starts on. It returns the row's first
+// line and moves *last to its last one.
+func readRow(r *csv.Reader, row []string, err error, last *int) (int, error) {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		*last = max(*last, pe.Line)
+		msg := pe.Err.Error()
+		if errors.Is(pe.Err, csv.ErrFieldCount) {
+			msg = fmt.Sprintf("has %d fields; the header has %d", len(row), r.FieldsPerRecord)
+		}
+		return 0, &touchbase.LineError{Line: pe.StartLine, Message: msg}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read: %w", err)
+	}
+	line, _ := r.FieldPos(0)
+	*last, _ = r.FieldPos(len(row) - 1)
+	return line, nil
 }
 
 // cells walks a row's mapped cells, coerced, calling fn for each non-empty

@@ -167,7 +167,24 @@ func readBatches(ctx context.Context, src source, ws, errs int64, counter *count
 			break
 		}
 		var le *touchbase.LineError
-		if errors.As(err, &le) {
+		if err != nil && !errors.As(err, &le) {
+			send()
+			return err
+		}
+		if le == nil {
+			b.records++
+			if rec.product != nil {
+				b.products = append(b.products, *rec.product)
+			} else if msg, err := ingest.ParseRecord(rec.body, receivedAt); err != nil {
+				e := recordError(rec, err)
+				le = &e
+			} else {
+				msg.WorkspaceID = ws
+				b.msgs = append(b.msgs, msg)
+			}
+		}
+		if le != nil {
+			// A bad record, from the source or from ingest: reported, skipped.
 			errs++
 			b.lineErrors = append(b.lineErrors, *le)
 			if maxErrors >= 0 && errs > int64(maxErrors) {
@@ -175,27 +192,6 @@ func readBatches(ctx context.Context, src source, ws, errs int64, counter *count
 				return fmt.Errorf("%w: more than %d (see the error report; raise --max-errors to go on)", ErrTooManyErrors, maxErrors)
 			}
 			continue
-		}
-		if err != nil {
-			send()
-			return err
-		}
-		b.records++
-		if rec.product != nil {
-			b.products = append(b.products, *rec.product)
-		} else {
-			msg, err := ingest.ParseRecord(rec.body, receivedAt)
-			if err != nil {
-				errs++
-				b.lineErrors = append(b.lineErrors, recordError(rec, err))
-				if maxErrors >= 0 && errs > int64(maxErrors) {
-					send()
-					return fmt.Errorf("%w: more than %d (see the error report; raise --max-errors to go on)", ErrTooManyErrors, maxErrors)
-				}
-				continue
-			}
-			msg.WorkspaceID = ws
-			b.msgs = append(b.msgs, msg)
 		}
 		if len(b.msgs) >= batchMessages || len(b.products) >= batchProducts || int64(src.lines())-sent >= batchLines {
 			if !send() {

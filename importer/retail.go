@@ -3,7 +3,6 @@ package importer
 import (
 	"bufio"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -100,16 +99,10 @@ func (s *retailSource) next() (record, error) {
 			}
 			return record{}, io.EOF
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			s.line = max(s.line, pe.Line)
-			return record{}, &touchbase.LineError{Line: pe.StartLine, Message: pe.Err.Error()}
-		}
+		line, err := readRow(s.r, row, err, &s.line)
 		if err != nil {
-			return record{}, fmt.Errorf("read: %w", err)
+			return record{}, err
 		}
-		line, _ := s.r.FieldPos(0)
-		s.line, _ = s.r.FieldPos(len(row) - 1)
 		rec, ok, err := s.row(line, row)
 		if err != nil || ok {
 			return rec, err
