@@ -163,8 +163,7 @@ func (b *ingestBatch) applyOrder(ctx context.Context, st *orderState, cust int64
 			st.coupon = o.Coupon
 		}
 	} else {
-		st.revenue, st.total, st.subtotal, st.shipping, st.tax, st.discount = o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount
-		st.currency, st.coupon = o.Currency, o.Coupon
+		st.setAmounts(o)
 	}
 	if len(o.Items) > 0 {
 		st.items, st.replaceItems = o.Items, true
@@ -175,13 +174,18 @@ func (b *ingestBatch) applyOrder(ctx context.Context, st *orderState, cust int64
 // createOrder makes st a new order.
 func (b *ingestBatch) createOrder(st *orderState, cust int64, o *touchbase.Order, status touchbase.OrderStatus) {
 	st.isNew, st.customer, st.status = true, cust, status
-	st.revenue, st.total, st.subtotal, st.shipping, st.tax, st.discount = o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount
-	st.currency, st.coupon = o.Currency, o.Coupon
+	st.setAmounts(o)
 	st.placed = ms(o.PlacedAt)
 	if st.placed == 0 {
 		st.placed = b.now
 	}
 	st.items, st.replaceItems = o.Items, true
+}
+
+// setAmounts takes all of o's amounts and texts.
+func (st *orderState) setAmounts(o *touchbase.Order) {
+	st.revenue, st.total, st.subtotal, st.shipping, st.tax, st.discount = o.Revenue, o.Total, o.Subtotal, o.Shipping, o.Tax, o.Discount
+	st.currency, st.coupon = o.Currency, o.Coupon
 }
 
 // writeOrders writes the orders the batch created or changed, and their
