@@ -408,7 +408,12 @@ func (s *Store) EraseCustomer(ctx context.Context, workspaceID, id int64) error 
 		if _, err := tx.ExecContext(ctx, s.d.q(identitiesOfCustomer("DELETE FROM identities")), workspaceID, workspaceID, id); err != nil {
 			return fmt.Errorf("erase customer %d: %w", id, err)
 		}
+		if _, err := tx.ExecContext(ctx, s.d.q(leaveSegments), workspaceID, workspaceID, id); err != nil {
+			return fmt.Errorf("erase customer %d: %w", id, err)
+		}
 		for _, stmt := range []string{
+			"DELETE FROM segment_members WHERE workspace_id = ? AND customer_id = ?",
+			"DELETE FROM membership_changes WHERE workspace_id = ? AND customer_id = ?",
 			"DELETE FROM events WHERE workspace_id = ? AND customer_id = ?",
 			"UPDATE orders SET customer_id = NULL WHERE workspace_id = ? AND customer_id = ?",
 			"DELETE FROM customers WHERE workspace_id = ? AND id = ?",

@@ -118,6 +118,9 @@ func (b *ingestBatch) applyMerges(ctx context.Context) error {
 			{identitiesOfCustomer("UPDATE identities SET customer_id = ?"), []any{to, b.ws, b.ws, gone}},
 			{"UPDATE orders SET customer_id = ? WHERE workspace_id = ? AND customer_id = ?", []any{to, b.ws, gone}},
 			{"DELETE FROM customers WHERE workspace_id = ? AND id = ?", []any{b.ws, gone}},
+			// The engine records the survivor's memberships afresh.
+			{leaveSegments, []any{b.ws, b.ws, gone}},
+			{"DELETE FROM segment_members WHERE workspace_id = ? AND customer_id = ?", []any{b.ws, gone}},
 		} {
 			if _, err := b.tx.ExecContext(ctx, b.s.d.q(st.q), st.args...); err != nil {
 				return fmt.Errorf("merge customer %d into %d: %w", gone, to, err)
