@@ -168,6 +168,11 @@ func (f *fixture) members(t *testing.T, cond string) []string {
 	if err != nil {
 		t.Fatalf("condition %s: %v", cond, err)
 	}
+	return f.membersOf(t, n)
+}
+
+func (f *fixture) membersOf(t *testing.T, n *segment.Node) []string {
+	t.Helper()
 	q, args, err := segment.CompileSQL(n, f.options())
 	if err != nil {
 		t.Fatalf("compile: %v", err)
