@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -183,7 +182,7 @@ func (s *series) insert(i uint32, ts int64, v float64) {
 		p = &points{ts: slices.Clone(bts), val: slices.Clone(bval)}
 		s.tail[i] = p
 	}
-	at := sort.Search(len(p.ts), func(j int) bool { return p.ts[j] > ts })
+	at := firstAfter(p.ts, ts)
 	p.ts = slices.Insert(p.ts, at, ts)
 	if s.key.mode != modeEvents {
 		p.val = slices.Insert(p.val, at, v)
@@ -324,8 +323,10 @@ func (s *series) column(f segment.AggFunc, from, asOf int64, n int, u *roaring.B
 	var scratch []float64
 	forEach(u, func(i uint32) {
 		ts, val := s.points(i)
-		lo := sort.Search(len(ts), func(j int) bool { return ts[j] >= from })
-		hi := sort.Search(len(ts), func(j int) bool { return ts[j] > asOf })
+		lo, hi := 0, firstAfter(ts, asOf)
+		if from != math.MinInt64 { // from-1 would wrap
+			lo = firstAfter(ts, from-1)
+		}
 		cnt := hi - lo // from <= asOf, so lo <= hi
 		switch f {
 		case segment.AggCount:
@@ -378,6 +379,21 @@ func (s *series) column(f segment.AggFunc, from, asOf int64, n int, u *roaring.B
 		}
 	})
 	return c
+}
+
+// firstAfter returns the index of the first timestamp after t in the
+// ascending ts (len(ts) when none is): sort.Search without its closure.
+func firstAfter(ts []int64, t int64) int {
+	lo, hi := 0, len(ts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ts[m] <= t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // ApplyEvent adds an event to the aggregates the index keeps. An event of

@@ -213,6 +213,9 @@ func (e *evaluation) leaf(n *segment.Node, u *roaring.Bitmap) (*roaring.Bitmap, 
 			return rows(u, len(e.ix.ids), func(i uint32) bool { return compare(op, left.col.get(i), right.col.get(i)) }), nil
 		}
 		lit := right.lit
+		if r, ok := rangeOf(op, lit, lit); ok {
+			return scanRange(u, len(e.ix.ids), left.col, r, func(s scalar) bool { return compare(op, s, lit) }), nil
+		}
 		test = func(s scalar) bool { return compare(op, s, lit) }
 	case segment.OpIn, segment.OpNotIn, segment.OpBetween:
 		lits, err := literals(n)
@@ -226,6 +229,9 @@ func (e *evaluation) leaf(n *segment.Node, u *roaring.Bitmap) (*roaring.Bitmap, 
 			test = func(s scalar) bool { return notInList(s, lits) }
 		default:
 			test = func(s scalar) bool { return between(s, lits[0], lits[1]) }
+			if r, ok := rangeOf(op, lits[0], lits[1]); ok && left.col != nil {
+				return scanRange(u, len(e.ix.ids), left.col, r, test), nil
+			}
 		}
 	case segment.OpContains, segment.OpStartsWith:
 		if n.Right == nil || n.Right.Value == nil {
