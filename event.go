@@ -147,3 +147,17 @@ type EventService interface {
 	// page ("" at the end). EINVALID for a bad cursor.
 	ListEvents(ctx context.Context, workspaceID int64, f EventFilter) ([]*Event, string, error)
 }
+
+// EventRow is the part of a stored event that segment evaluation reads:
+// whose it is, its name, when it happened and its raw properties. It is
+// what the engine back-fills its event aggregates from, and what it is fed
+// as events arrive.
+type EventRow struct {
+	CustomerID int64
+	// Event is the track event's name, or the page's or screen's name.
+	Event string
+	// Timestamp is Unix milliseconds.
+	Timestamp int64
+	// Properties is the raw JSON object; nil when absent.
+	Properties json.RawMessage
+}

@@ -1,0 +1,424 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/segment"
+)
+
+// aggMode is what a series keeps of each matching event.
+type aggMode uint8
+
+const (
+	modeEvents   aggMode = iota // count, first, last: the timestamp
+	modeNumbers                 // sum, avg, min, max: events whose property is a number, and the number
+	modeDistinct                // distinct: events whose property is a scalar, and its id
+)
+
+// seriesKey identifies a series: aggregates that differ only in their
+// window, or in their function within one mode, share it.
+type seriesKey struct {
+	event string
+	where string // the Where tree as JSON; "" for none
+	prop  string
+	mode  aggMode
+}
+
+func modeOf(f segment.AggFunc) aggMode {
+	switch f {
+	case segment.AggSum, segment.AggAvg, segment.AggMin, segment.AggMax:
+		return modeNumbers
+	case segment.AggDistinct:
+		return modeDistinct
+	}
+	return modeEvents
+}
+
+func keyOf(a *segment.Aggregate) (seriesKey, error) {
+	k := seriesKey{event: a.Event, mode: modeOf(a.Func)}
+	switch a.Func {
+	case segment.AggCount, segment.AggSum, segment.AggAvg, segment.AggMin, segment.AggMax,
+		segment.AggDistinct, segment.AggFirst, segment.AggLast:
+	default:
+		return k, fmt.Errorf("unknown aggregate function %q", a.Func)
+	}
+	if a.Func.NeedsProperty() {
+		if a.Property == "" {
+			return k, fmt.Errorf("%s(%q) needs a property", a.Func, a.Event)
+		}
+		k.prop = a.Property
+	}
+	if a.Where != nil {
+		b, err := json.Marshal(a.Where)
+		if err != nil {
+			return k, fmt.Errorf("%s(%q): where: %w", a.Func, a.Event, err)
+		}
+		k.where = string(b)
+	}
+	return k, nil
+}
+
+// series is, per customer, the timestamps (ascending) and values of the
+// events an aggregate looks at, so that any as-of instant and window is
+// answered exactly by binary search. The bulk lives in one compressed
+// sparse row layout built by back-fill; a customer who receives events
+// afterwards moves to tail, where their list is kept whole, until the next
+// compaction folds tail back into the bulk.
+type series struct {
+	key   seriesKey
+	where func(map[string]any) bool // nil: all events
+	path  []string                  // the property's path
+
+	off []uint32  // customer i's points are [off[i], off[i+1])
+	ts  []int64   // Unix milliseconds
+	val []float64 // modeNumbers: the number; modeDistinct: the value's id; nil in modeEvents
+
+	tail map[uint32]*points
+
+	distinct map[distinctKey]uint32
+}
+
+type points struct {
+	ts  []int64
+	val []float64
+}
+
+// distinctKey is a scalar property value for distinct: strings, numbers
+// (numberKey) and booleans are distinct from one another by kind.
+type distinctKey struct {
+	k kind
+	s string
+	n uint64
+}
+
+func newSeries(k seriesKey, a *segment.Aggregate, n int) (*series, error) {
+	s := &series{key: k, off: make([]uint32, n+1), tail: map[uint32]*points{}}
+	if a.Where != nil {
+		w, err := compileWhere(a.Where)
+		if err != nil {
+			return nil, fmt.Errorf("%s(%q) where: %w", a.Func, a.Event, err)
+		}
+		s.where = w
+	}
+	if k.prop != "" {
+		s.path = strings.Split(k.prop, ".")
+	}
+	if k.mode == modeDistinct {
+		s.distinct = map[distinctKey]uint32{}
+	}
+	return s, nil
+}
+
+// needsProps says whether matching an event needs its properties decoded.
+func (s *series) needsProps() bool { return s.where != nil || s.key.mode != modeEvents }
+
+// accept says whether the series keeps an event, and its value.
+func (s *series) accept(props map[string]any) (float64, bool) {
+	if s.where != nil && !s.where(props) {
+		return 0, false
+	}
+	switch s.key.mode {
+	case modeNumbers:
+		n, ok := lookup(props, s.path).(float64)
+		return n, ok
+	case modeDistinct:
+		v := fromJSON(lookup(props, s.path))
+		var dk distinctKey
+		switch v.k {
+		case kString:
+			dk = distinctKey{k: kString, s: v.s}
+		case kNumber:
+			dk = distinctKey{k: kNumber, n: numberKey(v.n)}
+		case kBool:
+			dk = distinctKey{k: kBool}
+			if v.b {
+				dk.n = 1
+			}
+		default:
+			return 0, false
+		}
+		id, ok := s.distinct[dk]
+		if !ok {
+			id = uint32(len(s.distinct))
+			s.distinct[dk] = id
+		}
+		return float64(id), true
+	}
+	return 0, true
+}
+
+func (s *series) grow(n int) {
+	for len(s.off) < n+1 {
+		s.off = append(s.off, s.off[len(s.off)-1])
+	}
+}
+
+// points returns customer i's timestamps and values.
+func (s *series) points(i uint32) ([]int64, []float64) {
+	if len(s.tail) > 0 {
+		if p, ok := s.tail[i]; ok {
+			return p.ts, p.val
+		}
+	}
+	lo, hi := s.off[i], s.off[i+1]
+	if s.val == nil {
+		return s.ts[lo:hi], nil
+	}
+	return s.ts[lo:hi], s.val[lo:hi]
+}
+
+// insert adds one event to customer i's list, in timestamp order.
+func (s *series) insert(i uint32, ts int64, v float64) {
+	p, ok := s.tail[i]
+	if !ok {
+		bts, bval := s.points(i)
+		p = &points{ts: slices.Clone(bts), val: slices.Clone(bval)}
+		s.tail[i] = p
+	}
+	at := firstAfter(p.ts, ts)
+	p.ts = slices.Insert(p.ts, at, ts)
+	if s.key.mode != modeEvents {
+		p.val = slices.Insert(p.val, at, v)
+	}
+	if len(s.tail) > 4096 && len(s.tail) > (len(s.off)-1)/16 {
+		s.compact()
+	}
+}
+
+// clear empties customer i's list.
+func (s *series) clear(i uint32) {
+	if int(i) < len(s.off)-1 {
+		s.tail[i] = &points{}
+	}
+}
+
+// compact folds tail into the bulk.
+func (s *series) compact() {
+	n := len(s.off) - 1
+	off := make([]uint32, n+1)
+	var ts []int64
+	var val []float64
+	for i := range n {
+		pts, pv := s.points(uint32(i))
+		ts = append(ts, pts...)
+		if s.key.mode != modeEvents {
+			val = append(val, pv...)
+		}
+		off[i+1] = uint32(len(ts))
+	}
+	s.off, s.ts, s.val = off, ts, val
+	s.tail = map[uint32]*points{}
+}
+
+// entry is one event kept by a series during back-fill.
+type entry struct {
+	i  uint32
+	ts int64
+	v  float64
+}
+
+// backfill fills ss (new series, or all on Load) from the source.
+func (ix *Index) backfill(ctx context.Context, ss []*series) error {
+	if len(ss) == 0 {
+		return nil
+	}
+	if ix.src == nil {
+		return fmt.Errorf("engine: aggregates need the index loaded first")
+	}
+	byName := map[string][]*series{}
+	for _, s := range ss {
+		byName[s.key.event] = append(byName[s.key.event], s)
+	}
+	names := make([]string, 0, len(byName))
+	for name := range byName {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	entries := make([][]entry, len(ss))
+	idx := map[*series]int{}
+	for j, s := range ss {
+		idx[s] = j
+	}
+	err := ix.src.ScanEvents(ctx, ix.ws, names, func(ev touchbase.EventRow) error {
+		i, ok := ix.pos[ev.CustomerID]
+		if !ok {
+			return nil // a customer created since Load: ApplyCustomer and ApplyEvent bring them
+		}
+		var props map[string]any
+		decoded := false
+		for _, s := range byName[ev.Event] {
+			if s.needsProps() && !decoded {
+				props, decoded = decodeProps(ev.Properties), true
+			}
+			if v, ok := s.accept(props); ok {
+				j := idx[s]
+				entries[j] = append(entries[j], entry{i, ev.Timestamp, v})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("back-fill aggregates: %w", err)
+	}
+	for j, s := range ss {
+		s.build(entries[j], len(ix.ids))
+		entries[j] = nil
+	}
+	return nil
+}
+
+// build makes the bulk from entries, sorted here unless they came in
+// (customer, timestamp) order already, as they do when dense indexes
+// follow customer ids.
+func (s *series) build(es []entry, n int) {
+	less := func(a, b entry) int {
+		if a.i != b.i {
+			return int(a.i) - int(b.i)
+		}
+		return cmpOrdered(a.ts, b.ts)
+	}
+	if !slices.IsSortedFunc(es, less) {
+		slices.SortStableFunc(es, less)
+	}
+	s.off = make([]uint32, n+1)
+	s.ts = make([]int64, len(es))
+	s.val = nil
+	if s.key.mode != modeEvents {
+		s.val = make([]float64, len(es))
+	}
+	for k, e := range es {
+		s.off[e.i+1]++
+		s.ts[k] = e.ts
+		if s.val != nil {
+			s.val[k] = e.v
+		}
+	}
+	for i := 1; i <= n; i++ {
+		s.off[i] += s.off[i-1]
+	}
+	s.tail = map[uint32]*points{}
+}
+
+func decodeProps(raw json.RawMessage) map[string]any {
+	var m map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil // not an object: no properties
+		}
+	}
+	return m
+}
+
+// column computes an aggregate for the customers of u at as-of, over the
+// window [from, asOf] (from is math.MinInt64 for all time).
+func (s *series) column(f segment.AggFunc, from, asOf int64, n int, u *roaring.Bitmap) *column {
+	c := &column{kinds: make([]kind, n), vals: make([]uint64, n)}
+	var scratch []float64
+	forEach(u, func(i uint32) {
+		ts, val := s.points(i)
+		lo, hi := 0, firstAfter(ts, asOf)
+		if from != math.MinInt64 { // from-1 would wrap
+			lo = firstAfter(ts, from-1)
+		}
+		cnt := hi - lo // from <= asOf, so lo <= hi
+		switch f {
+		case segment.AggCount:
+			c.kinds[i], c.vals[i] = kNumber, math.Float64bits(float64(cnt))
+		case segment.AggSum, segment.AggAvg:
+			sum := 0.0
+			for _, v := range val[lo:hi] {
+				sum += v
+			}
+			if f == segment.AggAvg {
+				if cnt == 0 {
+					return
+				}
+				sum /= float64(cnt)
+			}
+			c.kinds[i], c.vals[i] = kNumber, math.Float64bits(sum)
+		case segment.AggMin, segment.AggMax:
+			if cnt == 0 {
+				return
+			}
+			m := val[lo]
+			for _, v := range val[lo+1 : hi] {
+				if (f == segment.AggMin && v < m) || (f == segment.AggMax && v > m) {
+					m = v
+				}
+			}
+			c.kinds[i], c.vals[i] = kNumber, math.Float64bits(m)
+		case segment.AggDistinct:
+			d := 0
+			if cnt > 0 {
+				scratch = append(scratch[:0], val[lo:hi]...)
+				slices.Sort(scratch)
+				d = 1
+				for k := 1; k < len(scratch); k++ {
+					if scratch[k] != scratch[k-1] {
+						d++
+					}
+				}
+			}
+			c.kinds[i], c.vals[i] = kNumber, math.Float64bits(float64(d))
+		case segment.AggFirst, segment.AggLast:
+			if cnt == 0 {
+				return
+			}
+			t := ts[lo]
+			if f == segment.AggLast {
+				t = ts[hi-1]
+			}
+			c.kinds[i], c.vals[i] = kTime, uint64(t)
+		}
+	})
+	return c
+}
+
+// firstAfter returns the index of the first timestamp after t in the
+// ascending ts (len(ts) when none is): sort.Search without its closure.
+func firstAfter(ts []int64, t int64) int {
+	lo, hi := 0, len(ts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ts[m] <= t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// ApplyEvent adds an event to the aggregates the index keeps. An event of
+// a customer the index does not know yet is kept for when ApplyCustomer
+// brings their profile.
+func (ix *Index) ApplyEvent(ev touchbase.EventRow) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ss := ix.byEvent[ev.Event]
+	if len(ss) == 0 {
+		return
+	}
+	i, ok := ix.pos[ev.CustomerID]
+	if !ok {
+		i = ix.add(ev.CustomerID)
+	}
+	var props map[string]any
+	decoded := false
+	for _, s := range ss {
+		if s.needsProps() && !decoded {
+			props, decoded = decodeProps(ev.Properties), true
+		}
+		if v, ok := s.accept(props); ok {
+			s.insert(i, ev.Timestamp, v)
+		}
+	}
+	ix.track.touchEvent(i, ev.Event)
+}

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"math"
+
+	"github.com/touchbase/touchbase/segment"
+)
+
+// dict encodes a column's strings as small integers, so that a test on
+// strings runs once per distinct string rather than once per customer.
+// Entries are never removed: a string no customer holds any more costs its
+// bytes until the next Load.
+type dict struct {
+	ids  map[string]uint32
+	strs []string
+}
+
+func newDict() *dict { return &dict{ids: map[string]uint32{}} }
+
+func (d *dict) id(s string) uint32 {
+	if id, ok := d.ids[s]; ok {
+		return id
+	}
+	id := uint32(len(d.strs))
+	d.ids[s] = id
+	d.strs = append(d.strs, s)
+	return id
+}
+
+// column is one value per customer, by dense index: a kind tag and 8 bytes
+// whose meaning the kind gives (see kind). Features and traits are columns,
+// and so is an aggregate computed at an as-of instant. One layout for all
+// keeps the test loops to one per operator; a feature of one type spends
+// the tag byte on being set or not, which is its "set" bitmap.
+type column struct {
+	kinds []kind
+	vals  []uint64
+	dict  *dict // nil when the column holds no strings
+	// arrays holds the elements of the customers whose value is an array
+	// (rare in traits, so a map rather than a slot per customer).
+	arrays map[uint32][]any
+}
+
+func newColumn(n int) *column {
+	return &column{kinds: make([]kind, n), vals: make([]uint64, n), dict: newDict()}
+}
+
+// grow makes room for customers up to index n-1.
+func (c *column) grow(n int) {
+	for len(c.kinds) < n {
+		c.kinds = append(c.kinds, kUnset)
+		c.vals = append(c.vals, 0)
+	}
+}
+
+// get returns customer i's value as a scalar.
+func (c *column) get(i uint32) scalar {
+	v := c.vals[i]
+	switch c.kinds[i] {
+	case kString:
+		return scalar{k: kString, s: c.dict.strs[v]}
+	case kNumber:
+		return scalar{k: kNumber, n: math.Float64frombits(v)}
+	case kBool:
+		return scalar{k: kBool, b: v == 1}
+	case kTime:
+		return scalar{k: kTime, t: int64(v)}
+	case kObject:
+		return scalar{k: kObject}
+	case kArray:
+		return scalar{k: kArray, arr: c.arrays[i]}
+	}
+	return scalar{}
+}
+
+// set stores customer i's value.
+func (c *column) set(i uint32, s scalar) {
+	if c.kinds[i] == kArray {
+		delete(c.arrays, i)
+	}
+	c.kinds[i] = s.k
+	switch s.k {
+	case kString:
+		c.vals[i] = uint64(c.dict.id(s.s))
+	case kNumber:
+		c.vals[i] = math.Float64bits(s.n)
+	case kBool:
+		c.vals[i] = 0
+		if s.b {
+			c.vals[i] = 1
+		}
+	case kTime:
+		c.vals[i] = uint64(s.t)
+	case kArray:
+		if c.arrays == nil {
+			c.arrays = map[uint32][]any{}
+		}
+		c.arrays[i] = s.arr
+		c.vals[i] = 0
+	default:
+		c.vals[i] = 0
+	}
+}
+
+// setFeature stores a registered feature's value for customer i.
+func (c *column) setFeature(i uint32, v segment.Value, ok bool) {
+	if !ok {
+		c.set(i, scalar{})
+		return
+	}
+	c.set(i, literal(v))
+}

@@ -1,0 +1,349 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/touchbase/touchbase/segment"
+)
+
+// Evaluate returns the customers for whom n holds at the as-of instant,
+// as a bitmap of dense indexes (Members turns it into ids, Count counts
+// it). refs returns the tree of a segment that n names with "in segment";
+// it may be nil when n names none. Trait columns n needs are built on the
+// way; aggregates must have been back-filled by Prepare.
+func (ix *Index) Evaluate(n *segment.Node, asOf time.Time, refs func(name string) (*segment.Node, error)) (*roaring.Bitmap, error) {
+	if err := ix.ensureTraits(n, refs); err != nil {
+		return nil, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.evaluate(n, asOf, refs, ix.live)
+}
+
+// evaluate is Evaluate for the customers of u, under the lock.
+func (ix *Index) evaluate(n *segment.Node, asOf time.Time, refs func(string) (*segment.Node, error), u *roaring.Bitmap) (*roaring.Bitmap, error) {
+	e := &evaluation{ix: ix, asOf: asOf.UnixMilli(), asOfTime: asOf, refs: refs}
+	return e.node(n, u)
+}
+
+// evaluation is one Evaluate call.
+type evaluation struct {
+	ix       *Index
+	asOf     int64
+	asOfTime time.Time
+	refs     func(string) (*segment.Node, error)
+	stack    []string // the segments being expanded, for cycles
+}
+
+// node returns the customers of u for whom n holds. Every result is a
+// subset of u, so "not" is a complement within u: two-valued logic over
+// the customers considered.
+func (e *evaluation) node(n *segment.Node, u *roaring.Bitmap) (*roaring.Bitmap, error) {
+	if n == nil {
+		return nil, fmt.Errorf("missing condition")
+	}
+	switch n.Op {
+	case segment.OpAnd:
+		if len(n.Args) < 2 {
+			return nil, fmt.Errorf("and needs two or more conditions")
+		}
+		r := u
+		// Each argument is evaluated only where the ones before it held.
+		for _, a := range n.Args {
+			var err error
+			if r, err = e.node(a, r); err != nil {
+				return nil, err
+			}
+		}
+		return r, nil
+	case segment.OpOr:
+		if len(n.Args) < 2 {
+			return nil, fmt.Errorf("or needs two or more conditions")
+		}
+		out, rest := roaring.New(), u.Clone()
+		for _, a := range n.Args {
+			if rest.IsEmpty() {
+				break
+			}
+			r, err := e.node(a, rest)
+			if err != nil {
+				return nil, err
+			}
+			out.Or(r)
+			rest.AndNot(r)
+		}
+		return out, nil
+	case segment.OpNot:
+		if len(n.Args) != 1 {
+			return nil, fmt.Errorf("not needs one condition")
+		}
+		r, err := e.node(n.Args[0], u)
+		if err != nil {
+			return nil, err
+		}
+		return roaring.AndNot(u, r), nil
+	case segment.OpInSegment:
+		sub, err := e.expand(n.Segment)
+		if err != nil {
+			return nil, err
+		}
+		e.stack = append(e.stack, n.Segment)
+		r, err := e.node(sub, u)
+		e.stack = e.stack[:len(e.stack)-1]
+		return r, err
+	}
+	return e.leaf(n, u)
+}
+
+// expand returns the tree of segment name, or an error for a cycle.
+func (e *evaluation) expand(name string) (*segment.Node, error) {
+	return expandRef(e.refs, e.stack, name)
+}
+
+func expandRef(refs func(string) (*segment.Node, error), stack []string, name string) (*segment.Node, error) {
+	if slices.Contains(stack, name) {
+		return nil, fmt.Errorf("segment %q refers to itself (through %v)", name, stack)
+	}
+	if refs == nil {
+		return nil, fmt.Errorf("segment %q: no segments to refer to", name)
+	}
+	sub, err := refs(name)
+	if err != nil {
+		return nil, fmt.Errorf("in segment %q: %w", name, err)
+	}
+	return sub, nil
+}
+
+// operand is an operand evaluated for the customers: a column, or one
+// value for all (a literal, an instant).
+type operand struct {
+	col *column
+	lit scalar
+}
+
+func (e *evaluation) operand(o *segment.Operand, u *roaring.Bitmap) (operand, error) {
+	if o == nil {
+		return operand{}, fmt.Errorf("missing operand")
+	}
+	set := 0
+	for _, ok := range []bool{o.Field != "", o.Agg != nil, o.Value != nil, o.Ago != ""} {
+		if ok {
+			set++
+		}
+	}
+	if set != 1 {
+		return operand{}, fmt.Errorf("an operand has exactly one of field, agg, value, ago")
+	}
+	switch {
+	case o.Value != nil:
+		return operand{lit: literal(*o.Value)}, nil
+	case o.Ago != "":
+		d, err := o.Ago.Std()
+		if err != nil {
+			return operand{}, err
+		}
+		return operand{lit: scalar{k: kTime, t: e.asOf - d.Milliseconds()}}, nil
+	case o.Agg != nil:
+		c, err := e.ix.aggColumn(o.Agg, e.asOf, u)
+		return operand{col: c}, err
+	}
+	c, err := e.ix.fieldColumn(o.Field)
+	return operand{col: c}, err
+}
+
+// fieldColumn returns the column of a feature or a trait.
+func (ix *Index) fieldColumn(field string) (*column, error) {
+	key := ix.traitKey(field)
+	if key == "" {
+		c, ok := ix.byFeature[field]
+		if !ok {
+			return nil, fmt.Errorf("feature %q was registered after the index was loaded", field)
+		}
+		return c, nil
+	}
+	c, ok := ix.traitCols[key]
+	if !ok {
+		return nil, fmt.Errorf("trait %q has no column", key) // ensureTraits builds them
+	}
+	return c, nil
+}
+
+// aggColumn computes an aggregate at as-of for the customers of u.
+func (ix *Index) aggColumn(a *segment.Aggregate, asOf int64, u *roaring.Bitmap) (*column, error) {
+	k, err := keyOf(a)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := ix.series[k]
+	if !ok {
+		return nil, fmt.Errorf("%s(%q) is not prepared: call Prepare first", a.Func, a.Event)
+	}
+	from := int64(math.MinInt64)
+	if a.Within != "" {
+		d, err := a.Within.Std()
+		if err != nil {
+			return nil, err
+		}
+		from = asOf - d.Milliseconds()
+	}
+	return s.column(a.Func, from, asOf, len(ix.ids), u), nil
+}
+
+// leaf evaluates a test.
+func (e *evaluation) leaf(n *segment.Node, u *roaring.Bitmap) (*roaring.Bitmap, error) {
+	left, err := e.operand(n.Left, u)
+	if err != nil {
+		return nil, err
+	}
+	var test func(scalar) bool
+	switch op := n.Op; op {
+	case segment.OpEq, segment.OpNe, segment.OpLt, segment.OpLe, segment.OpGt, segment.OpGe:
+		right, err := e.operand(n.Right, u)
+		if err != nil {
+			return nil, err
+		}
+		if left.col == nil && right.col != nil {
+			left, right, op = right, left, flip(op)
+		}
+		if right.col != nil {
+			return rows(u, len(e.ix.ids), func(i uint32) bool { return compare(op, left.col.get(i), right.col.get(i)) }), nil
+		}
+		lit := right.lit
+		if r, ok := rangeOf(op, lit, lit); ok {
+			return scanRange(u, len(e.ix.ids), left.col, r, func(s scalar) bool { return compare(op, s, lit) }), nil
+		}
+		test = func(s scalar) bool { return compare(op, s, lit) }
+	case segment.OpIn, segment.OpNotIn, segment.OpBetween:
+		lits, err := literals(n)
+		if err != nil {
+			return nil, err
+		}
+		switch op {
+		case segment.OpIn:
+			test = func(s scalar) bool { return inList(s, lits) }
+		case segment.OpNotIn:
+			test = func(s scalar) bool { return notInList(s, lits) }
+		default:
+			test = func(s scalar) bool { return between(s, lits[0], lits[1]) }
+			if r, ok := rangeOf(op, lits[0], lits[1]); ok && left.col != nil {
+				return scanRange(u, len(e.ix.ids), left.col, r, test), nil
+			}
+		}
+	case segment.OpContains, segment.OpStartsWith:
+		if n.Right == nil || n.Right.Value == nil {
+			return nil, fmt.Errorf("%s needs a literal", op)
+		}
+		lit := literal(*n.Right.Value)
+		if op == segment.OpContains {
+			test = func(s scalar) bool { return contains(s, lit) }
+		} else {
+			test = func(s scalar) bool { return startsWith(s, lit) }
+		}
+	case segment.OpIsSet, segment.OpIsNotSet:
+		want := op == segment.OpIsSet
+		if left.col == nil {
+			return constant(u, want), nil
+		}
+		kinds := left.col.kinds
+		return rows(u, len(e.ix.ids), func(i uint32) bool { return (kinds[i] != kUnset) == want }), nil
+	case segment.OpWithinNext:
+		return e.withinNext(n, left, u)
+	default:
+		return nil, fmt.Errorf("unknown operation %q", op)
+	}
+	if left.col == nil {
+		return constant(u, test(left.lit)), nil
+	}
+	return scan(u, len(e.ix.ids), left.col, test), nil
+}
+
+// constant is all of u or none of it.
+func constant(u *roaring.Bitmap, all bool) *roaring.Bitmap {
+	if all {
+		return u.Clone()
+	}
+	return roaring.New()
+}
+
+// scan returns the customers of u whose value in c passes test. A value
+// that is not set passes no test. A string's result is computed once per
+// distinct string.
+func scan(u *roaring.Bitmap, n int, c *column, test func(scalar) bool) *roaring.Bitmap {
+	var memo []uint8 // by dictionary id: 0 not yet tested, 1 passes, 2 fails
+	if c.dict != nil {
+		memo = make([]uint8, len(c.dict.strs))
+	}
+	return rows(u, n, func(i uint32) bool {
+		switch c.kinds[i] {
+		case kUnset:
+			return false
+		case kString:
+			id := c.vals[i]
+			if memo[id] == 0 {
+				memo[id] = 2
+				if test(scalar{k: kString, s: c.dict.strs[id]}) {
+					memo[id] = 1
+				}
+			}
+			return memo[id] == 1
+		}
+		return test(c.get(i))
+	})
+}
+
+// rows returns the customers of u for whom f holds.
+func rows(u *roaring.Bitmap, n int, f func(i uint32) bool) *roaring.Bitmap {
+	b := newBits(u, n)
+	forEach(u, func(i uint32) {
+		if f(i) {
+			b.add(i)
+		}
+	})
+	return b.bitmap()
+}
+
+// forEach calls fn with each member of u, in ascending order.
+func forEach(u *roaring.Bitmap, fn func(i uint32)) {
+	it := u.ManyIterator()
+	var buf [512]uint32
+	for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
+		for _, i := range buf[:k] {
+			fn(i)
+		}
+	}
+}
+
+// bits collects a result: in dense words when it may be large (turned
+// into a bitmap without a lookup per member), else in a list.
+type bits struct {
+	words []uint64
+	list  []uint32
+}
+
+func newBits(u *roaring.Bitmap, n int) *bits {
+	if u.GetCardinality() > uint64(n/64) {
+		return &bits{words: make([]uint64, (n+63)/64)}
+	}
+	return &bits{}
+}
+
+func (b *bits) add(i uint32) {
+	if b.words != nil {
+		b.words[i/64] |= 1 << (i % 64)
+		return
+	}
+	b.list = append(b.list, i)
+}
+
+func (b *bits) bitmap() *roaring.Bitmap {
+	if b.words != nil {
+		return roaring.FromDense(b.words, false)
+	}
+	bm := roaring.New()
+	bm.AddMany(b.list)
+	return bm
+}

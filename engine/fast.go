@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"math"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/touchbase/touchbase/segment"
+)
+
+// Fast paths: the generic scan builds a scalar and calls the reference
+// test for every customer, which costs tens of nanoseconds. The tests most
+// segments are made of, a number or a time against literals, are ranges:
+// their loop compares in place.
+
+// numRange is lo <(=) x <(=) hi over values of one kind (kNumber, or kTime
+// with times as float64, exact below 2^53 ms).
+type numRange struct {
+	k              kind
+	lo, hi         float64
+	loOpen, hiOpen bool
+}
+
+// rangeOf returns the range a comparison with lit (lo = hi = lit) or a
+// between lo and hi is, when both are numbers or both times.
+func rangeOf(op segment.Op, lo, hi scalar) (numRange, bool) {
+	if lo.k != hi.k || (lo.k != kNumber && lo.k != kTime) {
+		return numRange{}, false
+	}
+	r := numRange{k: lo.k, lo: math.Inf(-1), hi: math.Inf(1)}
+	a, b := lo.n, hi.n
+	if lo.k == kTime {
+		a, b = float64(lo.t), float64(hi.t)
+	}
+	switch op {
+	case segment.OpEq:
+		r.lo, r.hi = a, a
+	case segment.OpLt:
+		r.hi, r.hiOpen = a, true
+	case segment.OpLe:
+		r.hi = a
+	case segment.OpGt:
+		r.lo, r.loOpen = a, true
+	case segment.OpGe:
+		r.lo = a
+	case segment.OpBetween:
+		r.lo, r.hi = a, b
+	default:
+		return numRange{}, false
+	}
+	return r, true
+}
+
+func (r *numRange) holds(x float64) bool {
+	if x < r.lo || x > r.hi {
+		return false
+	}
+	return !(r.loOpen && x == r.lo) && !(r.hiOpen && x == r.hi)
+}
+
+// scanRange is scan for a range test; test is the same test for the
+// values of other kinds (trait strings compared as times).
+func scanRange(u *roaring.Bitmap, n int, c *column, r numRange, test func(scalar) bool) *roaring.Bitmap {
+	kinds, vals := c.kinds, c.vals
+	b := newBits(u, n)
+	var strs *roaring.Bitmap
+	it := u.ManyIterator()
+	var buf [512]uint32
+	for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
+		for _, i := range buf[:k] {
+			switch kinds[i] {
+			case r.k:
+				x := math.Float64frombits(vals[i])
+				if r.k == kTime {
+					x = float64(int64(vals[i]))
+				}
+				if r.holds(x) {
+					b.add(i)
+				}
+			case kString:
+				if r.k == kTime {
+					if strs == nil {
+						strs = roaring.New()
+					}
+					strs.Add(i)
+				}
+			}
+		}
+	}
+	out := b.bitmap()
+	if strs != nil {
+		out.Or(scan(strs, n, c, test))
+	}
+	return out
+}

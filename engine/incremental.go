@@ -1,0 +1,214 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/segment"
+)
+
+// Change is a customer entering or leaving a segment tracked by Register.
+type Change struct {
+	Segment    string
+	CustomerID int64
+	Entered    bool // false: left
+}
+
+// tracked is a segment whose membership the index keeps.
+type tracked struct {
+	name    string
+	node    *segment.Node
+	needs   needs
+	members *roaring.Bitmap
+	stale   bool // re-evaluate everyone at the next Changes
+}
+
+// tracker holds the tracked segments and what changed since Changes last
+// ran: which customers (dirty), and whether profiles or which events.
+type tracker struct {
+	segs    []*tracked
+	byName  map[string]*tracked
+	dirty   *roaring.Bitmap
+	profile bool
+	events  map[string]bool
+}
+
+func (t *tracker) init() {
+	t.byName = map[string]*tracked{}
+	t.dirty = roaring.New()
+	t.events = map[string]bool{}
+}
+
+func (t *tracker) touchProfile(i uint32) {
+	t.dirty.Add(i)
+	t.profile = true
+}
+
+func (t *tracker) touchEvent(i uint32, name string) {
+	t.dirty.Add(i)
+	t.events[name] = true
+}
+
+// dirtyAll makes the next Changes re-evaluate every tracked segment for
+// everyone (after Load).
+func (t *tracker) dirtyAll() {
+	for _, s := range t.segs {
+		s.stale = true
+	}
+}
+
+// refs resolves "in segment" among the tracked segments.
+func (t *tracker) refs(name string) (*segment.Node, error) {
+	s, ok := t.byName[name]
+	if !ok {
+		return nil, touchbase.Errorf(touchbase.ENOTFOUND, "segment %q is not tracked", name)
+	}
+	return s.node, nil
+}
+
+// Register tracks segment name, defined by n: it prepares n (back-filling
+// its aggregates, see Prepare) and evaluates it at asOf; Changes then
+// reports who enters and leaves it. "in segment" in n refers to other
+// tracked segments. Registering a name again replaces its definition, and
+// the next Changes reports the difference.
+func (ix *Index) Register(ctx context.Context, name string, n *segment.Node, asOf time.Time) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	t := &ix.track
+	refs := func(ref string) (*segment.Node, error) {
+		if ref == name {
+			return n, nil // so that a self-reference is reported as a cycle
+		}
+		return t.refs(ref)
+	}
+	if err := ix.prepare(ctx, n, refs); err != nil {
+		return fmt.Errorf("segment %q: %w", name, err)
+	}
+	var nd needs
+	if err := ix.collect(n, refs, []string{name}, &nd); err != nil {
+		return fmt.Errorf("segment %q: %w", name, err)
+	}
+	if s, ok := t.byName[name]; ok {
+		s.node, s.needs = n, nd
+		// Segments that name this one change with it.
+		for _, o := range t.segs {
+			o.stale = true
+		}
+		return nil
+	}
+	members, err := ix.evaluate(n, asOf, refs, ix.live)
+	if err != nil {
+		return fmt.Errorf("segment %q: %w", name, err)
+	}
+	s := &tracked{name: name, node: n, needs: nd, members: members}
+	t.segs = append(t.segs, s)
+	t.byName[name] = s
+	return nil
+}
+
+// TrackedMembers returns the ids of a tracked segment's members as of the last
+// Changes (or Register), ascending.
+func (ix *Index) TrackedMembers(name string) ([]int64, error) {
+	ix.mu.RLock()
+	s, ok := ix.track.byName[name]
+	var bm *roaring.Bitmap
+	if ok {
+		bm = s.members.Clone()
+	}
+	ix.mu.RUnlock()
+	if !ok {
+		return nil, touchbase.Errorf(touchbase.ENOTFOUND, "segment %q is not tracked", name)
+	}
+	return ix.Members(bm), nil
+}
+
+// Changes re-evaluates the tracked segments at asOf and returns who
+// entered and who left each since the last call, by segment in
+// registration order and then by customer id. A segment that depends on
+// time (DependsOnTime, or through a segment it names) is re-evaluated for
+// everyone; another only for the customers whose profile changed since,
+// and only when it reads profiles.
+func (ix *Index) Changes(asOf time.Time) ([]Change, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	t := &ix.track
+	var out []Change
+	dirty := roaring.And(t.dirty, ix.ids0())
+	for _, s := range t.segs {
+		var u *roaring.Bitmap
+		switch {
+		case s.stale || s.needs.time:
+			u = ix.live
+		case s.needs.profile && t.profile && !dirty.IsEmpty():
+			u = roaring.And(dirty, ix.live)
+		default:
+			continue
+		}
+		r, err := ix.evaluate(s.node, asOf, t.refs, u)
+		if err != nil {
+			return nil, fmt.Errorf("segment %q: %w", s.name, err)
+		}
+		var old *roaring.Bitmap
+		if u == ix.live {
+			old = s.members
+			s.members = r
+		} else {
+			// The dirty customers who left the universe leave the segment.
+			old = roaring.And(s.members, dirty)
+			s.members.AndNot(dirty)
+			s.members.Or(r)
+		}
+		var cs []Change
+		forEach(roaring.AndNot(r, old), func(i uint32) {
+			cs = append(cs, Change{Segment: s.name, CustomerID: ix.ids[i], Entered: true})
+		})
+		forEach(roaring.AndNot(old, r), func(i uint32) {
+			cs = append(cs, Change{Segment: s.name, CustomerID: ix.ids[i]})
+		})
+		slices.SortFunc(cs, func(a, b Change) int { return cmp.Compare(a.CustomerID, b.CustomerID) })
+		out = append(out, cs...)
+		s.stale = false
+	}
+	t.dirty = roaring.New()
+	t.profile = false
+	t.events = map[string]bool{}
+	return out, nil
+}
+
+// ids0 returns every dense index handed out, live or not.
+func (ix *Index) ids0() *roaring.Bitmap {
+	bm := roaring.New()
+	bm.AddRange(0, uint64(len(ix.ids)))
+	return bm
+}
+
+// DependsOnTime reports whether n's members can change with the as-of
+// instant alone, without any profile or event changing: it compares with
+// an instant ("180d ago"), tests "within next", or uses an aggregate.
+// Every aggregate does, windowed or not: events after as-of do not count,
+// so an event timestamped ahead of the clock enters it later by itself.
+// Segments n names are not followed.
+func DependsOnTime(n *segment.Node) bool {
+	if n == nil {
+		return false
+	}
+	if n.Op == segment.OpWithinNext {
+		return true
+	}
+	for _, o := range []*segment.Operand{n.Left, n.Right} {
+		if o != nil && (o.Agg != nil || o.Ago != "") {
+			return true
+		}
+	}
+	for _, a := range n.Args {
+		if DependsOnTime(a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,104 @@
+package engine_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/engine"
+)
+
+func TestChanges(t *testing.T) {
+	ctx := context.Background()
+	ix := load(t, population())
+	segs := []struct{ name, tree string }{
+		{"buyers", `{"op": ">=", "left": ` + ocCount + `, "right": {"value": 1}}`},
+		{"de", `{"op": "=", "left": {"field": "country"}, "right": {"value": "DE"}}`},
+		{"big", `{"op": ">", "left": {"agg": {"func": "sum", ` + ocRev + `}}, "right": {"value": 1000}}`},
+		{"de buyers", `{"op": "and", "args": [{"op": "in segment", "segment": "de"}, {"op": "in segment", "segment": "buyers"}]}`},
+	}
+	for _, s := range segs {
+		if err := ix.Register(ctx, s.name, node(t, s.tree), asOf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string][]int64{"buyers": {1, 2}, "de": {1}, "big": nil, "de buyers": {1}} {
+		got, err := ix.TrackedMembers(name)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: members %v, %v, want %v", name, got, err, want)
+		}
+	}
+
+	steps := []struct {
+		name  string
+		apply func()
+		at    time.Time
+		want  []engine.Change
+	}{
+		{"nothing new", func() {}, asOf, nil},
+		{"an event enters", func() {
+			ix.ApplyEvent(ev(3, "Order Completed", asOf.Add(-time.Hour), `{"revenue": 5}`))
+		}, asOf, []engine.Change{{Segment: "buyers", CustomerID: 3, Entered: true}}},
+		{"reported once", func() {}, asOf, nil},
+		{"an event of another name", func() { ix.ApplyEvent(ev(4, "Signed Up", asOf, ``)) }, asOf, nil},
+		{"profiles change", func() {
+			ix.ApplyCustomer(&touchbase.Customer{ID: 5, Traits: map[string]any{"country": "DE"}})
+			ix.ApplyCustomer(&touchbase.Customer{ID: 1, Traits: map[string]any{"country": "AT"}})
+		}, asOf, []engine.Change{
+			{Segment: "de", CustomerID: 1}, {Segment: "de", CustomerID: 5, Entered: true},
+			{Segment: "de buyers", CustomerID: 1},
+		}},
+		{"a new customer", func() {
+			ix.ApplyCustomer(&touchbase.Customer{ID: 9, Traits: map[string]any{"country": "DE"}})
+			ix.ApplyEvent(ev(9, "Order Completed", asOf.Add(-time.Minute), `{"revenue": 2000}`))
+		}, asOf, []engine.Change{
+			{Segment: "buyers", CustomerID: 9, Entered: true}, {Segment: "de", CustomerID: 9, Entered: true},
+			{Segment: "big", CustomerID: 9, Entered: true}, {Segment: "de buyers", CustomerID: 9, Entered: true},
+		}},
+		{"a customer removed", func() { ix.RemoveCustomer(2) }, asOf, []engine.Change{{Segment: "buyers", CustomerID: 2}}},
+		// Customer 1's order dated a day ahead counts once as-of passes it.
+		{"time passes", func() {}, asOf.Add(2 * day), []engine.Change{{Segment: "big", CustomerID: 1, Entered: true}}},
+		{"time passes, nothing new", func() {}, asOf.Add(3 * day), nil},
+		{"an event before Load's customer", func() {
+			ix.ApplyEvent(ev(10, "Order Completed", asOf, `{}`))
+		}, asOf.Add(3 * day), nil},
+		{"its profile arrives", func() {
+			ix.ApplyCustomer(&touchbase.Customer{ID: 10})
+		}, asOf.Add(3 * day), []engine.Change{{Segment: "buyers", CustomerID: 10, Entered: true}}},
+	}
+	for _, s := range steps {
+		s.apply()
+		got, err := ix.Changes(s.at)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if !slices.Equal(got, s.want) {
+			t.Errorf("%s: changes %v, want %v", s.name, got, s.want)
+		}
+	}
+}
+
+func TestRegisterCycle(t *testing.T) {
+	ix := load(t, population())
+	if err := ix.Register(context.Background(), "a", node(t, `{"op": "in segment", "segment": "a"}`), asOf); err == nil {
+		t.Error("a segment naming itself was registered")
+	}
+}
+
+func TestDependsOnTime(t *testing.T) {
+	for tree, want := range map[string]bool{
+		`{"op": "=", "left": {"field": "country"}, "right": {"value": "DE"}}`:                                         false,
+		`{"op": "<", "left": {"field": "last_order_at"}, "right": {"value": {"time": "2026-01-01"}}}`:                 false,
+		`{"op": "not", "args": [{"op": "<", "left": {"field": "last_order_at"}, "right": {"ago": "1d"}}]}`:            true,
+		`{"op": "within next", "left": {"field": "birthday"}, "within": "7d"}`:                                        true,
+		`{"op": ">", "left": {"agg": {"func": "count", "event": "X", "within": "1h"}}, "right": {"value": 0}}`:        true,
+		`{"op": ">", "left": {"agg": {"func": "count", "event": "X"}}, "right": {"value": 0}}`:                        true,
+		`{"op": "or", "args": [{"op": "is set", "left": {"field": "a"}}, {"op": "in segment", "segment": "timely"}]}`: false,
+	} {
+		if got := engine.DependsOnTime(node(t, tree)); got != want {
+			t.Errorf("DependsOnTime(%s) = %v", tree, got)
+		}
+	}
+}

@@ -1,0 +1,313 @@
+// Package engine evaluates segments in memory, column by column, for one
+// workspace: each customer has a dense index, each feature and each trait
+// a segment names is a column over all customers, each event aggregate a
+// segment names is a per-customer series of (timestamp, value) kept up to
+// date as events arrive, and a condition evaluates to a bitmap of dense
+// indexes. docs/segments.md is the contract it implements; the SQL
+// compiler in package segment is its oracle.
+package engine
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/segment"
+)
+
+// Source is where the index is back-filled from: the store.
+type Source interface {
+	// ScanCustomers calls fn with each customer of the workspace, with
+	// traits and features.
+	ScanCustomers(ctx context.Context, workspaceID int64, fn func(*touchbase.Customer) error) error
+	// ScanEvents calls fn with each event of the workspace whose name is
+	// one of names, ordered by customer and timestamp.
+	ScanEvents(ctx context.Context, workspaceID int64, names []string, fn func(touchbase.EventRow) error) error
+}
+
+// Index is one workspace's customers in columns. It is safe for concurrent
+// use: evaluations share a read lock, changes take the write lock.
+type Index struct {
+	reg *segment.Registry
+
+	mu  sync.RWMutex
+	src Source
+	ws  int64
+
+	ids  []int64          // dense index -> customer id
+	pos  map[int64]uint32 // customer id -> dense index
+	live *roaring.Bitmap  // the universe: customers with a profile
+	// traits holds each customer's traits as compact JSON (nil for none),
+	// to build a trait column the first time a segment names the trait.
+	// Decoded maps would cost ten times the memory.
+	traits [][]byte
+
+	features  []featureColumn
+	byFeature map[string]*column
+	traitCols map[string]*column // by path, without "traits."
+
+	series  map[seriesKey]*series
+	byEvent map[string][]*series
+
+	tzMu sync.Mutex
+	tz   map[string]*time.Location // nil value: not a known zone
+
+	track tracker
+}
+
+type featureColumn struct {
+	f   *segment.Feature
+	col *column
+}
+
+// New returns an empty index whose features are reg's.
+func New(reg *segment.Registry) *Index {
+	ix := &Index{reg: reg, tz: map[string]*time.Location{}}
+	ix.reset()
+	ix.traitCols = map[string]*column{}
+	ix.series = map[seriesKey]*series{}
+	ix.byEvent = map[string][]*series{}
+	ix.track.init()
+	return ix
+}
+
+// reset forgets the customers, keeping which traits and aggregates are
+// kept so that Load rebuilds them.
+func (ix *Index) reset() {
+	ix.ids = nil
+	ix.pos = map[int64]uint32{}
+	ix.live = roaring.New()
+	ix.traits = nil
+	ix.features = nil
+	ix.byFeature = map[string]*column{}
+	for _, name := range ix.reg.Names() {
+		f, _ := ix.reg.Lookup(name)
+		col := newColumn(0)
+		ix.features = append(ix.features, featureColumn{f, col})
+		ix.byFeature[name] = col
+	}
+}
+
+// Load reads workspace ws from src: every customer's features and traits,
+// and the events of the aggregates and the trait columns the index keeps
+// already (none on a new index). The index remembers src to back-fill the
+// aggregates that Prepare adds later. Segments tracked by Register are
+// re-evaluated for every customer at the next Changes.
+func (ix *Index) Load(ctx context.Context, src Source, ws int64) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.src, ix.ws = src, ws
+	ix.reset()
+	err := src.ScanCustomers(ctx, ws, func(c *touchbase.Customer) error {
+		ix.applyCustomer(c)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load workspace %d: %w", ws, err)
+	}
+	keys := make([]string, 0, len(ix.traitCols))
+	for k := range ix.traitCols {
+		keys = append(keys, k)
+	}
+	ix.traitCols = map[string]*column{}
+	ix.buildTraits(keys)
+	var all []*series
+	for _, s := range ix.series {
+		all = append(all, s)
+	}
+	if err := ix.backfill(ctx, all); err != nil {
+		return err
+	}
+	ix.track.dirtyAll()
+	return nil
+}
+
+// add gives customer id the next dense index; the customer is not live
+// (in the universe) until their profile is applied.
+func (ix *Index) add(id int64) uint32 {
+	i := uint32(len(ix.ids))
+	ix.ids = append(ix.ids, id)
+	ix.pos[id] = i
+	ix.traits = append(ix.traits, nil)
+	n := len(ix.ids)
+	for _, fc := range ix.features {
+		fc.col.grow(n)
+	}
+	for _, c := range ix.traitCols {
+		c.grow(n)
+	}
+	for _, s := range ix.series {
+		s.grow(n)
+	}
+	return i
+}
+
+// ApplyCustomer sets a new or changed profile: its features and traits.
+func (ix *Index) ApplyCustomer(c *touchbase.Customer) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	i := ix.applyCustomer(c)
+	ix.track.touchProfile(i)
+}
+
+func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
+	i, ok := ix.pos[c.ID]
+	if !ok {
+		i = ix.add(c.ID)
+	}
+	ix.live.Add(i)
+	for _, fc := range ix.features {
+		v, ok := fc.f.Get(c)
+		fc.col.setFeature(i, v, ok)
+	}
+	ix.traits[i] = nil
+	if len(c.Traits) > 0 {
+		// Marshalling also normalises what the caller built (ints, nested
+		// Go types) to what the store returns: JSON's types.
+		if b, err := json.Marshal(c.Traits); err == nil {
+			ix.traits[i] = b
+		}
+	}
+	if len(ix.traitCols) > 0 {
+		m := decodeTraits(ix.traits[i])
+		for key, col := range ix.traitCols {
+			col.set(i, fromJSON(lookup(m, strings.Split(key, "."))))
+		}
+	}
+	return i
+}
+
+// RemoveCustomer forgets a customer (erased, or merged into another).
+// Segments tracked by Register report them leaving at the next Changes.
+func (ix *Index) RemoveCustomer(id int64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	i, ok := ix.pos[id]
+	if !ok {
+		return
+	}
+	delete(ix.pos, id)
+	ix.live.Remove(i)
+	ix.traits[i] = nil
+	for _, fc := range ix.features {
+		fc.col.set(i, scalar{})
+	}
+	for _, c := range ix.traitCols {
+		c.set(i, scalar{})
+	}
+	for _, s := range ix.series {
+		s.clear(i)
+	}
+	// The dense index is not reused: ids[i] stays, so that Changes can
+	// still name who left.
+	ix.track.touchProfile(i)
+}
+
+func decodeTraits(b []byte) map[string]any {
+	var m map[string]any
+	if len(b) > 0 {
+		_ = json.Unmarshal(b, &m) // written by json.Marshal above
+	}
+	return m
+}
+
+// traitKey returns the trait path a field names, or "" when it names a
+// registered feature. docs/segments.md: a feature's name wins; any other
+// name is a trait, "traits.plan" or "plan".
+func (ix *Index) traitKey(field string) string {
+	if _, ok := ix.byFeature[field]; ok {
+		return ""
+	}
+	if _, ok := ix.reg.Lookup(field); ok {
+		return "" // registered after Load; column reports the error
+	}
+	if k, ok := strings.CutPrefix(field, "traits."); ok {
+		return k
+	}
+	return field
+}
+
+// buildTraits builds the trait columns for keys that have none, decoding
+// each customer's traits once for all of them.
+func (ix *Index) buildTraits(keys []string) {
+	type want struct {
+		path []string
+		col  *column
+	}
+	var ws []want
+	for _, k := range keys {
+		if _, ok := ix.traitCols[k]; ok || k == "" {
+			continue
+		}
+		ws = append(ws, want{strings.Split(k, "."), newColumn(len(ix.ids))})
+		ix.traitCols[k] = ws[len(ws)-1].col
+	}
+	if len(ws) == 0 {
+		return
+	}
+	for i, b := range ix.traits {
+		if b == nil {
+			continue
+		}
+		m := decodeTraits(b)
+		for _, w := range ws {
+			w.col.set(uint32(i), fromJSON(lookup(m, w.path)))
+		}
+	}
+}
+
+// Count returns the number of customers in bm.
+func Count(bm *roaring.Bitmap) uint64 { return bm.GetCardinality() }
+
+// Members returns the ids of the customers in bm, a result of Evaluate,
+// in ascending order.
+func (ix *Index) Members(bm *roaring.Bitmap) []int64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]int64, 0, bm.GetCardinality())
+	it := bm.Iterator()
+	for it.HasNext() {
+		if i := it.Next(); int(i) < len(ix.ids) {
+			out = append(out, ix.ids[i])
+		}
+	}
+	slices.SortFunc(out, cmp.Compare)
+	return out
+}
+
+// Len returns the number of customers with a profile.
+func (ix *Index) Len() int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return int(ix.live.GetCardinality())
+}
+
+// location returns the time zone a timezone trait names; UTC for a name
+// time.LoadLocation does not know. Loaded zones are cached: loading reads
+// the zone database.
+func (ix *Index) location(name string) *time.Location {
+	ix.tzMu.Lock()
+	defer ix.tzMu.Unlock()
+	loc, ok := ix.tz[name]
+	if !ok {
+		// "" and "Local" are not IANA names: LoadLocation would take them
+		// for UTC and the machine's zone.
+		if name != "" && name != "Local" {
+			if l, err := time.LoadLocation(name); err == nil {
+				loc = l
+			}
+		}
+		ix.tz[name] = loc
+	}
+	if loc == nil {
+		return time.UTC
+	}
+	return loc
+}

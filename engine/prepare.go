@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/touchbase/touchbase/segment"
+)
+
+// needs is what evaluating a tree reads that the index may not hold yet.
+type needs struct {
+	traits []string
+	aggs   []*segment.Aggregate
+	time   bool // the tree depends on the as-of instant (DependsOnTime)
+	events map[string]bool
+	// profile says the tree reads features or traits.
+	profile bool
+}
+
+// collect walks n and the segments it names (through refs, refusing
+// cycles), noting the traits and aggregates it reads.
+func (ix *Index) collect(n *segment.Node, refs func(string) (*segment.Node, error), stack []string, nd *needs) error {
+	if n == nil {
+		return fmt.Errorf("missing condition")
+	}
+	if n.Op == segment.OpInSegment {
+		sub, err := expandRef(refs, stack, n.Segment)
+		if err != nil {
+			return err
+		}
+		return ix.collect(sub, refs, append(stack, n.Segment), nd)
+	}
+	for _, a := range n.Args {
+		if err := ix.collect(a, refs, stack, nd); err != nil {
+			return err
+		}
+	}
+	if n.Op == segment.OpWithinNext {
+		nd.traits = append(nd.traits, "timezone")
+		nd.time, nd.profile = true, true
+	}
+	for _, o := range []*segment.Operand{n.Left, n.Right} {
+		switch {
+		case o == nil:
+		case o.Field != "":
+			nd.profile = true
+			if k := ix.traitKey(o.Field); k != "" {
+				nd.traits = append(nd.traits, k)
+			}
+		case o.Agg != nil:
+			nd.aggs = append(nd.aggs, o.Agg)
+			nd.time = true // see DependsOnTime
+			if nd.events == nil {
+				nd.events = map[string]bool{}
+			}
+			nd.events[o.Agg.Event] = true
+		case o.Ago != "":
+			nd.time = true
+		}
+	}
+	return nil
+}
+
+// ensureTraits builds the trait columns n reads that the index lacks.
+func (ix *Index) ensureTraits(n *segment.Node, refs func(string) (*segment.Node, error)) error {
+	var nd needs
+	ix.mu.RLock()
+	err := ix.collect(n, refs, nil, &nd)
+	missing := false
+	for _, k := range nd.traits {
+		if _, ok := ix.traitCols[k]; !ok {
+			missing = true
+		}
+	}
+	ix.mu.RUnlock()
+	if err != nil || !missing {
+		return err
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.buildTraits(nd.traits)
+	return nil
+}
+
+// Prepare readies the index to evaluate n: it back-fills, from the source
+// given to Load, each event aggregate that n (or a segment it names) uses
+// and the index does not keep yet, and builds the trait columns. From then
+// on ApplyEvent keeps those aggregates up to date.
+func (ix *Index) Prepare(ctx context.Context, n *segment.Node, refs func(name string) (*segment.Node, error)) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.prepare(ctx, n, refs)
+}
+
+func (ix *Index) prepare(ctx context.Context, n *segment.Node, refs func(name string) (*segment.Node, error)) error {
+	var nd needs
+	if err := ix.collect(n, refs, nil, &nd); err != nil {
+		return err
+	}
+	ix.buildTraits(nd.traits)
+	var fresh []*series
+	seen := map[seriesKey]bool{}
+	for _, a := range nd.aggs {
+		k, err := keyOf(a)
+		if err != nil {
+			return err
+		}
+		if _, ok := ix.series[k]; ok || seen[k] {
+			continue
+		}
+		seen[k] = true
+		s, err := newSeries(k, a, len(ix.ids))
+		if err != nil {
+			return err
+		}
+		fresh = append(fresh, s)
+	}
+	if err := ix.backfill(ctx, fresh); err != nil {
+		return err
+	}
+	for _, s := range fresh {
+		ix.series[s.key] = s
+		ix.byEvent[s.key.event] = append(ix.byEvent[s.key.event], s)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/touchbase/touchbase/segment"
+)
+
+// monthDays is a set of (month, day) pairs.
+type monthDays [13][32]bool
+
+// withinNext is "x within next Nd": the month and day of x fall on the
+// as-of date, taken in the customer's time zone, or one of the N-1 days
+// after it. x is a string starting with a valid YYYY-MM-DD (any string
+// column, traits in practice); a time feature or aggregate counts by its
+// date in UTC.
+func (e *evaluation) withinNext(n *segment.Node, left operand, u *roaring.Bitmap) (*roaring.Bitmap, error) {
+	d, err := n.Within.Std()
+	if err != nil {
+		return nil, err
+	}
+	if d%(24*time.Hour) != 0 {
+		return nil, fmt.Errorf("within next %s: want whole days", n.Within)
+	}
+	days := int(d / (24 * time.Hour))
+	if left.col == nil {
+		return nil, fmt.Errorf("within next needs a field")
+	}
+	c := left.col
+	tzc := e.ix.traitCols["timezone"] // ensureTraits builds it
+	// Month and day by dictionary id, computed once per distinct string:
+	// 0 not yet, 1 none, else month*32+day.
+	var md []uint16
+	if c.dict != nil {
+		md = make([]uint16, len(c.dict.strs))
+	}
+	var zones []*time.Location // by the timezone column's dictionary id
+	if tzc != nil && tzc.dict != nil {
+		zones = make([]*time.Location, len(tzc.dict.strs))
+	}
+	windows := map[*time.Location]*monthDays{}
+	return rows(u, len(e.ix.ids), func(i uint32) bool {
+		var m, day int
+		switch c.kinds[i] {
+		case kString:
+			id := c.vals[i]
+			if md[id] == 0 {
+				md[id] = 1
+				if _, mm, dd, ok := parseDate(c.dict.strs[id]); ok {
+					md[id] = uint16(mm*32 + dd)
+				}
+			}
+			if md[id] == 1 {
+				return false
+			}
+			m, day = int(md[id]/32), int(md[id]%32)
+		case kTime:
+			t := time.UnixMilli(int64(c.vals[i])).UTC()
+			m, day = int(t.Month()), t.Day()
+		default:
+			return false
+		}
+		loc := time.UTC
+		if tzc != nil && tzc.kinds[i] == kString {
+			id := tzc.vals[i]
+			if zones[id] == nil {
+				zones[id] = e.ix.location(tzc.dict.strs[id])
+			}
+			loc = zones[id]
+		}
+		w, ok := windows[loc]
+		if !ok {
+			w = window(e.asOfTime.In(loc), days)
+			windows[loc] = w
+		}
+		return w[m][day]
+	}), nil
+}
+
+// window returns the month-days of the date of t and the days-1 days
+// after it. 29 February is in it when 28 February of a year that is not a
+// leap year is.
+func window(t time.Time, days int) *monthDays {
+	var w monthDays
+	y, m, d := t.Date()
+	// Past two years every month-day is in, 29 February included.
+	for k := range min(days, 800) {
+		date := time.Date(y, m, d+k, 12, 0, 0, 0, time.UTC)
+		w[date.Month()][date.Day()] = true
+		if date.Month() == time.February && date.Day() == 28 && !leap(date.Year()) {
+			w[2][29] = true
+		}
+	}
+	return &w
+}
