@@ -113,6 +113,9 @@ type CustomerExport struct {
 type CustomerService interface {
 	// FindCustomer returns the customer with their identities, or ENOTFOUND.
 	FindCustomer(ctx context.Context, workspaceID, id int64) (*Customer, error)
+	// FindCustomers returns those of the customers with the given ids
+	// that exist, in the order of ids, without identities.
+	FindCustomers(ctx context.Context, workspaceID int64, ids []int64) ([]*Customer, error)
 	// ListCustomers returns one page and the cursor of the next ("" at the
 	// end). EINVALID for a bad cursor or sort.
 	ListCustomers(ctx context.Context, workspaceID int64, f CustomerFilter) ([]*Customer, string, error)

@@ -98,6 +98,8 @@ type SegmentStore interface {
 	RemoveStaticMembers(ctx context.Context, workspaceID, segmentID int64, customerIDs []int64) (int, error)
 	// SegmentSizes returns the recorded sizes since since, oldest first.
 	SegmentSizes(ctx context.Context, workspaceID, segmentID int64, since time.Time) ([]SegmentSize, error)
+	// SegmentsOf returns the ids of the segments a customer is in.
+	SegmentsOf(ctx context.Context, workspaceID, customerID int64) ([]int64, error)
 	// MembershipChanges returns a customer's changes, newest first.
 	MembershipChanges(ctx context.Context, workspaceID, customerID int64, limit int) ([]MembershipChange, error)
 }

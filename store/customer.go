@@ -448,6 +448,42 @@ func (s *Store) ExportCustomer(ctx context.Context, workspaceID, id int64) (*tou
 	return x, nil
 }
 
+// FindCustomers returns the customers with the given ids that exist, in
+// the order of ids, without their identities: a page of a segment's
+// members, or the customers an ingest touched.
+func (s *Store) FindCustomers(ctx context.Context, workspaceID int64, ids []int64) ([]*touchbase.Customer, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	byID := make(map[int64]*touchbase.Customer, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return s.queryIn(ctx, tx, "SELECT "+customerColumns+" FROM customers c WHERE c.workspace_id = ? AND c.id IN (%s)", []any{workspaceID}, args,
+			func(rows *sql.Rows) error {
+				c, err := scanCustomer(rows)
+				if err != nil {
+					return err
+				}
+				byID[c.ID] = c
+				return nil
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	out := make([]*touchbase.Customer, 0, len(byID))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+			delete(byID, id) // an id given twice comes back once
+		}
+	}
+	return out, nil
+}
+
 func scanCustomer(row interface{ Scan(...any) error }) (*touchbase.Customer, error) {
 	var (
 		c                                     touchbase.Customer

@@ -399,6 +399,24 @@ func (s *Store) SegmentSizes(ctx context.Context, workspaceID, segmentID int64, 
 	return out, nil
 }
 
+// SegmentsOf returns the ids of the segments a customer is in, ascending.
+func (s *Store) SegmentsOf(ctx context.Context, workspaceID, customerID int64) ([]int64, error) {
+	var ids []int64
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return queryRows(ctx, tx, s.d.q("SELECT segment_id FROM segment_members WHERE workspace_id = ? AND customer_id = ? ORDER BY segment_id"),
+			[]any{workspaceID, customerID}, func(rows *sql.Rows) error {
+				var id int64
+				err := rows.Scan(&id)
+				ids = append(ids, id)
+				return err
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("segments of customer %d: %w", customerID, err)
+	}
+	return ids, nil
+}
+
 // MembershipChanges returns a customer's changes, newest first (limit 50
 // when <= 0).
 func (s *Store) MembershipChanges(ctx context.Context, workspaceID, customerID int64, limit int) ([]touchbase.MembershipChange, error) {
