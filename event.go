@@ -153,6 +153,9 @@ type EventService interface {
 // what the engine back-fills its event aggregates from, and what it is fed
 // as events arrive.
 type EventRow struct {
+	// ID is the event's row id: ids grow in commit order within a
+	// workspace, which is what lets the engine follow the events table.
+	ID         int64
 	CustomerID int64
 	// Event is the track event's name, or the page's or screen's name.
 	Event string

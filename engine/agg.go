@@ -246,7 +246,7 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	for j, s := range ss {
 		idx[s] = j
 	}
-	err := ix.src.ScanEvents(ctx, ix.ws, names, func(ev touchbase.EventRow) error {
+	err := ix.src.ScanEvents(ctx, ix.ws, names, ix.upTo, func(ev touchbase.EventRow) error {
 		i, ok := ix.pos[ev.CustomerID]
 		if !ok {
 			return nil // a customer created since Load: ApplyCustomer and ApplyEvent bring them
@@ -399,9 +399,18 @@ func firstAfter(ts []int64, t int64) int {
 // ApplyEvent adds an event to the aggregates the index keeps. An event of
 // a customer the index does not know yet is kept for when ApplyCustomer
 // brings their profile.
+//
+// An event with an id at most the last one applied or back-filled is
+// skipped: the aggregates hold it already.
 func (ix *Index) ApplyEvent(ev touchbase.EventRow) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	if ev.ID != 0 {
+		if ev.ID <= ix.upTo {
+			return
+		}
+		ix.upTo = ev.ID
+	}
 	ss := ix.byEvent[ev.Event]
 	if len(ss) == 0 {
 		return

@@ -20,6 +20,16 @@ type fakeSource struct {
 
 var _ engine.Source = (*fakeSource)(nil)
 
+// LastEventID is the largest event id; events of the fake may have none
+// (0), which every back-fill takes.
+func (f *fakeSource) LastEventID(context.Context, int64) (int64, error) {
+	var last int64
+	for _, e := range f.events {
+		last = max(last, e.ID)
+	}
+	return last, nil
+}
+
 func (f *fakeSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchbase.Customer) error) error {
 	for _, c := range f.customers {
 		if err := fn(c); err != nil {
@@ -29,9 +39,9 @@ func (f *fakeSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchbas
 	return nil
 }
 
-func (f *fakeSource) ScanEvents(_ context.Context, _ int64, names []string, fn func(touchbase.EventRow) error) error {
+func (f *fakeSource) ScanEvents(_ context.Context, _ int64, names []string, upTo int64, fn func(touchbase.EventRow) error) error {
 	for _, e := range f.events {
-		if slices.Contains(names, e.Event) {
+		if slices.Contains(names, e.Event) && e.ID <= upTo {
 			if err := fn(e); err != nil {
 				return err
 			}

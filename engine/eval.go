@@ -87,6 +87,9 @@ func (e *evaluation) node(n *segment.Node, u *roaring.Bitmap) (*roaring.Bitmap, 
 		}
 		return roaring.AndNot(u, r), nil
 	case segment.OpInSegment:
+		if list, ok := e.ix.lists[n.Segment]; ok {
+			return roaring.And(list, u), nil
+		}
 		sub, err := e.expand(n.Segment)
 		if err != nil {
 			return nil, err

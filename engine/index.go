@@ -28,8 +28,11 @@ type Source interface {
 	// traits and features.
 	ScanCustomers(ctx context.Context, workspaceID int64, fn func(*touchbase.Customer) error) error
 	// ScanEvents calls fn with each event of the workspace whose name is
-	// one of names, ordered by customer and timestamp.
-	ScanEvents(ctx context.Context, workspaceID int64, names []string, fn func(touchbase.EventRow) error) error
+	// one of names and whose id is at most upTo, ordered by customer and
+	// timestamp.
+	ScanEvents(ctx context.Context, workspaceID int64, names []string, upTo int64, fn func(touchbase.EventRow) error) error
+	// LastEventID returns the id of the workspace's latest event.
+	LastEventID(ctx context.Context, workspaceID int64) (int64, error)
 }
 
 // Index is one workspace's customers in columns. It is safe for concurrent
@@ -55,6 +58,14 @@ type Index struct {
 
 	series  map[seriesKey]*series
 	byEvent map[string][]*series
+
+	// upTo is the id of the last event the aggregates hold: back-fills
+	// read up to it and ApplyEvent moves it on, so that no event counts
+	// twice however back-fills and applied events interleave.
+	upTo int64
+
+	// lists are the members of static segments, by name, for "in segment".
+	lists map[string]*roaring.Bitmap
 
 	tzMu sync.Mutex
 	tz   map[string]*time.Location // nil value: not a known zone
@@ -105,7 +116,14 @@ func (ix *Index) Load(ctx context.Context, src Source, ws int64) error {
 	defer ix.mu.Unlock()
 	ix.src, ix.ws = src, ws
 	ix.reset()
-	err := src.ScanCustomers(ctx, ws, func(c *touchbase.Customer) error {
+	// The events up to here are the back-fill's; their customers are
+	// committed already, so the scan below sees them.
+	upTo, err := src.LastEventID(ctx, ws)
+	if err != nil {
+		return fmt.Errorf("load workspace %d: %w", ws, err)
+	}
+	ix.upTo = upTo
+	err = src.ScanCustomers(ctx, ws, func(c *touchbase.Customer) error {
 		ix.applyCustomer(c)
 		return nil
 	})
@@ -184,11 +202,74 @@ func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
 	return i
 }
 
+// SetList sets the members of a static segment (a list), which "in
+// segment" then names; tracked segments are re-evaluated at the next
+// Changes. Unknown customers are left out.
+func (ix *Index) SetList(name string, ids []int64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	bm := roaring.New()
+	for _, id := range ids {
+		if i, ok := ix.pos[id]; ok {
+			bm.Add(i)
+		}
+	}
+	if ix.lists == nil {
+		ix.lists = map[string]*roaring.Bitmap{}
+	}
+	if old, ok := ix.lists[name]; ok && old.Equals(bm) {
+		return
+	}
+	ix.lists[name] = bm
+	ix.track.dirtyAll()
+}
+
+// DropList forgets a static segment.
+func (ix *Index) DropList(name string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	delete(ix.lists, name)
+	ix.track.dirtyAll()
+}
+
+// MergeCustomer moves customer gone's events into customer into's
+// aggregates and forgets gone, as ingestion's merge of two profiles moves
+// the events in the store. into's profile comes by ApplyCustomer.
+func (ix *Index) MergeCustomer(gone, into int64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	gi, ok := ix.pos[gone]
+	if !ok {
+		return
+	}
+	ii, ok := ix.pos[into]
+	if !ok {
+		ii = ix.add(into)
+	}
+	for _, s := range ix.series {
+		ts, val := s.points(gi)
+		ts, val = slices.Clone(ts), slices.Clone(val)
+		for k, t := range ts {
+			var v float64
+			if val != nil {
+				v = val[k]
+			}
+			s.insert(ii, t, v)
+		}
+	}
+	ix.track.touchProfile(ii)
+	ix.removeCustomer(gone)
+}
+
 // RemoveCustomer forgets a customer (erased, or merged into another).
 // Segments tracked by Register report them leaving at the next Changes.
 func (ix *Index) RemoveCustomer(id int64) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.removeCustomer(id)
+}
+
+func (ix *Index) removeCustomer(id int64) {
 	i, ok := ix.pos[id]
 	if !ok {
 		return

@@ -24,6 +24,9 @@ func (ix *Index) collect(n *segment.Node, refs func(string) (*segment.Node, erro
 		return fmt.Errorf("missing condition")
 	}
 	if n.Op == segment.OpInSegment {
+		if _, ok := ix.lists[n.Segment]; ok {
+			return nil // a static segment: SetList re-evaluates who names it
+		}
 		sub, err := expandRef(refs, stack, n.Segment)
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"slices"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestLoadFromStore(t *testing.T) {
 			storetest.InsertEvent(t, s, &touchbase.Event{WorkspaceID: other, CustomerID: c3, Event: "Order Completed", Timestamp: asOf.Add(-day)})
 
 			var got []touchbase.EventRow
-			if err := s.ScanEvents(ctx, ws, []string{"Order Completed"}, func(e touchbase.EventRow) error {
+			if err := s.ScanEvents(ctx, ws, []string{"Order Completed"}, math.MaxInt64, func(e touchbase.EventRow) error {
 				got = append(got, e)
 				return nil
 			}); err != nil {

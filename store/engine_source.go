@@ -43,19 +43,20 @@ func (s *Store) ScanCustomers(ctx context.Context, workspaceID int64, fn func(*t
 }
 
 // ScanEvents calls fn with each event of the workspace whose name is one of
-// names, ordered by customer and then timestamp (the events_customer
-// index's order, so neither database sorts). With no names it calls fn
-// never. An error from fn stops the scan and is returned as is.
-func (s *Store) ScanEvents(ctx context.Context, workspaceID int64, names []string, fn func(touchbase.EventRow) error) error {
+// names and whose id is at most upTo, ordered by customer and then
+// timestamp (the events_customer index's order, so neither database
+// sorts). With no names it calls fn never. An error from fn stops the scan
+// and is returned as is.
+func (s *Store) ScanEvents(ctx context.Context, workspaceID int64, names []string, upTo int64, fn func(touchbase.EventRow) error) error {
 	if len(names) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 1+len(names))
-	args = append(args, workspaceID)
+	args := make([]any, 0, 2+len(names))
+	args = append(args, workspaceID, upTo)
 	for _, n := range names {
 		args = append(args, n)
 	}
-	q := s.d.q("SELECT e.customer_id, e.event, e.timestamp, e.properties FROM events e WHERE e.workspace_id = ? AND e.event IN (?" +
+	q := s.d.q("SELECT e.id, e.customer_id, e.event, e.timestamp, e.properties FROM events e WHERE e.workspace_id = ? AND e.id <= ? AND e.event IN (?" +
 		strings.Repeat(", ?", len(names)-1) + ") ORDER BY e.customer_id, e.timestamp")
 	return s.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, q, args...)
@@ -68,7 +69,7 @@ func (s *Store) ScanEvents(ctx context.Context, workspaceID int64, names []strin
 				ev    touchbase.EventRow
 				props []byte
 			)
-			if err := rows.Scan(&ev.CustomerID, &ev.Event, &ev.Timestamp, &props); err != nil {
+			if err := rows.Scan(&ev.ID, &ev.CustomerID, &ev.Event, &ev.Timestamp, &props); err != nil {
 				return fmt.Errorf("scan events: %w", err)
 			}
 			if len(props) > 0 {
@@ -83,4 +84,44 @@ func (s *Store) ScanEvents(ctx context.Context, workspaceID int64, names []strin
 		}
 		return nil
 	})
+}
+
+// LastEventID returns the id of the workspace's latest event (0 for none):
+// the engine's starting point for following the events table.
+func (s *Store) LastEventID(ctx context.Context, workspaceID int64) (int64, error) {
+	var id sql.NullInt64
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, s.d.q("SELECT max(id) FROM events WHERE workspace_id = ?"), workspaceID).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("last event: %w", err)
+	}
+	return id.Int64, nil
+}
+
+// EventsAfter returns up to limit of the workspace's events with ids above
+// after, in id order: what the engine has not seen yet. Ingestion commits a
+// workspace's events in id order (one writer on SQLite, the workspace's
+// advisory lock on PostgreSQL), so following ids misses nothing.
+func (s *Store) EventsAfter(ctx context.Context, workspaceID, after int64, limit int) ([]touchbase.EventRow, error) {
+	var out []touchbase.EventRow
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return queryRows(ctx, tx, s.d.q("SELECT id, customer_id, event, timestamp, properties FROM events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?"),
+			[]any{workspaceID, after, limit}, func(rows *sql.Rows) error {
+				var ev touchbase.EventRow
+				var props []byte
+				if err := rows.Scan(&ev.ID, &ev.CustomerID, &ev.Event, &ev.Timestamp, &props); err != nil {
+					return err
+				}
+				if len(props) > 0 {
+					ev.Properties = props
+				}
+				out = append(out, ev)
+				return nil
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events after %d: %w", after, err)
+	}
+	return out, nil
 }
