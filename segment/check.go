@@ -132,8 +132,8 @@ func (c *checker) node(n *Node, path string, where bool) {
 		if n.Op == OpStartsWith && r != TypeString {
 			c.fail(n, path, `"starts with" takes a string, not %s`, operandText(n.Right))
 		}
-		if l != TypeAny && l != TypeString {
-			c.fail(n, path, "%q tests a string (or, for contains, a list): %s is %s", n.Op, operandText(n.Left), article(l))
+		if what := map[Op]string{OpContains: "a string or a list", OpStartsWith: "a string"}[n.Op]; l != TypeAny && l != TypeString {
+			c.fail(n, path, "%q tests %s: %s is %s", n.Op, what, operandText(n.Left), article(l))
 		}
 		c.compatible(n, path, l, r, n.Left, n.Right)
 	case OpIsSet, OpIsNotSet:

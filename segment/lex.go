@@ -423,10 +423,8 @@ func (l *lexer) time(tok *token) {
 
 // timeError explains why text is not a time literal.
 func timeError(text string) string {
-	if len(text) == len("2006-01-02") || len(text) > 10 && text[10] != 'T' {
-		if len(text) >= 10 && text[4] == '-' && text[7] == '-' {
-			return fmt.Sprintf("%s is not a valid date: write a date as 2026-01-01 (year, month, day), or a time as 2026-01-01T09:30:00Z", text)
-		}
+	if !strings.ContainsAny(text, "Tt:") {
+		return fmt.Sprintf("%s is not a valid date: write a date as 2026-01-01 (year, month, day), or a time as 2026-01-01T09:30:00Z", text)
 	}
 	return fmt.Sprintf("%s is not a valid time: write a date as 2026-01-01, or a time in RFC 3339, such as 2026-01-01T09:30:00Z or 2026-01-01T09:30:00+01:00", text)
 }

@@ -45,7 +45,7 @@ func Parse(text string) (n *Node, err error) {
 	case p.tok.kind == tRParen:
 		p.fail(p.tok.pos, `unexpected ")": there is no "(" for it to close`)
 	case p.tok.kind != tEOF:
-		p.failSuggest(p.tok, []string{"and", "or"}, `expected "and", "or" or the end of the condition after %s, found %s`, p.lastText(p.tok.pos.Offset), describe(p.tok))
+		p.failSuggest(p.tok, []string{"and", "or"}, `expected "and", "or" or the end of the condition after %s, found %s`, quote(p.prev.text), describe(p.tok))
 	}
 	if err := Check(n, nil); err != nil {
 		return nil, err
@@ -60,11 +60,12 @@ type parser struct {
 	src     string
 	tok     token   // the current token
 	ahead   []token // tokens lexed past tok by peek
+	prev    token   // the token before tok
 	prevEnd int     // end offset of the token before tok
 }
 
 func (p *parser) next() {
-	p.prevEnd = p.tok.end
+	p.prev, p.prevEnd = p.tok, p.tok.end
 	if len(p.ahead) > 0 {
 		p.tok, p.ahead = p.ahead[0], p.ahead[1:]
 		return
@@ -95,12 +96,6 @@ func (p *parser) failSuggest(tok token, words []string, format string, args ...a
 		e.Suggestion = closest(tok.text, words)
 	}
 	panic(e)
-}
-
-// lastText is the text from start to the end of the last token read,
-// shortened, for "after ..." in messages.
-func (p *parser) lastText(start int) string {
-	return quote(strings.TrimSpace(p.src[start:p.prevEnd]))
 }
 
 // textFrom quotes the source from start to the end of the last token.
@@ -259,7 +254,7 @@ func (p *parser) test(where bool) *Node {
 			n.Op = OpIsNotSet
 		}
 		if !p.is("set") {
-			p.fail(p.tok.pos, `expected "set" after %s, as in email is set or email is not set, found %s`, p.lastText(t.pos.Offset), describe(p.tok))
+			p.fail(p.tok.pos, `expected "set" after %s, as in email is set or email is not set, found %s`, p.textFrom(t.pos), describe(p.tok))
 		}
 		p.next()
 	case p.is("within"):
@@ -385,21 +380,29 @@ func (p *parser) operand(where bool, after string) *Operand {
 		case p.is("true"), p.is("false"):
 			v := p.literal(after)
 			return &Operand{Value: &v}
+		case isKeyword(t.text) && after == "" && p.peek().kind == tOp:
+			p.fail(t.pos, "expected a condition, found %s (a field named like a keyword is written in backquotes: `%s`)", describe(t), t.text)
 		case isKeyword(t.text):
-			if after == "" {
-				p.fail(t.pos, "expected a condition, found %s (a field named like a keyword is written in backquotes: `%s`)", describe(t), t.text)
-			}
-			p.fail(t.pos, "expected a field, a value, an aggregate or a time ago after %s, found %s", after, describe(t))
+			p.failOperand(t, after)
 		case p.peek().kind == tLParen:
 			return &Operand{Agg: p.aggregate(where)}
 		}
 		return &Operand{Field: p.path(true)}
 	}
-	if after == "" {
-		p.fail(t.pos, "expected a condition, found %s", describe(t))
-	}
-	p.fail(t.pos, "expected a field, a value, an aggregate or a time ago after %s, found %s", after, describe(t))
+	p.failOperand(t, after)
 	return nil
+}
+
+// failOperand fails at t, where an operand was expected after the token
+// after ("" at the start of a test).
+func (p *parser) failOperand(t token, after string) {
+	switch {
+	case after != "":
+		p.fail(t.pos, "expected a field, a value, an aggregate or a time ago after %s, found %s", after, describe(t))
+	case p.prevEnd > 0:
+		p.fail(t.pos, "expected a condition after %s, found %s", quote(p.prev.text), describe(t))
+	}
+	p.fail(t.pos, "expected a condition, found %s", describe(t))
 }
 
 // path parses name { "." name }. A first name may not be a keyword; names
