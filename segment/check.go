@@ -327,6 +327,9 @@ func (c *checker) value(n *Node, v Value, path string) {
 		zero.Bool = v.Bool
 	case TypeTime:
 		zero.Str, zero.Time = v.Str, v.Time
+		if v.Str == "" {
+			c.fail(n, path, "a time needs its text as written, such as 2026-01-01")
+		}
 		if !isTimeText(v.Str) {
 			c.fail(n, path, "%s", timeError(v.Str))
 		}

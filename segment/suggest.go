@@ -138,11 +138,15 @@ func contains(names []string, name string) bool {
 }
 
 // closest returns the candidate nearest to word, ignoring case, within a
-// distance that grows with the word (a third of its length, 1 to 3), or
-// "" when none is that close. Ties go to the first in sorted order.
+// distance that grows with the word (a third of its length, 1 to 3; 0 for
+// one character, which is one edit from any other), or "" when none is
+// that close. Ties go to the first in sorted order.
 func closest(word string, candidates []string) string {
 	w := []rune(strings.ToLower(word))
 	limit := min(3, max(1, len(w)/3))
+	if len(w) == 1 {
+		limit = 0
+	}
 	best, bestDist := "", limit+1
 	for _, c := range candidates {
 		if c == word {
