@@ -62,7 +62,12 @@ type parser struct {
 	ahead   []token // tokens lexed past tok by peek
 	prev    token   // the token before tok
 	prevEnd int     // end offset of the token before tok
+	depth   int     // of unary, to bound nesting
 }
+
+// maxDepth is how deep parentheses, not and where may nest: far more than
+// a person writes.
+const maxDepth = 100
 
 func (p *parser) next() {
 	p.prev, p.prevEnd = p.tok, p.tok.end
@@ -157,6 +162,11 @@ func appendFlat(args []*Node, op Op, n *Node) []*Node {
 // unary parses: "not" unary | "(" condition ")" | "in" "segment" STRING | test.
 func (p *parser) unary(where bool) *Node {
 	t := p.tok
+	// Bound the recursion, so that a hostile text cannot exhaust the stack.
+	if p.depth++; p.depth > maxDepth {
+		p.fail(t.pos, "the condition nests more than %d deep", maxDepth)
+	}
+	defer func() { p.depth-- }()
 	switch {
 	case p.is("not"):
 		p.next()

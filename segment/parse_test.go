@@ -222,6 +222,7 @@ func TestParseErrors(t *testing.T) {
 		{"boolean ordered", `x = true and y < true`, `line 1, column 14: booleans take only =, !=, in and not in, not "<"`},
 		{"between types", `x between 1 and "z"`, `line 1, column 1: the two values of "between" must have the same type, not a number and a string`},
 		{"aggregate type", `last("x") > 3`, `line 1, column 1: last("x") is a time and 3 is a number: a test between different types never holds`},
+		{"too deep", strings.Repeat("(", 101) + "x", `line 1, column 101: the condition nests more than 100 deep`},
 		{"contains on a number", `count("x") contains 1`, `line 1, column 1: "contains" tests a string or a list: count("x") is a number`},
 	}
 	for _, tt := range tests {

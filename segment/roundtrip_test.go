@@ -2,6 +2,7 @@ package segment_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -89,4 +90,52 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatalf("tree %d: JSON round trip differs\nwant %s\ngot  %s", i, mustJSON(t, tree), mustJSON(t, &fromJSON))
 		}
 	}
+}
+
+// FuzzParse checks that Parse does not panic, and that whatever it
+// accepts is valid and comes back the same through Format and JSON.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`orders >= 2 and last_order_at < 180d ago`,
+		`count("Product Viewed" where category = "Gadgets", within 30d) >= 3`,
+		`sum("Order Completed".revenue, within 365d) > 1000 or not (a and b)`,
+		"`first name`.`a``b` in (\"\\u00e9\\ud83c\\udf89\", -0.5, 1e21, 2026-01-01T09:30:00+01:00) # c",
+		`birthday within next 7d and in segment "vip" and x is not set and y starts with "a"`,
+		`x between 2026-01-01 and 2026-02-01 and email contains "@"`,
+		`x = "unterminated`, `count("x" where y = 1`, `(((`, `1e999`,
+	} {
+		f.Add(s)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 20 {
+		f.Add(segment.Format(segmenttest.RandomNode(r, segmenttest.Options{})))
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		n, err := segment.Parse(text)
+		if err != nil {
+			var e *segment.Error
+			if !errors.As(err, &e) || e.Pos.Line < 1 || e.Pos.Offset > len(text) {
+				t.Fatalf("Parse(%q): error %#v", text, err)
+			}
+			return
+		}
+		if err := segment.Check(n, nil); err != nil {
+			t.Fatalf("Parse(%q) returned a tree Check rejects: %v", text, err)
+		}
+		canon := segment.Format(n)
+		back, err := segment.Parse(canon)
+		if err != nil {
+			t.Fatalf("Parse(%q) then Parse(Format) = %q: %v", text, canon, err)
+		}
+		if !reflect.DeepEqual(zeroPos(back), zeroPos(n)) {
+			t.Fatalf("Parse(%q): Format %q parses to another tree:\n%s\n%s", text, canon, mustJSON(t, n), mustJSON(t, back))
+		}
+		if again := segment.Format(back); again != canon {
+			t.Fatalf("Format not idempotent: %q then %q", canon, again)
+		}
+		var fromJSON segment.Node
+		if err := json.Unmarshal([]byte(mustJSON(t, n)), &fromJSON); err != nil || !reflect.DeepEqual(&fromJSON, n) {
+			t.Fatalf("Parse(%q): JSON round trip: %v\n%s", text, err, mustJSON(t, n))
+		}
+	})
 }

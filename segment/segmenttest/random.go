@@ -349,7 +349,7 @@ func (g *gen) hintType(hint string, noBool bool) segment.Type {
 			return f.Type
 		}
 	}
-	if vs := g.o.Values[hint]; len(vs) > 0 && g.pick(8) != 0 {
+	if vs := g.o.Values[hint]; len(vs) > 0 && g.pick(16) != 0 {
 		if t := vs[g.pick(len(vs))].Type; !(noBool && t == segment.TypeBool) {
 			return t
 		}
@@ -378,7 +378,7 @@ func (g *gen) literal(t segment.Type, hint string, noBool bool) segment.Value {
 			}
 		}
 	}
-	if len(near) > 0 && g.pick(4) != 0 {
+	if len(near) > 0 && g.pick(8) != 0 {
 		return g.nudge(near[g.pick(len(near))])
 	}
 	switch t {
@@ -397,14 +397,14 @@ func (g *gen) literal(t segment.Type, hint string, noBool bool) segment.Value {
 
 // nudge returns v or a value next to it, to probe the edges of tests.
 func (g *gen) nudge(v segment.Value) segment.Value {
-	switch k := g.pick(6); {
-	case k < 3:
+	switch k := g.pick(8); {
+	case k < 5:
 		return v
 	case v.Type == segment.TypeNumber:
-		return segment.Number(v.Num + []float64{-1, 1, 0.5}[k-3])
+		return segment.Number(v.Num + []float64{-1, 1, 0.5}[k-5])
 	case v.Type == segment.TypeTime:
 		t := time.UnixMilli(v.Time).UTC()
-		return g.time(t.Add([]time.Duration{-time.Millisecond, time.Millisecond, 24 * time.Hour}[k-3]))
+		return g.time(t.Add([]time.Duration{-time.Millisecond, time.Millisecond, 24 * time.Hour}[k-5]))
 	case v.Type == segment.TypeString && v.Str != "":
 		r := []rune(v.Str)
 		i := g.pick(len(r))
