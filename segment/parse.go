@@ -61,7 +61,6 @@ type parser struct {
 	tok     token   // the current token
 	ahead   []token // tokens lexed past tok by peek
 	prev    token   // the token before tok
-	prevEnd int     // end offset of the token before tok
 	depth   int     // of unary, to bound nesting
 }
 
@@ -70,7 +69,7 @@ type parser struct {
 const maxDepth = 100
 
 func (p *parser) next() {
-	p.prev, p.prevEnd = p.tok, p.tok.end
+	p.prev = p.tok
 	if len(p.ahead) > 0 {
 		p.tok, p.ahead = p.ahead[0], p.ahead[1:]
 		return
@@ -105,7 +104,7 @@ func (p *parser) failSuggest(tok token, words []string, format string, args ...a
 
 // textFrom quotes the source from start to the end of the last token.
 func (p *parser) textFrom(start Pos) string {
-	return quote(p.src[start.Offset:p.prevEnd])
+	return quote(p.src[start.Offset:p.prev.end])
 }
 
 // describe names a token for "found ..." in messages.
@@ -409,7 +408,7 @@ func (p *parser) failOperand(t token, after string) {
 	switch {
 	case after != "":
 		p.fail(t.pos, "expected a field, a value, an aggregate or a time ago after %s, found %s", after, describe(t))
-	case p.prevEnd > 0:
+	case p.prev.end > 0:
 		p.fail(t.pos, "expected a condition after %s, found %s", quote(p.prev.text), describe(t))
 	}
 	p.fail(t.pos, "expected a condition, found %s", describe(t))
