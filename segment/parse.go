@@ -56,12 +56,12 @@ func Parse(text string) (n *Node, err error) {
 // parser is a recursive-descent parser; errors panic with an *Error that
 // Parse recovers, which keeps every rule free of error plumbing.
 type parser struct {
-	lex     *lexer
-	src     string
-	tok     token   // the current token
-	ahead   []token // tokens lexed past tok by peek
-	prev    token   // the token before tok
-	depth   int     // of unary, to bound nesting
+	lex   *lexer
+	src   string
+	tok   token   // the current token
+	ahead []token // tokens lexed past tok by peek
+	prev  token   // the token before tok
+	depth int     // of unary, to bound nesting
 }
 
 // maxDepth is how deep parentheses, not and where may nest: far more than
