@@ -266,6 +266,9 @@ func pathProblem(path string) string {
 	if !utf8.ValidString(path) {
 		return "not valid UTF-8"
 	}
+	if strings.ContainsRune(path, 0) {
+		return `the NUL character (\u0000)`
+	}
 	for _, name := range strings.Split(path, ".") {
 		if name == "" {
 			return "an empty name (dots separate names: a.b.c)"
@@ -280,8 +283,8 @@ func (c *checker) aggregate(n *Node, a *Aggregate, path string) Type {
 		e.Path, e.Suggestion = sub(path, "func"), closest(string(a.Func), funcs)
 		panic(e)
 	}
-	if a.Event == "" || !utf8.ValidString(a.Event) {
-		c.fail(n, sub(path, "event"), "an aggregate's event must be a non-empty UTF-8 string")
+	if a.Event == "" || !utf8.ValidString(a.Event) || strings.ContainsRune(a.Event, 0) {
+		c.fail(n, sub(path, "event"), "an aggregate's event must be a non-empty UTF-8 string without NUL characters")
 	}
 	switch {
 	case a.Func.NeedsProperty() && a.Property == "":
@@ -317,6 +320,10 @@ func (c *checker) value(n *Node, v Value, path string) {
 		zero.Str = v.Str
 		if !utf8.ValidString(v.Str) {
 			c.fail(n, path, "a string must be valid UTF-8")
+		} else if strings.ContainsRune(v.Str, 0) {
+			// No stored text holds one (PostgreSQL's text and jsonb
+			// cannot), and the SQL compiler could not bind it.
+			c.fail(n, path, `a string may not contain the NUL character (\u0000)`)
 		}
 	case TypeNumber:
 		zero.Num = v.Num

@@ -40,7 +40,7 @@ func TestCheckJSON(t *testing.T) {
 		{"missing property", `{"op": ">", "left": {"agg": {"func": "avg", "event": "x"}}, "right": {"value": 1}}`, false,
 			`left.agg: avg takes a property of the event, as in avg("x".revenue)`},
 		{"empty event", `{"op": ">", "left": {"agg": {"func": "count", "event": ""}}, "right": {"value": 1}}`, false,
-			`left.agg.event: an aggregate's event must be a non-empty UTF-8 string`},
+			`left.agg.event: an aggregate's event must be a non-empty UTF-8 string without NUL characters`},
 		{"bad window", `{"op": ">", "left": {"agg": {"func": "count", "event": "x", "within": "90"}}, "right": {"value": 1}}`, false,
 			`left.agg.within: duration "90": unit "0" is not h, d or w`},
 		{"aggregate in where", `{"op": ">", "left": {"agg": {"func": "count", "event": "x", "where":
