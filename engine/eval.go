@@ -216,7 +216,7 @@ func (e *evaluation) leaf(n *segment.Node, u *roaring.Bitmap) (*roaring.Bitmap, 
 			return rows(u, len(e.ix.ids), func(i uint32) bool { return compare(op, left.col.get(i), right.col.get(i)) }), nil
 		}
 		lit := right.lit
-		if r, ok := rangeOf(op, lit, lit); ok {
+		if r, ok := rangeOf(op, lit, lit); ok && left.col != nil {
 			return scanRange(u, len(e.ix.ids), left.col, r, func(s scalar) bool { return compare(op, s, lit) }), nil
 		}
 		test = func(s scalar) bool { return compare(op, s, lit) }
