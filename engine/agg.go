@@ -411,6 +411,7 @@ func (ix *Index) ApplyEvent(ev touchbase.EventRow) {
 		}
 		ix.upTo = ev.ID
 	}
+	ix.names.event(ev.Event)
 	ss := ix.byEvent[ev.Event]
 	if len(ss) == 0 {
 		return

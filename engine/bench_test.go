@@ -102,7 +102,7 @@ var (
 // prepares the suite (once per test binary).
 func benchIndex(b *testing.B) *engine.Index {
 	benchOnce.Do(func() {
-		ix := engine.New(segment.NewRegistry())
+		ix := engine.NewIndex(segment.NewRegistry())
 		ctx := context.Background()
 		start := time.Now()
 		if err := ix.Load(ctx, &synthSource{customers: 1_000_000, eventsPerCust: 4, seed: 7}, 1); err != nil {

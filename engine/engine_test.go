@@ -112,7 +112,7 @@ func node(t testing.TB, js string) *segment.Node {
 
 func load(t testing.TB, src engine.Source) *engine.Index {
 	t.Helper()
-	ix := engine.New(segment.NewRegistry())
+	ix := engine.NewIndex(segment.NewRegistry())
 	if err := ix.Load(context.Background(), src, 1); err != nil {
 		t.Fatalf("load: %v", err)
 	}

@@ -111,6 +111,21 @@ func (ix *Index) Register(ctx context.Context, name string, n *segment.Node, asO
 	return nil
 }
 
+// Unregister stops tracking segment name; segments naming it are
+// re-evaluated at the next Changes (and fail to, until they are changed
+// too).
+func (ix *Index) Unregister(name string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	t := &ix.track
+	if _, ok := t.byName[name]; !ok {
+		return
+	}
+	delete(t.byName, name)
+	t.segs = slices.DeleteFunc(t.segs, func(s *tracked) bool { return s.name == name })
+	t.dirtyAll()
+}
+
 // TrackedMembers returns the ids of a tracked segment's members as of the last
 // Changes (or Register), ascending.
 func (ix *Index) TrackedMembers(name string) ([]int64, error) {

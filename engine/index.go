@@ -64,6 +64,8 @@ type Index struct {
 	// twice however back-fills and applied events interleave.
 	upTo int64
 
+	names names
+
 	// lists are the members of static segments, by name, for "in segment".
 	lists map[string]*roaring.Bitmap
 
@@ -78,8 +80,8 @@ type featureColumn struct {
 	col *column
 }
 
-// New returns an empty index whose features are reg's.
-func New(reg *segment.Registry) *Index {
+// NewIndex returns an empty index whose features are reg's.
+func NewIndex(reg *segment.Registry) *Index {
 	ix := &Index{reg: reg, tz: map[string]*time.Location{}}
 	ix.reset()
 	ix.traitCols = map[string]*column{}
@@ -186,6 +188,9 @@ func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
 		fc.col.setFeature(i, v, ok)
 	}
 	ix.traits[i] = nil
+	for k := range c.Traits {
+		ix.names.trait(k)
+	}
 	if len(c.Traits) > 0 {
 		// Marshalling also normalises what the caller built (ints, nested
 		// Go types) to what the store returns: JSON's types.

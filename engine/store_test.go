@@ -56,7 +56,7 @@ func TestLoadFromStore(t *testing.T) {
 				t.Errorf("properties %s: %v", got[0].Properties, err)
 			}
 
-			ix := engine.New(segment.NewRegistry())
+			ix := engine.NewIndex(segment.NewRegistry())
 			if err := ix.Load(ctx, s, ws); err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,536 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/segment"
+)
+
+// Store is what an Engine reads its workspaces from and records
+// memberships in; *store.Store is one.
+type Store interface {
+	Source
+	ListSegments(ctx context.Context, workspaceID int64) ([]*touchbase.Segment, error)
+	SegmentMembers(ctx context.Context, workspaceID, segmentID int64) ([]int64, error)
+	RecordMembershipChanges(ctx context.Context, workspaceID int64, changes []touchbase.MembershipChange) error
+	EventsAfter(ctx context.Context, workspaceID, after int64, limit int) ([]touchbase.EventRow, error)
+	FindCustomers(ctx context.Context, workspaceID int64, ids []int64) ([]*touchbase.Customer, error)
+}
+
+// Config tunes an Engine.
+type Config struct {
+	// Every is how often segments whose truth depends on the clock are
+	// re-evaluated (default one minute).
+	Every time.Duration
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Engine keeps every workspace's segments evaluated: one Index per
+// workspace, loaded from the store on first use, following the events
+// table as ingestion commits, and recording who enters and leaves each
+// segment (membership_changes, the customers' timelines). It is derived
+// state: a new Engine over the same store compares what it evaluates with
+// the members the store recorded, so a restart records only real changes.
+type Engine struct {
+	st  Store
+	reg *segment.Registry
+	cfg Config
+
+	mu     sync.Mutex
+	spaces map[int64]*space
+
+	kick   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// space is one workspace's index and segments.
+type space struct {
+	mu   sync.Mutex // one sync at a time
+	ws   int64
+	ix   *Index
+	segs map[string]*touchbase.Segment // by name, as last taken up
+}
+
+// tailBatch is how many events one read of the events table takes.
+const tailBatch = 10000
+
+// New returns an Engine over st; call Open to keep segments fresh in the
+// background, or use it synchronously (the CLI does).
+func New(st Store, reg *segment.Registry, cfg Config) *Engine {
+	if cfg.Every <= 0 {
+		cfg.Every = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{st: st, reg: reg, cfg: cfg, spaces: map[int64]*space{}, kick: make(chan struct{}, 1)}
+}
+
+// Open starts the loop that loads workspaces (recording what changed
+// while touchbase was stopped), follows ingestion (see Notify) and the
+// clock. The given workspaces, those with segments, are loaded first, in
+// the background: the server answers meanwhile, and a request that needs
+// a workspace waits for its load.
+func (e *Engine) Open(ctx context.Context, workspaces []int64) error {
+	ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	e.done = make(chan struct{})
+	go e.loop(ctx, workspaces)
+	return nil
+}
+
+// Close stops the loop.
+func (e *Engine) Close() error {
+	if e.cancel != nil {
+		e.cancel()
+		<-e.done
+		e.cancel = nil
+	}
+	return nil
+}
+
+// Notify tells the engine that events were committed; it catches up in
+// the background, at once. It never blocks.
+func (e *Engine) Notify() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) loop(ctx context.Context, workspaces []int64) {
+	defer close(e.done)
+	for _, ws := range workspaces {
+		if _, err := e.space(ctx, ws); err != nil && ctx.Err() == nil {
+			e.cfg.Logger.Error("segments: cannot load workspace", "workspace", ws, "err", err)
+		}
+	}
+	t := time.NewTicker(e.cfg.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.kick:
+		case <-t.C:
+		}
+		e.mu.Lock()
+		spaces := make([]*space, 0, len(e.spaces))
+		for _, sp := range e.spaces {
+			spaces = append(spaces, sp)
+		}
+		e.mu.Unlock()
+		for _, sp := range spaces {
+			if err := e.sync(ctx, sp); err != nil && ctx.Err() == nil {
+				e.cfg.Logger.Error("segments: keeping memberships up to date", "workspace", sp.ws, "err", err)
+			}
+		}
+	}
+}
+
+// space returns workspace ws's space, loading it on first use.
+func (e *Engine) space(ctx context.Context, ws int64) (*space, error) {
+	e.mu.Lock()
+	sp, ok := e.spaces[ws]
+	if !ok {
+		sp = &space{ws: ws}
+		e.spaces[ws] = sp
+	}
+	e.mu.Unlock()
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.ix != nil {
+		return sp, nil
+	}
+	start := time.Now()
+	ix := NewIndex(e.reg)
+	if err := ix.Load(ctx, e.st, ws); err != nil {
+		return nil, err
+	}
+	sp.ix, sp.segs = ix, map[string]*touchbase.Segment{}
+	if err := e.takeUp(ctx, sp); err != nil {
+		sp.ix = nil
+		return nil, err
+	}
+	e.cfg.Logger.Info("segments: workspace loaded", "workspace", ws, "customers", ix.Len(), "segments", len(sp.segs), "took", time.Since(start))
+	return sp, nil
+}
+
+// Refresh takes up workspace ws's segments as stored (after one was
+// created, changed or deleted) and records the changes in membership.
+func (e *Engine) Refresh(ctx context.Context, ws int64) error {
+	sp, err := e.space(ctx, ws)
+	if err != nil {
+		return err
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return e.takeUp(ctx, sp)
+}
+
+// Sync brings workspace ws up to date with the store now: the events
+// committed since, and the clock.
+func (e *Engine) Sync(ctx context.Context, ws int64) error {
+	sp, err := e.space(ctx, ws)
+	if err != nil {
+		return err
+	}
+	return e.sync(ctx, sp)
+}
+
+// takeUp registers the stored segments with the index, sets the lists,
+// and records every change against the stored members. Called with sp.mu
+// held.
+func (e *Engine) takeUp(ctx context.Context, sp *space) error {
+	all, err := e.st.ListSegments(ctx, sp.ws)
+	if err != nil {
+		return err
+	}
+	byName := map[string]*touchbase.Segment{}
+	for _, seg := range all {
+		byName[seg.Name] = seg
+	}
+	for name, old := range sp.segs {
+		if seg, ok := byName[name]; !ok || seg.ID != old.ID || seg.Kind != old.Kind {
+			if old.Kind == touchbase.SegmentStatic {
+				sp.ix.DropList(name)
+			} else {
+				sp.ix.Unregister(name)
+			}
+		}
+	}
+	// Lists first: definitions may name them.
+	for _, seg := range all {
+		if seg.Kind != touchbase.SegmentStatic {
+			continue
+		}
+		ids, err := e.st.SegmentMembers(ctx, sp.ws, seg.ID)
+		if err != nil {
+			return err
+		}
+		sp.ix.SetList(seg.Name, ids)
+	}
+	// Then definitions, each after those it names.
+	now := e.cfg.Now()
+	registered := map[string]bool{}
+	var register func(seg *touchbase.Segment, stack []string) error
+	register = func(seg *touchbase.Segment, stack []string) error {
+		if registered[seg.Name] || seg.Kind != touchbase.SegmentDynamic {
+			return nil
+		}
+		if slices.Contains(stack, seg.Name) {
+			return fmt.Errorf("segment %q refers to itself through %v", seg.Name, stack)
+		}
+		n, err := Definition(seg)
+		if err != nil {
+			return err
+		}
+		for _, ref := range segment.Refs(n) {
+			if dep, ok := byName[ref]; ok {
+				if err := register(dep, append(stack, seg.Name)); err != nil {
+					return err
+				}
+			}
+		}
+		registered[seg.Name] = true
+		if old, ok := sp.segs[seg.Name]; ok && old.ID == seg.ID && string(old.Definition) == string(seg.Definition) {
+			return nil
+		}
+		return sp.ix.Register(ctx, seg.Name, n, now)
+	}
+	for _, seg := range all {
+		if err := register(seg, nil); err != nil {
+			// One broken definition must not stop the others.
+			e.cfg.Logger.Error("segments: cannot evaluate segment", "workspace", sp.ws, "segment", seg.Name, "err", err)
+		}
+	}
+	sp.segs = byName
+	// Bring every segment up to date (the changes this reports are in the
+	// comparison below), then compare the members as evaluated with the
+	// members as stored: that is what the store has not recorded yet,
+	// whatever happened since (a restart, a new definition).
+	if err := e.catchUp(ctx, sp); err != nil {
+		return err
+	}
+	if _, err := sp.ix.Changes(now); err != nil {
+		return err
+	}
+	var changes []touchbase.MembershipChange
+	at := now.UTC()
+	for _, seg := range all {
+		if !registered[seg.Name] {
+			continue
+		}
+		got, err := sp.ix.TrackedMembers(seg.Name)
+		if err != nil {
+			return err
+		}
+		stored, err := e.st.SegmentMembers(ctx, sp.ws, seg.ID)
+		if err != nil {
+			return err
+		}
+		changes = appendDiff(changes, seg.ID, stored, got, at)
+	}
+	return e.st.RecordMembershipChanges(ctx, sp.ws, changes)
+}
+
+// appendDiff appends the changes that take segment seg from members old to
+// members now (both ascending).
+func appendDiff(out []touchbase.MembershipChange, seg int64, old, now []int64, at time.Time) []touchbase.MembershipChange {
+	i, j := 0, 0
+	for i < len(old) || j < len(now) {
+		switch {
+		case j == len(now) || (i < len(old) && old[i] < now[j]):
+			out = append(out, touchbase.MembershipChange{SegmentID: seg, CustomerID: old[i], At: at})
+			i++
+		case i == len(old) || now[j] < old[i]:
+			out = append(out, touchbase.MembershipChange{SegmentID: seg, CustomerID: now[j], Entered: true, At: at})
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// sync applies the events committed since the last sync, with the
+// profiles they touched, re-evaluates, and records the changes.
+func (e *Engine) sync(ctx context.Context, sp *space) error {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.ix == nil {
+		return nil
+	}
+	if err := e.catchUp(ctx, sp); err != nil {
+		return err
+	}
+	now := e.cfg.Now()
+	cs, err := sp.ix.Changes(now)
+	if err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	changes := make([]touchbase.MembershipChange, 0, len(cs))
+	for _, c := range cs {
+		seg, ok := sp.segs[c.Segment]
+		if !ok {
+			continue
+		}
+		changes = append(changes, touchbase.MembershipChange{SegmentID: seg.ID, CustomerID: c.CustomerID, Entered: c.Entered, At: now.UTC()})
+	}
+	return e.st.RecordMembershipChanges(ctx, sp.ws, changes)
+}
+
+// catchUp applies the events committed since the index's last one.
+func (e *Engine) catchUp(ctx context.Context, sp *space) error {
+	for {
+		evs, err := e.st.EventsAfter(ctx, sp.ws, sp.ix.LastEventID(), tailBatch)
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		if err := e.apply(ctx, sp, evs); err != nil {
+			return err
+		}
+		if len(evs) < tailBatch {
+			return nil
+		}
+	}
+}
+
+// apply feeds one batch of events to the index: first the profiles they
+// touched (as they are now), merges, then the events.
+func (e *Engine) apply(ctx context.Context, sp *space, evs []touchbase.EventRow) error {
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, ev := range evs {
+		if !seen[ev.CustomerID] {
+			seen[ev.CustomerID] = true
+			ids = append(ids, ev.CustomerID)
+		}
+	}
+	cs, err := e.st.FindCustomers(ctx, sp.ws, ids)
+	if err != nil {
+		return err
+	}
+	found := map[int64]bool{}
+	for _, c := range cs {
+		found[c.ID] = true
+		sp.ix.ApplyCustomer(c)
+	}
+	for _, ev := range evs {
+		if ev.Event == touchbase.EventCustomersMerged {
+			var m struct {
+				Gone int64 `json:"merged_customer_id"`
+				Into int64 `json:"customer_id"`
+			}
+			if json.Unmarshal(ev.Properties, &m) == nil && m.Gone != 0 && m.Into != 0 {
+				sp.ix.MergeCustomer(m.Gone, m.Into)
+			}
+		}
+		if !found[ev.CustomerID] {
+			continue // erased (or merged away) since: their events are gone
+		}
+		sp.ix.ApplyEvent(ev)
+	}
+	for _, id := range ids {
+		if !found[id] {
+			sp.ix.RemoveCustomer(id)
+		}
+	}
+	return nil
+}
+
+// Forget drops a customer erased from the store and records them leaving
+// their segments (the store has removed their memberships already).
+func (e *Engine) Forget(ctx context.Context, ws, customerID int64) error {
+	e.mu.Lock()
+	sp, ok := e.spaces[ws]
+	e.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	sp.mu.Lock()
+	if sp.ix != nil {
+		sp.ix.RemoveCustomer(customerID)
+	}
+	sp.mu.Unlock()
+	return e.sync(ctx, sp)
+}
+
+// refs resolves "in segment" among a workspace's segments as taken up.
+func (sp *space) refs(name string) (*segment.Node, error) {
+	seg, ok := sp.segs[name]
+	if !ok {
+		return nil, touchbase.Errorf(touchbase.EINVALID, "there is no segment %q", name)
+	}
+	if seg.Kind == touchbase.SegmentStatic {
+		return &segment.Node{Op: segment.OpInSegment, Segment: name}, nil // a list: the index knows it
+	}
+	return Definition(seg)
+}
+
+// Members returns the ids of n's members as of asOf (now when zero),
+// ascending, after catching up with the store.
+func (e *Engine) Members(ctx context.Context, ws int64, n *segment.Node, asOf time.Time) ([]int64, error) {
+	sp, err := e.space(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.sync(ctx, sp); err != nil {
+		return nil, err
+	}
+	if asOf.IsZero() {
+		asOf = e.cfg.Now()
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if err := sp.ix.Prepare(ctx, n, sp.refs); err != nil {
+		return nil, err
+	}
+	bm, err := sp.ix.Evaluate(n, asOf, sp.refs)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return sp.ix.Members(bm), nil
+}
+
+// Vocabulary returns the names workspace ws uses, for "did you mean".
+func (e *Engine) Vocabulary(ctx context.Context, ws int64) (segment.Vocabulary, error) {
+	sp, err := e.space(ctx, ws)
+	if err != nil {
+		return segment.Vocabulary{}, err
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	v := sp.ix.vocabulary()
+	for name := range sp.segs {
+		v.Segments = append(v.Segments, name)
+	}
+	slices.Sort(v.Segments)
+	return v, nil
+}
+
+// invalid makes an evaluation's complaint about a tree (an unknown
+// segment, a cycle) the user's error: evaluation reads no store.
+func invalid(err error) error {
+	var terr *touchbase.Error
+	if errors.As(err, &terr) {
+		return err
+	}
+	return touchbase.Errorf(touchbase.EINVALID, "%s", err)
+}
+
+// Definition decodes a dynamic segment's stored definition.
+func Definition(seg *touchbase.Segment) (*segment.Node, error) {
+	n := new(segment.Node)
+	if err := json.Unmarshal(seg.Definition, n); err != nil {
+		return nil, fmt.Errorf("segment %q: stored definition: %w", seg.Name, err)
+	}
+	return n, nil
+}
+
+// CheckReferences refuses a definition for segment name that names a
+// segment all does not hold, or refers back to name, directly or through
+// others. all is the workspace's segments.
+func CheckReferences(all []*touchbase.Segment, name string, n *segment.Node) error {
+	if len(segment.Refs(n)) == 0 {
+		return nil
+	}
+	defs := map[string]*segment.Node{}
+	for _, seg := range all {
+		d := &segment.Node{Op: segment.OpAnd} // a list: it names nothing
+		if seg.Kind == touchbase.SegmentDynamic {
+			var err error
+			if d, err = Definition(seg); err != nil {
+				return err
+			}
+		}
+		defs[seg.Name] = d
+	}
+	defs[name] = n
+	err := segment.CheckCycles(name, n, func(ref string) (*segment.Node, bool) {
+		d, ok := defs[ref]
+		return d, ok
+	})
+	if err != nil {
+		return touchbase.Errorf(touchbase.EINVALID, "%s", err)
+	}
+	return nil
+}
+
+// UsedBy returns the first of all's segments whose definition names
+// segment name, or nil: a segment in use may not be deleted.
+func UsedBy(all []*touchbase.Segment, name string) (*touchbase.Segment, error) {
+	for _, seg := range all {
+		if seg.Kind != touchbase.SegmentDynamic || seg.Name == name {
+			continue
+		}
+		n, err := Definition(seg)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(segment.Refs(n), name) {
+			return seg, nil
+		}
+	}
+	return nil, nil
+}
