@@ -40,6 +40,9 @@ func (s *Server) registerAPI() {
 	s.registerEventRoutes()
 	s.registerOrderRoutes()
 	s.registerImportRoutes()
+	if s.svc.Segments != nil && s.svc.Engine != nil {
+		s.registerSegmentRoutes()
+	}
 	s.registerWorkspaceRoutes()
 	s.registerKeyRoutes()
 	s.registerUserRoutes()

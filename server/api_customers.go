@@ -180,6 +180,12 @@ func (s *Server) eraseCustomer(ctx context.Context, k *touchbase.Key, in *custom
 		return nil, err
 	}
 	s.log.Info("customer erased", "request_id", requestID(ctx), "workspace_id", k.WorkspaceID, "customer_id", in.ID, "key_id", k.ID)
+	if s.svc.Engine != nil {
+		// Erasure leaves no event behind for the engine to follow.
+		if err := s.svc.Engine.Forget(ctx, k.WorkspaceID, in.ID); err != nil {
+			s.log.Error("segments: forgetting an erased customer", "workspace_id", k.WorkspaceID, "customer_id", in.ID, "err", err)
+		}
+	}
 	return &noContent{}, nil
 }
 

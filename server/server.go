@@ -25,6 +25,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/server/ui"
 )
 
@@ -74,6 +75,11 @@ type Services struct {
 	Reports  touchbase.ReportService
 	// Importer runs uploaded imports; nil answers 503 to uploads.
 	Importer ImportSubmitter
+	// Segments, Engine and Features serve /api/v1/segments; without the
+	// first two the routes are not registered.
+	Segments touchbase.SegmentStore
+	Engine   SegmentEngine
+	Features *segment.Registry
 }
 
 // Server serves touchbase over HTTP. Create it with New, then Open it, or

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
 	"github.com/touchbase/touchbase/storetest"
@@ -50,7 +52,12 @@ func newEnv(t *testing.T, s *store.Store) *env {
 	}
 	t.Cleanup(func() { runner.Close() })
 	var srv *server.Server
-	w := ingest.NewWriter(s, ingest.WriterConfig{OnCommit: func(st ingest.CommitStats) { srv.ObserveCommit(st) }})
+	features := segment.NewRegistry()
+	eng := engine.New(s, features, engine.Config{})
+	w := ingest.NewWriter(s, ingest.WriterConfig{OnCommit: func(st ingest.CommitStats) {
+		srv.ObserveCommit(st)
+		eng.Notify()
+	}})
 	level := slog.LevelError
 	if testing.Verbose() {
 		level = slog.LevelDebug
@@ -62,7 +69,12 @@ func newEnv(t *testing.T, s *store.Store) *env {
 	}, server.Services{
 		Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Imports: s, Ingest: w,
 		Sessions: s, Reports: s, Importer: runner,
+		Segments: s, Engine: eng, Features: features,
 	})
+	if err := eng.Open(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
 	if err := w.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

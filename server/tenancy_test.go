@@ -52,6 +52,8 @@ func TestTenancy(t *testing.T) {
 		var aKeys page[touchbase.Key]
 		e.mustAPI(e.owner, "GET", "/keys", nil, 200).decode(t, &aKeys)
 		e.mustAPI(e.owner, "PATCH", "/workspace", obj{"name": "a-shop"}, 200)
+		var aSegment touchbase.Segment
+		e.mustAPI(e.owner, "POST", "/segments", obj{"name": "a-vip", "text": `orders >= 1 or user_id = "a-u1"`}, 201).decode(t, &aSegment)
 		var aImport touchbase.Import
 		e.mustAPI(e.owner, "POST", "/imports?kind=customers&file_name=a-import.ndjson", obj{"type": "identify", "userId": "a-imported"}, 202).decode(t, &aImport)
 
@@ -65,15 +67,24 @@ func TestTenancy(t *testing.T) {
 
 		// A's identifiers, for the path parameters.
 		params := map[string]string{
-			"/api/v1/customers/{id}":        itoa(aCustomer),
-			"/api/v1/customers/{id}/events": itoa(aCustomer),
-			"/api/v1/customers/{id}/export": itoa(aCustomer),
-			"/api/v1/events/{id}":           itoa(aEvents.Items[0].ID),
-			"/api/v1/keys/{id}":             itoa(aKeys.Items[0].ID),
-			"/api/v1/users/{id}":            itoa(aUser.ID),
-			"/api/v1/orders/{order_id}":     "a-o1",
-			"/api/v1/products/{product_id}": "a-p1",
-			"/api/v1/imports/{id}":          itoa(aImport.ID),
+			"/api/v1/customers/{id}":                itoa(aCustomer),
+			"/api/v1/customers/{id}/events":         itoa(aCustomer),
+			"/api/v1/customers/{id}/export":         itoa(aCustomer),
+			"/api/v1/events/{id}":                   itoa(aEvents.Items[0].ID),
+			"/api/v1/keys/{id}":                     itoa(aKeys.Items[0].ID),
+			"/api/v1/users/{id}":                    itoa(aUser.ID),
+			"/api/v1/orders/{order_id}":             "a-o1",
+			"/api/v1/products/{product_id}":         "a-p1",
+			"/api/v1/imports/{id}":                  itoa(aImport.ID),
+			"/api/v1/customers/{id}/segments":       itoa(aCustomer),
+			"/api/v1/segments/{id}":                 itoa(aSegment.ID),
+			"/api/v1/segments/{id}/members":         itoa(aSegment.ID),
+			"/api/v1/segments/{id}/members/remove":  itoa(aSegment.ID),
+			"/api/v1/segments/{id}/export":          itoa(aSegment.ID),
+			"/api/v1/segments/{id}/sizes":           itoa(aSegment.ID),
+			"/api/v1/segments/{id}/overlap/{other}": itoa(aSegment.ID),
+			// The customer too is A's: either id is unknown to B.
+			"/api/v1/segments/{id}/explain/{customer_id}": itoa(aSegment.ID),
 		}
 		// Query strings for the operations that need one.
 		queries := map[string]string{
@@ -81,16 +92,21 @@ func TestTenancy(t *testing.T) {
 		}
 		// Bodies for the operations that take one.
 		bodies := map[string]any{
-			"PATCH /api/v1/customers/{id}": obj{"traits": obj{"hacked": true}},
-			"PATCH /api/v1/users/{id}":     obj{"role": "analyst"},
-			"PATCH /api/v1/workspace":      obj{"name": "b-renamed", "settings": obj{"rate_limit": 1}},
-			"POST /api/v1/workspaces":      obj{"name": "c-shop"},
-			"POST /api/v1/keys":            obj{"kind": "admin", "role": "owner", "name": "b-key"},
-			"POST /api/v1/users":           obj{"email": "b-user@example.com", "role": "owner"},
-			"POST /api/v1/imports":         obj{"type": "identify", "userId": "b-imported"},
+			"PATCH /api/v1/customers/{id}":              obj{"traits": obj{"hacked": true}},
+			"PATCH /api/v1/users/{id}":                  obj{"role": "analyst"},
+			"PATCH /api/v1/workspace":                   obj{"name": "b-renamed", "settings": obj{"rate_limit": 1}},
+			"POST /api/v1/workspaces":                   obj{"name": "c-shop"},
+			"POST /api/v1/keys":                         obj{"kind": "admin", "role": "owner", "name": "b-key"},
+			"POST /api/v1/users":                        obj{"email": "b-user@example.com", "role": "owner"},
+			"POST /api/v1/imports":                      obj{"type": "identify", "userId": "b-imported"},
+			"POST /api/v1/segments":                     obj{"name": "b-seg", "text": "orders >= 1"},
+			"POST /api/v1/segments/preview":             obj{"text": "orders >= 0"},
+			"PATCH /api/v1/segments/{id}":               obj{"name": "hacked", "text": "orders >= 0"},
+			"POST /api/v1/segments/{id}/members":        obj{"customer_ids": []int64{aCustomer}},
+			"POST /api/v1/segments/{id}/members/remove": obj{"customer_ids": []int64{aCustomer}},
 		}
 		// What of A's may never show up in B's answers.
-		aMarkers := []string{"a-evt-", "a-alice", "a-bob", "a-o1", "a-p1", "a-p2", "a-anon", "a-shop", "a-admin@example.com", "a-import"}
+		aMarkers := []string{"a-evt-", "a-alice", "a-bob", "a-o1", "a-p1", "a-p2", "a-anon", "a-shop", "a-admin@example.com", "a-import", "a-vip"}
 		param := regexp.MustCompile(`\{[a-z_]+\}`)
 
 		ops := openAPIOps(t, e)
@@ -173,7 +189,7 @@ func snapshot(t *testing.T, e *env, token string) map[string]string {
 	t.Helper()
 	s := map[string]string{}
 	for _, path := range []string{"/stats", "/workspace", "/workspaces", "/customers?limit=1000", "/events?limit=1000",
-		"/orders?limit=1000", "/products?limit=1000", "/keys", "/users"} {
+		"/orders?limit=1000", "/products?limit=1000", "/keys", "/users", "/segments"} {
 		s[path] = string(e.mustAPI(token, "GET", path, nil, 200).body)
 	}
 	var cs page[touchbase.Customer]
@@ -218,7 +234,13 @@ func TestOpenAPI(t *testing.T) {
 			"GET /api/v1/products/{product_id}", "GET /api/v1/stats", "GET /api/v1/users", "GET /api/v1/workspace",
 			"GET /api/v1/workspaces", "PATCH /api/v1/customers/{id}", "PATCH /api/v1/users/{id}",
 			"PATCH /api/v1/workspace", "POST /api/v1/imports", "POST /api/v1/keys", "POST /api/v1/users", "POST /api/v1/workspaces",
+			"DELETE /api/v1/segments/{id}", "GET /api/v1/customers/{id}/segments", "GET /api/v1/segments", "GET /api/v1/segments/{id}",
+			"GET /api/v1/segments/{id}/explain/{customer_id}", "GET /api/v1/segments/{id}/export", "GET /api/v1/segments/{id}/members",
+			"GET /api/v1/segments/{id}/overlap/{other}", "GET /api/v1/segments/{id}/sizes", "PATCH /api/v1/segments/{id}",
+			"POST /api/v1/segments", "POST /api/v1/segments/preview", "POST /api/v1/segments/{id}/members",
+			"POST /api/v1/segments/{id}/members/remove",
 		}
+		sort.Strings(want)
 		got := openAPIOps(t, e)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("operations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
