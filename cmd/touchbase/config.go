@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/env"
@@ -44,6 +45,7 @@ var settings = []setting{
 	{"addr", "127.0.0.1:8080", "address serve listens on, HOST:PORT (port 0 picks a free one)"},
 	{"rate_limit", "0", "default events per second one write key may send (0: the server's default)"},
 	{"owner_email", "owner@localhost", "email of the owner created on first start"},
+	{"segment_interval", "1m", "how often segments that depend on the clock (windows, \"ago\", birthdays) are re-evaluated"},
 }
 
 func lookupSetting(key string) (setting, bool) {
@@ -64,6 +66,9 @@ type config struct {
 	Addr       string
 	RateLimit  int
 	OwnerEmail string
+	// SegmentInterval is how often clock-dependent segments are
+	// re-evaluated.
+	SegmentInterval time.Duration
 
 	// File is the config file that was read, "" when none.
 	File string
@@ -241,6 +246,12 @@ func (c *config) resolve() error {
 	if c.OwnerEmail == "" {
 		return bad("owner_email", "%q is not an email address", c.values["owner_email"])
 	}
+
+	d, err := time.ParseDuration(strings.TrimSpace(c.values["segment_interval"]))
+	if err != nil || d < time.Second {
+		return bad("segment_interval", "%q is not a duration of a second or more (for example 30s, 1m, 5m)", c.values["segment_interval"])
+	}
+	c.SegmentInterval = d
 	return nil
 }
 

@@ -70,13 +70,14 @@ func TestConfigDefaults(t *testing.T) {
 	clearEnv(t)
 	c := effective(t)
 	want := map[string]string{
-		"data":        "./touchbase-data",
-		"db":          filepath.Join("./touchbase-data", "touchbase.db"),
-		"log_level":   "info",
-		"log_format":  "auto",
-		"addr":        "127.0.0.1:8080",
-		"rate_limit":  "0",
-		"owner_email": "owner@localhost",
+		"data":             "./touchbase-data",
+		"db":               filepath.Join("./touchbase-data", "touchbase.db"),
+		"log_level":        "info",
+		"log_format":       "auto",
+		"addr":             "127.0.0.1:8080",
+		"rate_limit":       "0",
+		"owner_email":      "owner@localhost",
+		"segment_interval": "1m",
 	}
 	if len(c) != len(want) {
 		t.Errorf("config lists %d keys, want %d: %v", len(c), len(want), c)

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
 )
@@ -46,6 +49,7 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("addr", "127.0.0.1:8080", "HOST:PORT to listen on; port 0 picks a free one (env TOUCHBASE_ADDR)")
 	f.Int("rate-limit", 0, "default events/s per write key; 0 is the server's default (env TOUCHBASE_RATE_LIMIT)")
 	f.String("owner-email", "owner@localhost", "email of the owner created on first start (env TOUCHBASE_OWNER_EMAIL)")
+	f.String("segment-interval", "1m", "how often segments that depend on the clock are re-evaluated (env TOUCHBASE_SEGMENT_INTERVAL)")
 }
 
 // serve runs the server until ctx ends.
@@ -81,8 +85,15 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 	// The writer reports commits to the server's metrics; srv is set
 	// before the writer opens, so before any commit.
 	var srv *server.Server
+	features := segment.NewRegistry()
+	eng := engine.New(st, features, engine.Config{Every: a.cfg.SegmentInterval, Logger: log})
 	w := ingest.NewWriter(st, ingest.WriterConfig{
-		OnCommit: func(cs ingest.CommitStats) { srv.ObserveCommit(cs) },
+		OnCommit: func(cs ingest.CommitStats) {
+			srv.ObserveCommit(cs)
+			if cs.Err == nil {
+				eng.Notify() // memberships follow within milliseconds
+			}
+		},
 	})
 	runner := importer.NewRunner(st, filepath.Join(a.cfg.Data, "imports"), log)
 	srv = server.New(server.Config{
@@ -103,7 +114,16 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 		Sessions:   st,
 		Reports:    st,
 		Importer:   runner,
+		Segments:   st,
+		Engine:     eng,
+		Features:   features,
 	})
+	// The engine loads in the background, records what changed while
+	// touchbase was stopped, then follows the events table.
+	if err := eng.Open(ctx, segmentWorkspaces(ctx, st, log)); err != nil {
+		return fmt.Errorf("open segment engine: %w", err)
+	}
+	defer eng.Close()
 	if err := w.Open(ctx); err != nil {
 		return fmt.Errorf("open ingest writer: %w", err)
 	}
@@ -159,4 +179,21 @@ func baseURL(addr string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// segmentWorkspaces lists the workspaces that have segments, which the
+// engine loads at start; the others load when first asked.
+func segmentWorkspaces(ctx context.Context, st *store.Store, log *slog.Logger) []int64 {
+	all, err := st.ListAllSegments(ctx)
+	if err != nil {
+		log.Error("segments: cannot list them; they load when first used", "err", err)
+		return nil
+	}
+	var out []int64
+	for _, seg := range all {
+		if len(out) == 0 || out[len(out)-1] != seg.WorkspaceID {
+			out = append(out, seg.WorkspaceID)
+		}
+	}
+	return out
 }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestSegmentCLI runs the segment commands as scripts do: import a few
+// customers, count and list members of definitions and of saved
+// segments, as of other times, export and explain.
+func TestSegmentCLI(t *testing.T) {
+	clearEnv(t)
+	data := t.TempDir()
+	events := strings.Join([]string{
+		`{"type":"identify","userId":"ann","traits":{"email":"ann@example.com","country":"DE","birthday":"1990-06-03"},"timestamp":"2026-05-01T10:00:00Z"}`,
+		`{"type":"identify","userId":"bob","traits":{"email":"bob@example.com","country":"FR"},"timestamp":"2026-05-01T10:00:00Z"}`,
+		`{"type":"track","userId":"ann","event":"Order Completed","properties":{"order_id":"o1","revenue":40},"timestamp":"2026-05-02T10:00:00Z"}`,
+		`{"type":"track","userId":"ann","event":"Order Completed","properties":{"order_id":"o2","revenue":60},"timestamp":"2026-05-20T10:00:00Z"}`,
+		`{"type":"track","userId":"bob","event":"Order Completed","properties":{"order_id":"o3","revenue":15},"timestamp":"2026-05-21T10:00:00Z"}`,
+	}, "\n")
+	if r := runCLI(t, events, "import", "events", "-", "--data", data, "--format", "ndjson"); r.code != 0 {
+		t.Fatalf("import: exit %d: %s", r.code, r.stderr)
+	}
+	count := func(args ...string) int {
+		t.Helper()
+		r := runCLI(t, "", append([]string{"segment", "count", "--data", data, "--json"}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("segment count %v: exit %d: %s", args, r.code, r.stderr)
+		}
+		var out struct {
+			Count *int `json:"count"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Count == nil {
+			t.Fatalf("segment count --json printed %q, want {\"count\": N}", r.stdout)
+		}
+		return *out.Count
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{`count("Order Completed") >= 2`}, 1},
+		{[]string{`sum("Order Completed".revenue) > 10`}, 2},
+		{[]string{`count("Order Completed") >= 1`, "--as-of", "2026-05-10T00:00:00Z"}, 1},
+		{[]string{`count("Order Completed") >= 1`, "--as-of", "2026-05-01"}, 0},
+		{[]string{`birthday within next 7d`, "--as-of", "2026-05-30T12:00:00Z"}, 1},
+		{[]string{`country = "DE" and not (count("Order Completed", within 7d) >= 1)`, "--as-of", "2026-05-21T11:00:00Z"}, 0},
+	} {
+		if got := count(tc.args...); got != tc.want {
+			t.Errorf("segment count %q: %d, want %d", tc.args, got, tc.want)
+		}
+	}
+
+	// A bad definition: the error names the position, exit code 1.
+	r := runCLI(t, "", "segment", "count", "--data", data, `orders >=`)
+	if r.code != 1 || !strings.Contains(r.stderr, "line 1, column") {
+		t.Errorf("bad definition: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	r = runCLI(t, "", "segment", "create", "--data", data, "big spenders", `revenue >= 50`)
+	if r.code != 0 || !strings.Contains(r.stdout, "1 members") {
+		t.Fatalf("segment create: exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, "", "segment", "members", "--data", data, "big spenders")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "ann\t") || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("segment members: exit %d, stdout %q: want one line starting with ann's user_id", r.code, r.stdout)
+	}
+	r = runCLI(t, "", "segment", "members", "--data", data, `country in ("DE", "FR")`)
+	if lines := strings.Split(strings.TrimSpace(r.stdout), "\n"); r.code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[1], "bob\t") {
+		t.Errorf("members of a definition: exit %d, stdout %q", r.code, r.stdout)
+	}
+	r = runCLI(t, "", "segment", "list", "--data", data)
+	if r.code != 0 || !strings.Contains(r.stdout, "big spenders") || !strings.Contains(r.stdout, "revenue >= 50") {
+		t.Errorf("segment list: %s %s", r.stdout, r.stderr)
+	}
+	r = runCLI(t, "", "segment", "export", "--data", data, "big spenders", "--hashed")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "id,user_id,email,phone,email_sha256,phone_sha256\n") || !strings.Contains(r.stdout, "ann@example.com") {
+		t.Errorf("segment export: %s %s", r.stdout, r.stderr)
+	}
+	r = runCLI(t, "", "segment", "explain", "--data", data, "big spenders", "bob@example.com")
+	if r.code != 0 || !strings.Contains(r.stdout, "✗ revenue >= 50") || !strings.Contains(r.stdout, "revenue = 15") {
+		t.Errorf("segment explain: %q %s", r.stdout, r.stderr)
+	}
+	r = runCLI(t, "", "segment", "create", "--data", data, "loop", `in segment "loop"`)
+	if r.code != 1 || !strings.Contains(r.stderr, "refers to itself") {
+		t.Errorf("a self-reference: exit %d, %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "", "segment", "delete", "--data", data, "big spenders"); r.code != 0 {
+		t.Errorf("segment delete: %s", r.stderr)
+	}
+}
