@@ -121,11 +121,13 @@ func (e *Engine) loop(ctx context.Context, workspaces []int64) {
 	t := time.NewTicker(e.cfg.Every)
 	defer t.Stop()
 	for {
+		clock := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-e.kick:
 		case <-t.C:
+			clock = true
 		}
 		e.mu.Lock()
 		spaces := make([]*space, 0, len(e.spaces))
@@ -134,7 +136,7 @@ func (e *Engine) loop(ctx context.Context, workspaces []int64) {
 		}
 		e.mu.Unlock()
 		for _, sp := range spaces {
-			if err := e.sync(ctx, sp); err != nil && ctx.Err() == nil {
+			if err := e.sync(ctx, sp, clock); err != nil && ctx.Err() == nil {
 				e.cfg.Logger.Error("segments: keeping memberships up to date", "workspace", sp.ws, "err", err)
 			}
 		}
@@ -182,13 +184,14 @@ func (e *Engine) Refresh(ctx context.Context, ws int64) error {
 }
 
 // Sync brings workspace ws up to date with the store now: the events
-// committed since, and the clock.
+// committed since, and the clock (what the background loop does every
+// Config.Every).
 func (e *Engine) Sync(ctx context.Context, ws int64) error {
 	sp, err := e.space(ctx, ws)
 	if err != nil {
 		return err
 	}
-	return e.sync(ctx, sp)
+	return e.sync(ctx, sp, true)
 }
 
 // takeUp registers the stored segments with the index, sets the lists,
@@ -265,7 +268,7 @@ func (e *Engine) takeUp(ctx context.Context, sp *space) error {
 	if err := e.catchUp(ctx, sp); err != nil {
 		return err
 	}
-	if _, err := sp.ix.Changes(now); err != nil {
+	if _, err := sp.ix.Changes(now, true); err != nil {
 		return err
 	}
 	var changes []touchbase.MembershipChange
@@ -308,8 +311,9 @@ func appendDiff(out []touchbase.MembershipChange, seg int64, old, now []int64, a
 }
 
 // sync applies the events committed since the last sync, with the
-// profiles they touched, re-evaluates, and records the changes.
-func (e *Engine) sync(ctx context.Context, sp *space) error {
+// profiles they touched, re-evaluates (with clock, the clock-dependent
+// segments for everyone), and records the changes.
+func (e *Engine) sync(ctx context.Context, sp *space, clock bool) error {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if sp.ix == nil {
@@ -319,7 +323,7 @@ func (e *Engine) sync(ctx context.Context, sp *space) error {
 		return err
 	}
 	now := e.cfg.Now()
-	cs, err := sp.ix.Changes(now)
+	cs, err := sp.ix.Changes(now, clock)
 	if err != nil {
 		return err
 	}
@@ -413,7 +417,7 @@ func (e *Engine) Forget(ctx context.Context, ws, customerID int64) error {
 		sp.ix.RemoveCustomer(customerID)
 	}
 	sp.mu.Unlock()
-	return e.sync(ctx, sp)
+	return e.sync(ctx, sp, false)
 }
 
 // refs resolves "in segment" among a workspace's segments as taken up.
@@ -435,7 +439,7 @@ func (e *Engine) Members(ctx context.Context, ws int64, n *segment.Node, asOf ti
 	if err != nil {
 		return nil, err
 	}
-	if err := e.sync(ctx, sp); err != nil {
+	if err := e.sync(ctx, sp, false); err != nil {
 		return nil, err
 	}
 	if asOf.IsZero() {

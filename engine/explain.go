@@ -73,7 +73,7 @@ func (e *Engine) Explain(ctx context.Context, ws int64, n *segment.Node, custome
 	if err != nil {
 		return nil, err
 	}
-	if err := e.sync(ctx, sp); err != nil {
+	if err := e.sync(ctx, sp, false); err != nil {
 		return nil, err
 	}
 	if asOf.IsZero() {

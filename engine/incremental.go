@@ -144,11 +144,13 @@ func (ix *Index) TrackedMembers(name string) ([]int64, error) {
 
 // Changes re-evaluates the tracked segments at asOf and returns who
 // entered and who left each since the last call, by segment in
-// registration order and then by customer id. A segment that depends on
-// time (DependsOnTime, or through a segment it names) is re-evaluated for
-// everyone; another only for the customers whose profile changed since,
-// and only when it reads profiles.
-func (ix *Index) Changes(asOf time.Time) ([]Change, error) {
+// registration order and then by customer id. Each segment is
+// re-evaluated for the customers whose profile or events (of the names it
+// reads) changed since; with clock, a segment that depends on time
+// (DependsOnTime, or through a segment it names) is re-evaluated for
+// everyone, since time alone moves its members. So an event costs its
+// customer's evaluations, and the clock's work happens once per tick.
+func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	t := &ix.track
@@ -157,9 +159,11 @@ func (ix *Index) Changes(asOf time.Time) ([]Change, error) {
 	for _, s := range t.segs {
 		var u *roaring.Bitmap
 		switch {
-		case s.stale || s.needs.time:
+		case s.stale || (clock && s.needs.time):
 			u = ix.live
-		case s.needs.profile && t.profile && !dirty.IsEmpty():
+		case dirty.IsEmpty():
+			continue
+		case s.needs.profile && t.profile, s.readsEvents(t.events):
 			u = roaring.And(dirty, ix.live)
 		default:
 			continue
@@ -193,6 +197,16 @@ func (ix *Index) Changes(asOf time.Time) ([]Change, error) {
 	t.profile = false
 	t.events = map[string]bool{}
 	return out, nil
+}
+
+// readsEvents reports whether s aggregates events of one of the names.
+func (s *tracked) readsEvents(names map[string]bool) bool {
+	for name := range s.needs.events {
+		if names[name] {
+			return true
+		}
+	}
+	return false
 }
 
 // ids0 returns every dense index handed out, live or not.

@@ -70,7 +70,7 @@ func TestChanges(t *testing.T) {
 	}
 	for _, s := range steps {
 		s.apply()
-		got, err := ix.Changes(s.at)
+		got, err := ix.Changes(s.at, true)
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
@@ -100,5 +100,41 @@ func TestDependsOnTime(t *testing.T) {
 		if got := engine.DependsOnTime(node(t, tree)); got != want {
 			t.Errorf("DependsOnTime(%s) = %v", tree, got)
 		}
+	}
+}
+
+// TestChangesBetweenTicks: without the clock, Changes evaluates only the
+// customers whose profile or events changed, time-dependent segments
+// included; what time alone changes waits for the clock.
+func TestChangesBetweenTicks(t *testing.T) {
+	ctx := context.Background()
+	ix := load(t, population())
+	if err := ix.Register(ctx, "big", node(t, `{"op": ">", "left": {"agg": {"func": "sum", `+ocRev+`}}, "right": {"value": 1000}}`), asOf); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Register(ctx, "recent", node(t, `{"op": ">=", "left": {"agg": {"func": "count", "event": "Order Completed", "within": "1h"}}, "right": {"value": 1}}`), asOf); err != nil {
+		t.Fatal(err)
+	}
+	ix.ApplyEvent(ev(9, "Order Completed", asOf.Add(-time.Minute), `{"revenue": 2000}`))
+	ix.ApplyCustomer(&touchbase.Customer{ID: 9})
+	got, err := ix.Changes(asOf, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []engine.Change{{Segment: "big", CustomerID: 9, Entered: true}, {Segment: "recent", CustomerID: 9, Entered: true}}
+	if !slices.Equal(got, want) {
+		t.Errorf("an event between ticks: %v, want %v", got, want)
+	}
+	// Two hours on, nothing happened to anyone: only the clock tells.
+	later := asOf.Add(2 * time.Hour)
+	if got, err := ix.Changes(later, false); err != nil || len(got) != 0 {
+		t.Errorf("between ticks with nothing new: %v, %v", got, err)
+	}
+	got, err = ix.Changes(later, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []engine.Change{{Segment: "recent", CustomerID: 9}}; !slices.Equal(got, want) {
+		t.Errorf("the tick: %v, want %v", got, want)
 	}
 }
