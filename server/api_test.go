@@ -474,7 +474,7 @@ func TestAPIAuthAndErrors(t *testing.T) {
 			{name: "basic auth", method: "GET", path: "/api/v1/customers", header: basic(e.owner), status: 401, code: touchbase.EUNAUTHORIZED},
 			{name: "write key", method: "GET", path: "/api/v1/customers", token: e.write, status: 403, code: touchbase.EFORBIDDEN},
 			{name: "unknown path", method: "GET", path: "/api/v1/nope", token: e.owner, status: 404, code: touchbase.ENOTFOUND},
-			{name: "unknown path, no token", method: "GET", path: "/api/v1/segments/1", status: 404, code: touchbase.ENOTFOUND},
+			{name: "unknown path, no token", method: "GET", path: "/api/v1/no-such-thing/1", status: 404, code: touchbase.ENOTFOUND},
 			{name: "wrong method", method: "POST", path: "/api/v1/stats", token: e.owner, status: 405, code: touchbase.EINVALID},
 			{name: "unknown top path", method: "GET", path: "/nope", status: 404, code: touchbase.ENOTFOUND},
 		}
