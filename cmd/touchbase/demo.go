@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/demo"
 	"github.com/touchbase/touchbase/importer"
+	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/store"
 )
 
@@ -103,6 +105,8 @@ func (a *app) demo(ctx context.Context, cfg demo.Config, dataset, datasetFile st
 	if stats.Customers > 0 {
 		fmt.Fprintf(a.stderr, "Reusing the store in %s: %s customers, %s orders.\n", a.cfg.Data, thousands(stats.Customers), thousands(stats.Orders))
 	} else if err := a.fillDemo(ctx, st, ws, cfg, dataset, datasetFile); err != nil {
+		return err
+	} else if err := createDemoSegments(ctx, st, ws.ID, dataset); err != nil {
 		return err
 	}
 
@@ -214,4 +218,42 @@ func demoPassword() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// demoSegments are the segments a demo store starts with: what a shop
+// asks first, in the segment language (docs/segments.md). The engine
+// evaluates them when the server starts.
+var demoSegments = []struct{ name, description, text string }{
+	{"Repeat buyers", "Ordered at least twice", `orders >= 2`},
+	{"Lapsed customers", "Bought before, nothing for six months", `orders >= 1 and last_order_at < 180d ago`},
+	{"Cart abandoners", "Started a checkout this week and did not order after it",
+		`last("Checkout Started") > 7d ago and not (last("Order Completed") > last("Checkout Started"))`},
+	{"Big spenders", "Over 500 in the last year", `sum("Order Completed".revenue, within 365d) > 500`},
+	{"Window shoppers", "Three or more product views this month, never ordered", `count("Product Viewed", within 30d) >= 3 and orders = 0`},
+	{"Newsletter subscribers", "Opted in to marketing email", `email_consent = "subscribed"`},
+	{"Birthdays this week", "Birthday today or in the next six days, in their time zone", `birthday within next 7d`},
+}
+
+// createDemoSegments adds demoSegments to a synthetic demo store (the
+// Online Retail data set has neither checkouts nor birthdays).
+func createDemoSegments(ctx context.Context, st *store.Store, ws int64, dataset string) error {
+	if dataset != "" && dataset != "synthetic" {
+		return nil
+	}
+	for _, d := range demoSegments {
+		n, err := parseDefinition(d.text)
+		if err != nil {
+			return fmt.Errorf("demo segment %q: %w", d.name, err)
+		}
+		def, err := json.Marshal(n)
+		if err != nil {
+			return err
+		}
+		seg := &touchbase.Segment{WorkspaceID: ws, Name: d.name, Description: d.description, Kind: touchbase.SegmentDynamic,
+			Definition: def, Text: segment.Format(n)}
+		if err := st.CreateSegment(ctx, seg); err != nil {
+			return fmt.Errorf("demo segment %q: %w", d.name, err)
+		}
+	}
+	return nil
 }
