@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/segment/segmenttest"
@@ -49,6 +50,22 @@ func TestOracle(t *testing.T) {
 				}
 				named[name] = n
 			}
+			// A list: every third customer.
+			list := &touchbase.Segment{WorkspaceID: d.ws, Name: "vips", Kind: touchbase.SegmentStatic}
+			if err := s.CreateSegment(ctx, list); err != nil {
+				t.Fatal(err)
+			}
+			var listed []int64
+			for i, id := range storetest.QueryInts(t, s, "SELECT id FROM customers WHERE workspace_id = ? ORDER BY id", d.ws) {
+				if i%3 == 0 {
+					listed = append(listed, id)
+				}
+			}
+			if _, err := s.AddStaticMembers(ctx, d.ws, list.ID, listed); err != nil {
+				t.Fatal(err)
+			}
+			ix.SetList("vips", listed)
+			lists := func(name string) (int64, bool) { return list.ID, name == "vips" }
 			refs := func(name string) (*segment.Node, error) {
 				if n, ok := named[name]; ok {
 					return n, nil
@@ -68,7 +85,7 @@ func TestOracle(t *testing.T) {
 				Fields:     oracleFields,
 				Events:     oracleEvents,
 				Properties: oracleProperties,
-				Segments:   []string{"buyers", "germans", "recent"},
+				Segments:   []string{"buyers", "germans", "recent", "vips"},
 				Values:     d.values,
 				Now:        oracleAsOf,
 			}
@@ -90,7 +107,7 @@ func TestOracle(t *testing.T) {
 					}
 				}
 				q, args, cerr := segment.CompileSQL(n, segment.SQLOptions{
-					Dialect: dialect, Registry: reg, WorkspaceID: d.ws, AsOf: asOf, TimeZones: zones, Segment: refs,
+					Dialect: dialect, Registry: reg, WorkspaceID: d.ws, AsOf: asOf, TimeZones: zones, Segment: refs, List: lists,
 				})
 				if (err == nil) != (cerr == nil) {
 					return fmt.Sprintf("engine error %v, SQL error %v", err, cerr)

@@ -29,6 +29,10 @@ type SQLOptions struct {
 	// with "in segment"; definitions are inlined. Nil makes any "in
 	// segment" an error.
 	Segment func(name string) (*Node, error)
+	// List returns the id of a static segment (a list) that the condition
+	// names, whose members are the rows of segment_members; consulted
+	// before Segment. Nil means no lists.
+	List func(name string) (id int64, ok bool)
 }
 
 // CompileSQL compiles the condition n to a query returning the ids of the
@@ -244,6 +248,12 @@ func nn(s string) string { return "COALESCE(" + s + ", FALSE)" }
 func (c *compiler) inSegment(n *Node, sc scope) (string, error) {
 	if sc != inCustomer {
 		return "", invalid("in segment %q: not allowed in an aggregate's where", n.Segment)
+	}
+	if c.o.List != nil {
+		if id, ok := c.o.List(n.Segment); ok {
+			return "EXISTS (SELECT 1 FROM segment_members m WHERE m.workspace_id = c.workspace_id AND m.segment_id = " +
+				c.int(id) + " AND m.customer_id = c.id)", nil
+		}
 	}
 	if c.o.Segment == nil {
 		return "", invalid("in segment %q: segments cannot be referred to here", n.Segment)

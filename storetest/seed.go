@@ -184,14 +184,26 @@ func QueryInt(t testing.TB, s *store.Store, query string, args ...any) int64 {
 // text column, and returns its values.
 func QueryStrings(t testing.TB, s *store.Store, query string, args ...any) []string {
 	t.Helper()
+	return queryColumn[string](t, s, query, args...)
+}
+
+// QueryInts runs a query written with ? placeholders that returns one
+// integer column, and returns its values.
+func QueryInts(t testing.TB, s *store.Store, query string, args ...any) []int64 {
+	t.Helper()
+	return queryColumn[int64](t, s, query, args...)
+}
+
+func queryColumn[T any](t testing.TB, s *store.Store, query string, args ...any) []T {
+	t.Helper()
 	rows, err := s.DB().QueryContext(context.Background(), placeholders(s, query), args...)
 	if err != nil {
 		t.Fatalf("query %s: %v", firstLine(query), err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var v string
+		var v T
 		if err := rows.Scan(&v); err != nil {
 			t.Fatalf("query %s: %v", firstLine(query), err)
 		}
