@@ -1,7 +1,9 @@
 package e2e_test
 
 import (
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -30,6 +32,13 @@ func TestDemo(t *testing.T) {
 	if !consoleLogin(t, s.URL, password) {
 		t.Fatalf("the printed password does not log in to the console")
 	}
+	// The store starts with segments; asking for one waits for the
+	// engine's load, which records their members.
+	sizes := demoSegmentSizes(t, s.URL, token)
+	if len(sizes) != 7 || sizes["Repeat buyers"] == 0 || sizes["Newsletter subscribers"] == 0 {
+		t.Fatalf("demo segments %v: want seven, repeat buyers and subscribers among them", sizes)
+	}
+	get(t, s.URL+"/api/v1/stats", token, &stats)
 	s.stop()
 
 	s = startCommand(t, nil, args...)
@@ -37,6 +46,11 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("second run did not reuse the store:\n%s", s.stderr.String())
 	}
 	again := loginOf(t, s)
+	// After the engine's load: a restart records no membership change
+	// (each would be an event), and the sizes stand.
+	if sizes2 := demoSegmentSizes(t, s.URL, token); !maps.Equal(sizes2, sizes) {
+		t.Errorf("segment sizes after a restart %v, before %v", sizes2, sizes)
+	}
 	var stats2 struct{ Customers, Orders, Events int64 }
 	get(t, s.URL+"/api/v1/stats", token, &stats2)
 	if stats2 != stats {
@@ -102,4 +116,31 @@ func readAll(t *testing.T, res *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// demoSegmentSizes returns the demo's segments' sizes by name, each
+// counted now (which waits for the engine to have loaded the store).
+func demoSegmentSizes(t *testing.T, base, token string) map[string]int {
+	t.Helper()
+	var list struct {
+		Items []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	if code := get(t, base+"/api/v1/segments", token, &list); code != 200 {
+		t.Fatalf("GET /api/v1/segments: %d", code)
+	}
+	sizes := map[string]int{}
+	for _, seg := range list.Items {
+		var doc struct {
+			Size  int `json:"size"`
+			Count int `json:"count"`
+		}
+		if code := get(t, fmt.Sprintf("%s/api/v1/segments/%d", base, seg.ID), token, &doc); code != 200 {
+			t.Fatalf("GET segment %q: %d", seg.Name, code)
+		}
+		sizes[seg.Name] = doc.Count
+	}
+	return sizes
 }
