@@ -136,6 +136,13 @@ func (e *Engine) loop(ctx context.Context, workspaces []int64) {
 		}
 		e.mu.Unlock()
 		for _, sp := range spaces {
+			if clock {
+				// Segments changed by another process (the CLI) are
+				// taken up once a tick.
+				if err := e.refreshIfChanged(ctx, sp); err != nil && ctx.Err() == nil {
+					e.cfg.Logger.Error("segments: taking up changed segments", "workspace", sp.ws, "err", err)
+				}
+			}
 			if err := e.sync(ctx, sp, clock); err != nil && ctx.Err() == nil {
 				e.cfg.Logger.Error("segments: keeping memberships up to date", "workspace", sp.ws, "err", err)
 			}
@@ -183,12 +190,43 @@ func (e *Engine) Refresh(ctx context.Context, ws int64) error {
 	return e.takeUp(ctx, sp)
 }
 
+// refreshIfChanged takes up the workspace's segments again when the store
+// holds others than those taken up: created, changed or deleted, or a
+// list whose members changed (its size moved).
+func (e *Engine) refreshIfChanged(ctx context.Context, sp *space) error {
+	all, err := e.st.ListSegments(ctx, sp.ws)
+	if err != nil {
+		return err
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.ix == nil {
+		return nil
+	}
+	same := len(all) == len(sp.segs)
+	for _, seg := range all {
+		old, ok := sp.segs[seg.Name]
+		if !same || !ok || old.ID != seg.ID || !old.UpdatedAt.Equal(seg.UpdatedAt) ||
+			(seg.Kind == touchbase.SegmentStatic && old.Size != seg.Size) {
+			same = false
+			break
+		}
+	}
+	if same {
+		return nil
+	}
+	return e.takeUp(ctx, sp)
+}
+
 // Sync brings workspace ws up to date with the store now: the events
 // committed since, and the clock (what the background loop does every
 // Config.Every).
 func (e *Engine) Sync(ctx context.Context, ws int64) error {
 	sp, err := e.space(ctx, ws)
 	if err != nil {
+		return err
+	}
+	if err := e.refreshIfChanged(ctx, sp); err != nil {
 		return err
 	}
 	return e.sync(ctx, sp, true)

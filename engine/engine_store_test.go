@@ -162,6 +162,18 @@ func TestEngineOnStore(t *testing.T) {
 			}
 			members(recent)
 
+			// A segment saved by another process is taken up at the tick.
+			n := mustParse(t, `count("Order Completed") >= 1 and country = "DE"`)
+			def, _ := json.Marshal(n)
+			elsewhere := &touchbase.Segment{WorkspaceID: ws, Name: "german buyers", Kind: touchbase.SegmentDynamic, Definition: def, Text: segment.Format(n)}
+			if err := s.CreateSegment(ctx, elsewhere); err != nil {
+				t.Fatal(err)
+			}
+			if err := eng.Sync(ctx, ws); err != nil {
+				t.Fatal(err)
+			}
+			members(elsewhere, "bob")
+
 			// A restart records nothing: nothing changed.
 			before := changes()
 			eng2 := newEngine()

@@ -278,6 +278,10 @@ func (s *Server) changeStaticMembers(ctx context.Context, k *touchbase.Key, in *
 	if res.Changed, err = change(ctx, k.WorkspaceID, in.ID, resolved); err != nil {
 		return nil, err
 	}
+	// Segments that name the list follow it.
+	if err := s.svc.Engine.Refresh(ctx, k.WorkspaceID); err != nil {
+		return nil, err
+	}
 	return &output[*staticMembersResult]{Body: res}, nil
 }
 
