@@ -117,6 +117,7 @@ func (s *Store) ingest(ctx context.Context, msgs []touchbase.Message, bulk bool)
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("ingest: commit: %w", err)
 	}
+	s.analyze.wrote(len(msgs))
 	if s.cache != nil {
 		for _, b := range batches {
 			if b.ids != nil {

@@ -50,6 +50,10 @@ type Store struct {
 	// (nil on PostgreSQL, where other nodes write too).
 	cache *ingestCache
 
+	// analyze keeps PostgreSQL's statistics of young tables current; nil
+	// on SQLite.
+	analyze *analyzer
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -110,6 +114,10 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		db.SetMaxIdleConns(16)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		s.db, s.rdb = db, db
+		s.analyze = newAnalyzer(func(ctx context.Context) error {
+			_, err := db.ExecContext(ctx, "ANALYZE customers, identities, events, orders, order_items")
+			return err
+		})
 	default:
 		s.d = sqlite
 		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
@@ -179,6 +187,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 const walAutoCheckpoint = 16384
 
 func (s *Store) Close() error {
+	s.analyze.close()
 	s.stmts.Range(func(_, st any) bool {
 		st.(*sql.Stmt).Close()
 		return true
