@@ -101,7 +101,7 @@
   // point is the size now, which gives even a single record a line.
   function segmentSize(opts, d) {
     var points = d.at.map(function (t, i) { return { x: t, y: d.size[i] }; });
-    var span = points.length > 1 ? points[points.length - 1].x - points[0].x : 0;
+    var span = points[points.length - 1].x - points[0].x;
     var dayish = span > 2 * 86400000;
     function when(v, long) {
       var t = new Date(v);
@@ -115,15 +115,12 @@
     opts.interaction = { mode: "nearest", axis: "x", intersect: false };
     opts.scales.x = { type: "linear", grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 24, maxTicksLimit: 8,
       callback: function (v) { return when(v, false); } } };
-    if (points.length === 1) {
-      // One point: centre it in an hour either side rather than on an axis
-      // of zero width.
-      opts.scales.x.min = points[0].x - 3600000;
-      opts.scales.x.max = points[0].x + 3600000;
-    } else {
-      opts.scales.x.min = points[0].x;
-      opts.scales.x.max = points[points.length - 1].x;
-    }
+    // The axis ends now and spans an hour at least, so that a segment
+    // created a minute ago does not stretch its first minute across the
+    // chart with every tick reading the same time.
+    var last = points[points.length - 1].x;
+    opts.scales.x.max = last;
+    opts.scales.x.min = Math.min(points[0].x, last - 3600000);
     opts.plugins.tooltip.callbacks = {
       title: function (items) { return items.length ? when(items[0].parsed.x, true) : ""; },
       label: function (ctx) { return integer(ctx.parsed.y) + " members"; }
