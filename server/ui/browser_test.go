@@ -343,6 +343,23 @@ func TestConsoleInChromium(t *testing.T) {
 		shot(t, dir, "segment-builder-1024"),
 		chromedp.EmulateViewport(1280, 800),
 	)
+	run("a list: created, a member added by email",
+		chromedp.Navigate(e.url+"/ui/segments"),
+		chromedp.Click("#new-list", chromedp.ByQuery),
+		chromedp.WaitVisible("#seg-name", chromedp.ByQuery),
+		chromedp.SendKeys("#seg-name", "Press contacts", chromedp.ByQuery),
+		chromedp.Click("#segment-save", chromedp.ByQuery),
+		waitAfterNavigation(`/^\/ui\/segments\/[0-9]+$/.test(location.pathname) && !!document.querySelector("#list-ids")`),
+		chromedp.SendKeys("#list-ids", "ada.lovelace@example.com\nnobody@example.com", chromedp.ByQuery),
+		chromedp.Click("#list-add", chromedp.ByQuery),
+		waitJS(`!!document.querySelector("#list-result") && document.querySelectorAll("#members-table tbody tr").length === 1 &&
+			document.querySelector("#segment-count").textContent === "1"`),
+		chromedp.Text("#list-result", &text, chromedp.ByQuery),
+		shot(t, dir, "segment-list"),
+	)
+	if !strings.Contains(text, "Added 1 customer.") || !strings.Contains(text, "nobody@example.com") {
+		t.Errorf("list result %q", text)
+	}
 
 	csvPath := filepath.Join(t.TempDir(), "people.csv")
 	if err := os.WriteFile(csvPath, []byte(importCSV), 0o644); err != nil {

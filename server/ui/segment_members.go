@@ -54,10 +54,12 @@ type membersData struct {
 	Next      int64 // 0: no next page
 	// Changed and Unknown report an add or remove: how many customers it
 	// changed and the identifiers that named nobody.
-	Action   string
-	Changed  int
-	Unknown  []string
-	Error    string
+	Action  string
+	Changed int
+	Unknown []string
+	Error   string
+	// OOB also updates the page's count (an htmx answer to a change).
+	OOB      bool
 	loc      *time.Location
 	currency string
 }
@@ -261,6 +263,7 @@ func (h *Handler) changeListMembers(w http.ResponseWriter, r *http.Request, rq *
 		m.Error = touchbase.ErrorMessage(err)
 	}
 	if isHTMX(r) {
+		m.OOB = true
 		h.execute(w, "segment", "members", m)
 		return nil
 	}
@@ -386,6 +389,12 @@ func (h *Handler) explain(w http.ResponseWriter, r *http.Request, rq *request) e
 	if err != nil {
 		return err
 	}
+	if !isHTMX(r) {
+		// A fragment opened on its own (no JavaScript, a reload): the
+		// customer's page, where the control is.
+		http.Redirect(w, r, Prefix+"/customers/"+strconv.FormatInt(c.ID, 10)+"#segments", http.StatusSeeOther)
+		return nil
+	}
 	if r.URL.Query().Get("segment") == "" {
 		h.execute(w, "customer", "explain", &explainData{loc: location(rq.ws)})
 		return nil
@@ -408,10 +417,6 @@ func (h *Handler) explain(w http.ResponseWriter, r *http.Request, rq *request) e
 	d := &explainData{Seg: seg, loc: location(rq.ws)}
 	if d.X, err = h.svc.Engine.Explain(r.Context(), rq.ws.ID, n, c.ID, time.Time{}); err != nil {
 		return err
-	}
-	if !isHTMX(r) {
-		http.Redirect(w, r, Prefix+"/customers/"+strconv.FormatInt(c.ID, 10)+"#segments", http.StatusSeeOther)
-		return nil
 	}
 	h.execute(w, "customer", "explain", d)
 	return nil
