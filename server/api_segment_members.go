@@ -3,17 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/csv"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/audience"
 	"github.com/touchbase/touchbase/engine"
 )
 
@@ -29,9 +23,6 @@ type csvOutput struct {
 	Body               []byte
 }
 
-// exportBatch is how many customers one store read of an export takes.
-const exportBatch = 1000
-
 func (s *Server) exportSegment(ctx context.Context, k *touchbase.Key, in *exportSegmentInput) (*csvOutput, error) {
 	seg, err := s.svc.Segments.FindSegment(ctx, k.WorkspaceID, in.ID)
 	if err != nil {
@@ -42,7 +33,7 @@ func (s *Server) exportSegment(ctx context.Context, k *touchbase.Key, in *export
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := WriteMembersCSV(ctx, &buf, ids, in.Hashed, func(page []int64) ([]*touchbase.Customer, error) {
+	if err := audience.WriteCSV(ctx, &buf, ids, in.Hashed, func(page []int64) ([]*touchbase.Customer, error) {
 		return s.svc.Customers.FindCustomers(ctx, k.WorkspaceID, page)
 	}); err != nil {
 		return nil, err
@@ -52,52 +43,6 @@ func (s *Server) exportSegment(ctx context.Context, k *touchbase.Key, in *export
 		ContentDisposition: fmt.Sprintf(`attachment; filename="segment-%d.csv"`, seg.ID),
 		Body:               buf.Bytes(),
 	}, nil
-}
-
-// WriteMembersCSV writes a segment export: id, user_id, email, phone,
-// and with hashed the SHA-256 of the normalised email (lower case) and
-// phone (E.164: + and digits), as ad platforms match custom audiences.
-// load reads one page of customers.
-func WriteMembersCSV(ctx context.Context, w io.Writer, ids []int64, hashed bool, load func([]int64) ([]*touchbase.Customer, error)) error {
-	cw := csv.NewWriter(w)
-	head := []string{"id", "user_id", "email", "phone"}
-	if hashed {
-		head = append(head, "email_sha256", "phone_sha256")
-	}
-	if err := cw.Write(head); err != nil {
-		return err
-	}
-	for len(ids) > 0 {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		page := ids[:min(exportBatch, len(ids))]
-		ids = ids[len(page):]
-		cs, err := load(page)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			row := []string{strconv.FormatInt(c.ID, 10), c.UserID, c.Email, c.Phone}
-			if hashed {
-				row = append(row, sha256Hex(touchbase.NormalizeEmail(c.Email)), sha256Hex(touchbase.NormalizePhone(c.Phone)))
-			}
-			if err := cw.Write(row); err != nil {
-				return err
-			}
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// sha256Hex is the hex SHA-256 of s, or "" for "".
-func sha256Hex(s string) string {
-	if s == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
 
 type segmentSizesInput struct {
@@ -223,58 +168,19 @@ func (s *Server) changeStaticMembers(ctx context.Context, k *touchbase.Key, in *
 	if _, err := s.svc.Segments.FindSegment(ctx, k.WorkspaceID, in.ID); err != nil {
 		return nil, err
 	}
-	ids, userIDs, emails := in.Body.CustomerIDs, in.Body.UserIDs, in.Body.Emails
+	ids := audience.Identifiers{CustomerIDs: in.Body.CustomerIDs, UserIDs: in.Body.UserIDs, Emails: in.Body.Emails}
 	if in.Body.CSV != "" {
 		var err error
-		if ids, userIDs, emails, err = readMembersCSV(in.Body.CSV, ids, userIDs, emails); err != nil {
+		if ids, err = audience.ReadCSV(in.Body.CSV, ids); err != nil {
 			return nil, err
 		}
 	}
-	res := &staticMembersResult{Unknown: []string{}}
-	found, err := s.svc.Customers.FindCustomers(ctx, k.WorkspaceID, ids)
+	res := &staticMembersResult{}
+	resolved, unknown, err := audience.Resolve(ctx, s.svc.Customers, k.WorkspaceID, ids)
 	if err != nil {
 		return nil, err
 	}
-	known := map[int64]bool{}
-	for _, c := range found {
-		known[c.ID] = true
-	}
-	resolved := make([]int64, 0, len(ids)+len(userIDs)+len(emails))
-	for _, id := range ids {
-		if known[id] {
-			resolved = append(resolved, id)
-		} else {
-			res.Unknown = append(res.Unknown, strconv.FormatInt(id, 10))
-		}
-	}
-	lookup := func(f touchbase.CustomerFilter, label string) error {
-		f.Limit = 1
-		cs, _, err := s.svc.Customers.ListCustomers(ctx, k.WorkspaceID, f)
-		if err != nil {
-			return err
-		}
-		if len(cs) == 0 {
-			res.Unknown = append(res.Unknown, label)
-			return nil
-		}
-		resolved = append(resolved, cs[0].ID)
-		return nil
-	}
-	for _, u := range userIDs {
-		if err := lookup(touchbase.CustomerFilter{UserID: u}, u); err != nil {
-			return nil, err
-		}
-	}
-	for _, e := range emails {
-		norm := touchbase.NormalizeEmail(e)
-		if norm == "" {
-			res.Unknown = append(res.Unknown, e)
-			continue
-		}
-		if err := lookup(touchbase.CustomerFilter{Email: norm}, e); err != nil {
-			return nil, err
-		}
-	}
+	res.Unknown = unknown
 	if res.Changed, err = change(ctx, k.WorkspaceID, in.ID, resolved); err != nil {
 		return nil, err
 	}
@@ -283,60 +189,6 @@ func (s *Server) changeStaticMembers(ctx context.Context, k *touchbase.Key, in *
 		return nil, err
 	}
 	return &output[*staticMembersResult]{Body: res}, nil
-}
-
-// readMembersCSV adds the identifiers of a CSV upload to the given ones: the
-// header names the columns (id or customer_id, user_id, email; others are
-// ignored).
-func readMembersCSV(text string, ids []int64, userIDs, emails []string) ([]int64, []string, []string, error) {
-	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(text, "\uFEFF")))
-	r.FieldsPerRecord = -1
-	head, err := r.Read()
-	if err != nil {
-		return nil, nil, nil, fieldError("csv", "no header row: "+err.Error())
-	}
-	col := map[string]int{}
-	for i, h := range head {
-		col[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	if i, ok := col["customer_id"]; ok {
-		col["id"] = i
-	}
-	if _, ok := col["id"]; !ok {
-		if _, ok := col["user_id"]; !ok {
-			if _, ok := col["email"]; !ok {
-				return nil, nil, nil, fieldError("csv", "the header names no column id, customer_id, user_id or email")
-			}
-		}
-	}
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, nil, fieldError("csv", err.Error())
-		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-			return ""
-		}
-		switch {
-		case get("id") != "":
-			id, err := strconv.ParseInt(get("id"), 10, 64)
-			if err != nil {
-				return nil, nil, nil, fieldError("csv", fmt.Sprintf("line %d: id %q is not a customer id", line, get("id")))
-			}
-			ids = append(ids, id)
-		case get("user_id") != "":
-			userIDs = append(userIDs, get("user_id"))
-		case get("email") != "":
-			emails = append(emails, get("email"))
-		}
-	}
-	return ids, userIDs, emails, nil
 }
 
 type customerSegments struct {

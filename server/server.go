@@ -146,16 +146,18 @@ func (s *Server) registerConsole() {
 	if s.svc.Sessions == nil || s.svc.Reports == nil {
 		return
 	}
+	svc := ui.Services{
+		Workspaces: s.svc.Workspaces, Users: s.svc.Users, Sessions: s.svc.Sessions, Customers: s.svc.Customers,
+		Events: s.svc.Events, Orders: s.svc.Orders, Stats: s.svc.Stats, Reports: s.svc.Reports,
+		Imports: s.svc.Imports, Importer: s.svc.Importer,
+		Segments: s.svc.Segments, Engine: s.svc.Engine, Features: s.svc.Features,
+	}
 	console := ui.New(ui.Config{
 		Logger:              s.log,
 		StatusOf:            func(code string) int { return statusOf[code] },
 		TrustForwardedProto: s.cfg.TrustForwardedProto,
 		Version:             s.cfg.Version,
-	}, ui.Services{
-		Workspaces: s.svc.Workspaces, Users: s.svc.Users, Sessions: s.svc.Sessions, Customers: s.svc.Customers,
-		Events: s.svc.Events, Orders: s.svc.Orders, Stats: s.svc.Stats, Reports: s.svc.Reports,
-		Imports: s.svc.Imports, Importer: s.svc.Importer,
-	})
+	}, svc)
 	s.mux.Handle(ui.Prefix+"/", console)
 	s.mux.HandleFunc("GET /{$}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		if !strings.Contains(r.Header.Get("Accept"), "text/html") {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/audience"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/segment"
-	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
 )
 
@@ -319,7 +319,7 @@ func (a *app) segmentExportCmd() *cobra.Command {
 					defer file.Close()
 					w = file
 				}
-				return server.WriteMembersCSV(ctx, w, ids, hashed, func(page []int64) ([]*touchbase.Customer, error) {
+				return audience.WriteCSV(ctx, w, ids, hashed, func(page []int64) ([]*touchbase.Customer, error) {
 					return st.FindCustomers(ctx, ws.ID, page)
 				})
 			})

@@ -273,6 +273,94 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.EmulateViewport(1280, 800),
 	)
 
+	run("segments: the empty list offers examples",
+		chromedp.Navigate(e.url+"/ui/"),
+		chromedp.Click(`nav a[href="/ui/segments"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#segments-empty", chromedp.ByQuery),
+		shot(t, dir, "segments-empty"),
+	)
+	run("segment builder: the live count appears as a definition is typed",
+		chromedp.Click("#create-first", chromedp.ByQuery),
+		chromedp.WaitVisible("#seg-text", chromedp.ByQuery),
+		chromedp.SendKeys("#seg-name", "Repeat buyers", chromedp.ByQuery),
+		chromedp.SendKeys("#seg-text", "orders >= 2", chromedp.ByQuery),
+		waitJS(`!!document.querySelector("#preview-count") && document.querySelector("#preview-count strong").textContent !== ""`),
+	)
+	run("segment builder: a typo shows where it is",
+		chromedp.SendKeys("#seg-text", " andd revenue > 100", chromedp.ByQuery),
+		waitJS(`!!document.querySelector("#preview-error")`),
+		chromedp.Text("#preview-error", &text, chromedp.ByQuery),
+		shot(t, dir, "segment-builder-error"),
+	)
+	if !strings.Contains(text, "line 1, column 13") || !strings.Contains(text, "^") {
+		t.Errorf("preview error %q", text)
+	}
+	run("segment builder: fixed, the count comes back",
+		chromedp.Evaluate(`document.querySelector("#seg-text").value = ""; true`, nil),
+		chromedp.SendKeys("#seg-text", "orders >= 2 and revenue > 100", chromedp.ByQuery),
+		waitJS(`!!document.querySelector("#preview-count") && document.querySelectorAll("#preview-sample a.person").length > 0`),
+		chromedp.Text("#preview-count", &text, chromedp.ByQuery),
+		shot(t, dir, "segment-builder"),
+	)
+	if !strings.Contains(text, "match") {
+		t.Errorf("preview count %q", text)
+	}
+	run("segment: saved, its page shows the chart and the members",
+		chromedp.Click("#segment-save", chromedp.ByQuery),
+		waitAfterNavigation(`/^\/ui\/segments\/[0-9]+$/.test(location.pathname) && document.readyState === "complete" &&
+			!!document.querySelector("#members-table") && window.Chart && !!Chart.getChart(document.querySelector('canvas[data-chart="segment-size"]'))`),
+		chromedp.Sleep(400), // the chart's entry animation
+		chromedp.Text("#segment-name", &text, chromedp.ByQuery),
+		shot(t, dir, "segment"),
+	)
+	if !strings.Contains(text, "Repeat buyers") {
+		t.Errorf("segment page of %q", text)
+	}
+	run("a member's 360 explains the membership",
+		chromedp.Click("#members-table tbody a.person", chromedp.ByQuery),
+		chromedp.WaitVisible("#explain-segment", chromedp.ByQuery),
+		waitJS(`document.querySelectorAll("#customer-segments .seg-chip").length >= 1`),
+		chromedp.Evaluate(`(() => { const s = document.querySelector("#explain-segment");
+			s.value = [...s.options].find(o => o.textContent === "Repeat buyers").value;
+			s.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`, nil),
+		waitJS(`!!document.querySelector("#explanation .explain-verdict.holds")`),
+		chromedp.ScrollIntoView("#segments", chromedp.ByQuery),
+		chromedp.Text("#explanation", &text, chromedp.ByQuery),
+		shot(t, dir, "customer-explain"),
+	)
+	if !strings.Contains(text, "✓") || !strings.Contains(text, "orders >= 2") {
+		t.Errorf("explanation %q", text)
+	}
+	run("segments: the list, and the builder in a 1024 pixel window",
+		chromedp.Click(`nav a[href="/ui/segments"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#segments-table", chromedp.ByQuery),
+		shot(t, dir, "segments"),
+		chromedp.EmulateViewport(1024, 768),
+		chromedp.Click("#segments-table a.seg-name", chromedp.ByQuery),
+		chromedp.WaitVisible("#segment-edit", chromedp.ByQuery),
+		chromedp.Click("#segment-edit", chromedp.ByQuery),
+		chromedp.WaitVisible("#preview-count", chromedp.ByQuery),
+		shot(t, dir, "segment-builder-1024"),
+		chromedp.EmulateViewport(1280, 800),
+	)
+	run("a list: created, a member added by email",
+		chromedp.Navigate(e.url+"/ui/segments"),
+		chromedp.Click("#new-list", chromedp.ByQuery),
+		chromedp.WaitVisible("#seg-name", chromedp.ByQuery),
+		chromedp.SendKeys("#seg-name", "Press contacts", chromedp.ByQuery),
+		chromedp.Click("#segment-save", chromedp.ByQuery),
+		waitAfterNavigation(`/^\/ui\/segments\/[0-9]+$/.test(location.pathname) && !!document.querySelector("#list-ids")`),
+		chromedp.SendKeys("#list-ids", "ada.lovelace@example.com\nnobody@example.com", chromedp.ByQuery),
+		chromedp.Click("#list-add", chromedp.ByQuery),
+		waitJS(`!!document.querySelector("#list-result") && document.querySelectorAll("#members-table tbody tr").length === 1 &&
+			document.querySelector("#segment-count").textContent === "1"`),
+		chromedp.Text("#list-result", &text, chromedp.ByQuery),
+		shot(t, dir, "segment-list"),
+	)
+	if !strings.Contains(text, "Added 1 customer.") || !strings.Contains(text, "nobody@example.com") {
+		t.Errorf("list result %q", text)
+	}
+
 	csvPath := filepath.Join(t.TempDir(), "people.csv")
 	if err := os.WriteFile(csvPath, []byte(importCSV), 0o644); err != nil {
 		t.Fatal(err)

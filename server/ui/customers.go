@@ -161,6 +161,7 @@ type customerData struct {
 	ConsentStates []string
 	Orders        []*touchbase.Order
 	Timeline      *timelineData
+	Segments      *customerSegments // nil without the segment pages
 }
 
 // customerOrders is how many of their most recent orders a profile shows.
@@ -181,6 +182,12 @@ func (h *Handler) customer(w http.ResponseWriter, r *http.Request, rq *request) 
 	}
 	if d.Timeline, err = h.loadTimeline(r, rq, c.ID); err != nil {
 		return err
+	}
+	if h.segmentsOn() {
+		if d.Segments, err = h.loadCustomerSegments(r, rq, c.ID); err != nil {
+			return err
+		}
+		d.Segments.loc = d.Loc()
 	}
 	h.render(w, http.StatusOK, "customer", d)
 	return nil

@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
 )
@@ -35,6 +37,7 @@ type env struct {
 	t      *testing.T
 	store  *store.Store
 	srv    *server.Server
+	engine *engine.Engine
 	url    string
 	acme   *touchbase.Workspace
 	beta   *touchbase.Workspace
@@ -80,8 +83,13 @@ func newEnv(t *testing.T, s *store.Store, svc ...func(*server.Services)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { runner.Close() })
+	// The engine is used synchronously, as the CLI does: each request
+	// catches up with the events table, so tests need not wait.
+	features := segment.NewRegistry()
+	eng := engine.New(s, features, engine.Config{})
+	e.engine = eng
 	services := server.Services{Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Sessions: s, Reports: s,
-		Imports: s, Importer: runner}
+		Imports: s, Importer: runner, Segments: s, Engine: eng, Features: features}
 	for _, f := range svc {
 		f(&services)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/engine"
 )
 
 // base is what the layout needs on every page.
@@ -26,13 +27,15 @@ type base struct {
 	Memberships []*touchbase.Membership
 	Version     string
 	CanEdit     bool
+	// HasSegments shows the segment pages in the navigation.
+	HasSegments bool
 	loc         *time.Location
 	currency    string
 }
 
 // base returns the layout's data for rq (nil when signed out).
 func (h *Handler) base(rq *request, title, nav string) base {
-	b := base{Title: title, Nav: nav, Version: h.cfg.Version, loc: time.UTC, currency: "USD"}
+	b := base{Title: title, Nav: nav, Version: h.cfg.Version, loc: time.UTC, currency: "USD", HasSegments: h.segmentsOn()}
 	if rq == nil {
 		return b
 	}
@@ -81,6 +84,10 @@ func (h *Handler) funcs() template.FuncMap {
 		"name":    displayName,
 		"initial": initial,
 		"pct":     percent,
+		"explainNode": func(x *engine.Explanation, loc *time.Location) explainNode {
+			return explainNode{X: x, Loc: loc}
+		},
+		"operandValue": func(v any, loc *time.Location) string { return operandValue(v, loc, h.cfg.Now()) },
 	}
 }
 
@@ -262,4 +269,27 @@ func percent(part, whole int64) string {
 		return "–"
 	}
 	return strconv.FormatInt(int64(math.Round(float64(part)*100/float64(whole))), 10) + "%"
+}
+
+// explainNode is one clause of an explanation with the time zone its
+// values are shown in: a template calls itself on its children with it.
+type explainNode struct {
+	X   *engine.Explanation
+	Loc *time.Location
+}
+
+// operandValue shows a value an explanation used: "not set", strings
+// quoted (so that "" and "0" read as strings), times (which the engine
+// gives in RFC 3339) in the workspace's zone and relative to now.
+func operandValue(v any, loc *time.Location, now time.Time) string {
+	switch x := v.(type) {
+	case nil:
+		return "not set"
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && len(x) >= len("2006-01-02T15:04:05Z") {
+			return t.In(loc).Format("2 Jan 2006, 15:04 MST") + " (" + relTime(t, now) + ")"
+		}
+		return strconv.Quote(x)
+	}
+	return traitValue(v)
 }

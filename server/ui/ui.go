@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/segment"
 )
 
 //go:embed templates static
@@ -66,6 +67,12 @@ type Services struct {
 	Imports    touchbase.ImportService
 	// Importer runs uploads; nil hides the upload form.
 	Importer ImportSubmitter
+	// Segments and Engine serve the segment pages and the 360 page's
+	// segments card; without either they are hidden. Features are the
+	// names definitions may use; nil knows none (as for the API).
+	Segments touchbase.SegmentStore
+	Engine   SegmentEngine
+	Features *segment.Registry
 }
 
 // Handler serves the console. Create it with New.
@@ -127,6 +134,9 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST "+Prefix+"/imports", limitBody(maxImportBytes, h.authed(touchbase.RoleMarketer, h.upload)))
 	m.HandleFunc("GET "+Prefix+"/imports/{id}", h.authed(touchbase.RoleAnalyst, h.importPage))
 	m.HandleFunc("GET "+Prefix+"/imports/{id}/errors.csv", h.authed(touchbase.RoleAnalyst, h.importErrors))
+	if h.segmentsOn() {
+		h.segmentRoutes()
+	}
 	m.HandleFunc(Prefix+"/", h.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return touchbase.Errorf(touchbase.ENOTFOUND, "there is no page at %s", r.URL.Path)
 	}))
@@ -261,6 +271,9 @@ var pageFiles = map[string][]string{
 	"customer":  {"customer.html"},
 	"imports":   {"imports.html"},
 	"import":    {"import.html"},
+	"segments":  {"segments.html"},
+	"segment":   {"segment.html", "segment_members.html"},
+	"segedit":   {"segment_edit.html"},
 	"fragment":  {},
 }
 

@@ -87,10 +87,50 @@
         },
         options: opts
       };
+    } else if (kind === "segment-size") {
+      cfg = segmentSize(opts, d);
     } else {
       return;
     }
     charts.push(new window.Chart(canvas, cfg));
+  }
+
+  // segmentSize draws a segment's recorded sizes on a time axis (a linear
+  // one in milliseconds: Chart.js needs a date adapter for a time scale).
+  // Sizes hold until the next record, so the line is stepped; the last
+  // point is the size now, which gives even a single record a line.
+  function segmentSize(opts, d) {
+    var points = d.at.map(function (t, i) { return { x: t, y: d.size[i] }; });
+    var span = points[points.length - 1].x - points[0].x;
+    var dayish = span > 2 * 86400000;
+    function when(v, long) {
+      var t = new Date(v);
+      if (long) {
+        return t.toLocaleString(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+      }
+      return dayish ? t.toLocaleDateString(undefined, { day: "numeric", month: "short" })
+        : t.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+    }
+    opts.plugins.legend.display = false;
+    opts.interaction = { mode: "nearest", axis: "x", intersect: false };
+    opts.scales.x = { type: "linear", grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 24, maxTicksLimit: 8,
+      callback: function (v) { return when(v, false); } } };
+    // The axis ends now and spans an hour at least, so that a segment
+    // created a minute ago does not stretch its first minute across the
+    // chart with every tick reading the same time.
+    var last = points[points.length - 1].x;
+    opts.scales.x.max = last;
+    opts.scales.x.min = Math.min(points[0].x, last - 3600000);
+    opts.plugins.tooltip.callbacks = {
+      title: function (items) { return items.length ? when(items[0].parsed.x, true) : ""; },
+      label: function (ctx) { return integer(ctx.parsed.y) + " members"; }
+    };
+    return {
+      type: "line",
+      data: { datasets: [{ label: "Members", data: points, stepped: "after", borderColor: colors.brand, backgroundColor: colors.brandSoft,
+        fill: true, pointRadius: points.length <= 12 ? 3 : 0, pointHoverRadius: 4 }] },
+      options: opts
+    };
   }
 
   function drawAll() {
@@ -300,5 +340,20 @@
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("import-form");
     if (form) { setup(form); }
+  });
+})();
+
+// Segment builder: an example's button puts its definition in the editor
+// and asks for the live count, as typing would.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("[data-insert]");
+    var text = document.getElementById("seg-text");
+    if (!b || !text || text.readOnly) { return; }
+    text.value = b.getAttribute("data-insert");
+    text.focus();
+    text.dispatchEvent(new Event("input", { bubbles: true }));
   });
 })();
