@@ -65,13 +65,19 @@ func scanRange(u *roaring.Bitmap, n int, c *column, r numRange, test func(scalar
 	var strs *roaring.Bitmap
 	it := u.ManyIterator()
 	var buf [512]uint32
-	for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
-		for _, i := range buf[:k] {
-			switch kinds[i] {
+	k := 0
+	for m := it.NextMany(buf[:]); m > 0; m = it.NextMany(buf[:]) {
+		for _, i := range buf[:m] {
+			p := int(i)
+			if c.ranked {
+				p = k
+			}
+			k++
+			switch kinds[p] {
 			case r.k:
-				x := math.Float64frombits(vals[i])
+				x := math.Float64frombits(vals[p])
 				if r.k == kTime {
-					x = float64(int64(vals[i]))
+					x = float64(int64(vals[p]))
 				}
 				if r.holds(x) {
 					b.add(i)
@@ -87,7 +93,7 @@ func scanRange(u *roaring.Bitmap, n int, c *column, r numRange, test func(scalar
 		}
 	}
 	out := b.bitmap()
-	if strs != nil {
+	if strs != nil { // strings are in trait columns, never ranked ones
 		out.Or(scan(strs, n, c, test))
 	}
 	return out
