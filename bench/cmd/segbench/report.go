@@ -84,12 +84,12 @@ type summary struct {
 	Match      bool     `json:"members_match"`
 	Mismatches []string `json:"mismatches,omitempty"`
 
-	TouchbaseSuite stat     `json:"touchbase_suite_ms"`
-	DuckDBSuite    stat     `json:"duckdb_suite_ms"`
-	PostgresSuite  stat     `json:"postgres_suite_ms"`
-	DuckDBRatio    float64  `json:"duckdb_over_touchbase"`
-	PostgresRatio  float64  `json:"postgres_over_touchbase"`
-	Targets        []goal `json:"targets"`
+	TouchbaseSuite stat    `json:"touchbase_suite_ms"`
+	DuckDBSuite    stat    `json:"duckdb_suite_ms"`
+	PostgresSuite  stat    `json:"postgres_suite_ms"`
+	DuckDBRatio    float64 `json:"duckdb_over_touchbase"`
+	PostgresRatio  float64 `json:"postgres_over_touchbase"`
+	Targets        []goal  `json:"targets"`
 }
 
 // compare checks that every system returned touchbase's members.
