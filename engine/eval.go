@@ -304,6 +304,18 @@ func scan(u *roaring.Bitmap, n int, c *column, test func(scalar) bool) *roaring.
 	})
 }
 
+// smallUniverse is the size up to which a universe is walked without a
+// ManyIterator, whose set-up allocates: an event's evaluations walk one
+// customer, many times each.
+const smallUniverse = 64
+
+// batch returns a buffer for walking u with a ManyIterator. The buffer
+// escapes to the heap (NextMany is an interface method), so it is sized to
+// u: an event's evaluations walk one customer, many times each.
+func batch(u *roaring.Bitmap) []uint32 {
+	return make([]uint32, min(u.GetCardinality(), 512))
+}
+
 // memoWorthIt says whether a result per distinct value (of m) is worth
 // its table when testing the customers of u.
 func memoWorthIt(u *roaring.Bitmap, m int) bool {
@@ -325,10 +337,18 @@ func rows(u *roaring.Bitmap, n int, f func(i uint32, k int) bool) *roaring.Bitma
 // forEach calls fn with each member of u, in ascending order, and its
 // rank (0 for the first).
 func forEach(u *roaring.Bitmap, fn func(i uint32, k int)) {
-	it := u.ManyIterator()
-	var buf [512]uint32
 	k := 0
-	for m := it.NextMany(buf[:]); m > 0; m = it.NextMany(buf[:]) {
+	if u.GetCardinality() <= smallUniverse {
+		u.Iterate(func(i uint32) bool {
+			fn(i, k)
+			k++
+			return true
+		})
+		return
+	}
+	it := u.ManyIterator()
+	buf := batch(u)
+	for m := it.NextMany(buf); m > 0; m = it.NextMany(buf) {
 		for _, i := range buf[:m] {
 			fn(i, k)
 			k++
