@@ -317,11 +317,13 @@ func decodeProps(raw json.RawMessage) map[string]any {
 }
 
 // column computes an aggregate for the customers of u at as-of, over the
-// window [from, asOf] (from is math.MinInt64 for all time).
-func (s *series) column(f segment.AggFunc, from, asOf int64, n int, u *roaring.Bitmap) *column {
-	c := &column{kinds: make([]kind, n), vals: make([]uint64, n)}
+// window [from, asOf] (from is math.MinInt64 for all time), as a column
+// ranked by u.
+func (s *series) column(f segment.AggFunc, from, asOf int64, u *roaring.Bitmap) *column {
+	m := int(u.GetCardinality())
+	c := &column{kinds: make([]kind, m), vals: make([]uint64, m), ranked: true}
 	var scratch []float64
-	forEach(u, func(i uint32) {
+	forEach(u, func(i uint32, p int) {
 		ts, val := s.points(i)
 		lo, hi := 0, firstAfter(ts, asOf)
 		if from != math.MinInt64 { // from-1 would wrap
@@ -330,7 +332,7 @@ func (s *series) column(f segment.AggFunc, from, asOf int64, n int, u *roaring.B
 		cnt := hi - lo // from <= asOf, so lo <= hi
 		switch f {
 		case segment.AggCount:
-			c.kinds[i], c.vals[i] = kNumber, math.Float64bits(float64(cnt))
+			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(float64(cnt))
 		case segment.AggSum, segment.AggAvg:
 			sum := 0.0
 			for _, v := range val[lo:hi] {
@@ -342,7 +344,7 @@ func (s *series) column(f segment.AggFunc, from, asOf int64, n int, u *roaring.B
 				}
 				sum /= float64(cnt)
 			}
-			c.kinds[i], c.vals[i] = kNumber, math.Float64bits(sum)
+			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(sum)
 		case segment.AggMin, segment.AggMax:
 			if cnt == 0 {
 				return
@@ -353,7 +355,7 @@ func (s *series) column(f segment.AggFunc, from, asOf int64, n int, u *roaring.B
 					m = v
 				}
 			}
-			c.kinds[i], c.vals[i] = kNumber, math.Float64bits(m)
+			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(m)
 		case segment.AggDistinct:
 			d := 0
 			if cnt > 0 {
@@ -366,7 +368,7 @@ func (s *series) column(f segment.AggFunc, from, asOf int64, n int, u *roaring.B
 					}
 				}
 			}
-			c.kinds[i], c.vals[i] = kNumber, math.Float64bits(float64(d))
+			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(float64(d))
 		case segment.AggFirst, segment.AggLast:
 			if cnt == 0 {
 				return
@@ -375,7 +377,7 @@ func (s *series) column(f segment.AggFunc, from, asOf int64, n int, u *roaring.B
 			if f == segment.AggLast {
 				t = ts[hi-1]
 			}
-			c.kinds[i], c.vals[i] = kTime, uint64(t)
+			c.kinds[p], c.vals[p] = kTime, uint64(t)
 		}
 	})
 	return c

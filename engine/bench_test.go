@@ -146,3 +146,44 @@ func BenchmarkEvaluate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkChanges is the real-time path: one event (and its customer's
+// profile) applied, then Changes for every tracked segment of the suite,
+// on an index of 200,000 customers. Its cost must not grow with the
+// workspace: only the event's customer is evaluated.
+func BenchmarkChanges(b *testing.B) {
+	ctx := context.Background()
+	src := &synthSource{customers: 200_000, eventsPerCust: 4, seed: 11}
+	ix := engine.NewIndex(segment.NewRegistry())
+	if err := ix.Load(ctx, src, 1); err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range suite {
+		if err := ix.Register(ctx, s.name, node(b, s.tree), asOf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := ix.Changes(asOf, true); err != nil {
+		b.Fatal(err)
+	}
+	var custs []*touchbase.Customer
+	_ = src.ScanCustomers(ctx, 1, func(c *touchbase.Customer) error {
+		if len(custs) < 1000 {
+			custs = append(custs, c)
+		}
+		return nil
+	})
+	r := rand.New(rand.NewPCG(1, 2))
+	id := int64(1 << 40)
+	b.ReportAllocs()
+	for b.Loop() {
+		c := custs[r.IntN(len(custs))]
+		id++
+		ix.ApplyCustomer(c)
+		ix.ApplyEvent(touchbase.EventRow{ID: id, CustomerID: c.ID, Event: eventNames[r.IntN(len(eventNames))],
+			Timestamp: asOf.Add(-time.Minute).UnixMilli(), Properties: []byte(`{"revenue": 12, "category": "Gadgets"}`)})
+		if _, err := ix.Changes(asOf, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -39,6 +39,20 @@ type column struct {
 	// arrays holds the elements of the customers whose value is an array
 	// (rare in traits, so a map rather than a slot per customer).
 	arrays map[uint32][]any
+	// ranked says the column holds the values of one universe's customers
+	// only, the k-th member's at k: an aggregate computed for an
+	// evaluation costs its universe's size, not the workspace's (one
+	// customer's, when an event arrives). Its readers walk that universe.
+	ranked bool
+}
+
+// at returns where customer i's value is: i, or k, the rank of i in the
+// universe a ranked column was computed for.
+func (c *column) at(i uint32, k int) int {
+	if c.ranked {
+		return k
+	}
+	return int(i)
 }
 
 func newColumn(n int) *column {
@@ -53,10 +67,10 @@ func (c *column) grow(n int) {
 	}
 }
 
-// get returns customer i's value as a scalar.
-func (c *column) get(i uint32) scalar {
-	v := c.vals[i]
-	switch c.kinds[i] {
+// get returns the value at p (see at) as a scalar.
+func (c *column) get(p int) scalar {
+	v := c.vals[p]
+	switch c.kinds[p] {
 	case kString:
 		return scalar{k: kString, s: c.dict.strs[v]}
 	case kNumber:
@@ -68,7 +82,7 @@ func (c *column) get(i uint32) scalar {
 	case kObject:
 		return scalar{k: kObject}
 	case kArray:
-		return scalar{k: kArray, arr: c.arrays[i]}
+		return scalar{k: kArray, arr: c.arrays[uint32(p)]}
 	}
 	return scalar{}
 }

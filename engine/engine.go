@@ -264,6 +264,26 @@ func (e *Engine) takeUp(ctx context.Context, sp *space) error {
 		}
 		sp.ix.SetList(seg.Name, ids)
 	}
+	// Back-fill the aggregates of the new and changed definitions in one
+	// scan of the events rather than one per segment. Errors are left to
+	// Register below, which reports each segment's own.
+	var fresh []*segment.Node
+	for _, seg := range all {
+		if old, ok := sp.segs[seg.Name]; seg.Kind != touchbase.SegmentDynamic || (ok && old.ID == seg.ID && string(old.Definition) == string(seg.Definition)) {
+			continue
+		}
+		if n, err := Definition(seg); err == nil {
+			fresh = append(fresh, n)
+		}
+	}
+	if len(fresh) > 1 {
+		_ = sp.ix.PrepareAll(ctx, fresh, func(name string) (*segment.Node, error) {
+			if seg, ok := byName[name]; ok && seg.Kind == touchbase.SegmentDynamic {
+				return Definition(seg)
+			}
+			return nil, touchbase.Errorf(touchbase.ENOTFOUND, "segment %q not found", name)
+		})
+	}
 	// Then definitions, each after those it names.
 	now := e.cfg.Now()
 	registered := map[string]bool{}

@@ -193,7 +193,7 @@ func (ix *Index) aggColumn(a *segment.Aggregate, asOf int64, u *roaring.Bitmap) 
 		}
 		from = asOf - d.Milliseconds()
 	}
-	return s.column(a.Func, from, asOf, len(ix.ids), u), nil
+	return s.column(a.Func, from, asOf, u), nil
 }
 
 // leaf evaluates a test.
@@ -213,7 +213,8 @@ func (e *evaluation) leaf(n *segment.Node, u *roaring.Bitmap) (*roaring.Bitmap, 
 			left, right, op = right, left, flip(op)
 		}
 		if right.col != nil {
-			return rows(u, len(e.ix.ids), func(i uint32) bool { return compare(op, left.col.get(i), right.col.get(i)) }), nil
+			l, r := left.col, right.col
+			return rows(u, len(e.ix.ids), func(i uint32, k int) bool { return compare(op, l.get(l.at(i, k)), r.get(r.at(i, k))) }), nil
 		}
 		lit := right.lit
 		if r, ok := rangeOf(op, lit, lit); ok && left.col != nil {
@@ -251,8 +252,8 @@ func (e *evaluation) leaf(n *segment.Node, u *roaring.Bitmap) (*roaring.Bitmap, 
 		if left.col == nil {
 			return constant(u, want), nil
 		}
-		kinds := left.col.kinds
-		return rows(u, len(e.ix.ids), func(i uint32) bool { return (kinds[i] != kUnset) == want }), nil
+		c := left.col
+		return rows(u, len(e.ix.ids), func(i uint32, k int) bool { return (c.kinds[c.at(i, k)] != kUnset) == want }), nil
 	case segment.OpWithinNext:
 		return e.withinNext(n, left, u)
 	default:
@@ -274,18 +275,23 @@ func constant(u *roaring.Bitmap, all bool) *roaring.Bitmap {
 
 // scan returns the customers of u whose value in c passes test. A value
 // that is not set passes no test. A string's result is computed once per
-// distinct string.
+// distinct string, unless u has fewer customers than the column has
+// strings (an event's evaluation: one customer).
 func scan(u *roaring.Bitmap, n int, c *column, test func(scalar) bool) *roaring.Bitmap {
 	var memo []uint8 // by dictionary id: 0 not yet tested, 1 passes, 2 fails
-	if c.dict != nil {
+	if c.dict != nil && memoWorthIt(u, len(c.dict.strs)) {
 		memo = make([]uint8, len(c.dict.strs))
 	}
-	return rows(u, n, func(i uint32) bool {
-		switch c.kinds[i] {
+	return rows(u, n, func(i uint32, k int) bool {
+		p := c.at(i, k)
+		switch c.kinds[p] {
 		case kUnset:
 			return false
 		case kString:
-			id := c.vals[i]
+			id := c.vals[p]
+			if memo == nil {
+				return test(scalar{k: kString, s: c.dict.strs[id]})
+			}
 			if memo[id] == 0 {
 				memo[id] = 2
 				if test(scalar{k: kString, s: c.dict.strs[id]}) {
@@ -294,28 +300,58 @@ func scan(u *roaring.Bitmap, n int, c *column, test func(scalar) bool) *roaring.
 			}
 			return memo[id] == 1
 		}
-		return test(c.get(i))
+		return test(c.get(p))
 	})
 }
 
-// rows returns the customers of u for whom f holds.
-func rows(u *roaring.Bitmap, n int, f func(i uint32) bool) *roaring.Bitmap {
+// smallUniverse is the size up to which a universe is walked without a
+// ManyIterator, whose set-up allocates: an event's evaluations walk one
+// customer, many times each.
+const smallUniverse = 64
+
+// batch returns a buffer for walking u with a ManyIterator. The buffer
+// escapes to the heap (NextMany is an interface method), so it is sized to
+// u: an event's evaluations walk one customer, many times each.
+func batch(u *roaring.Bitmap) []uint32 {
+	return make([]uint32, min(u.GetCardinality(), 512))
+}
+
+// memoWorthIt says whether a result per distinct value (of m) is worth
+// its table when testing the customers of u.
+func memoWorthIt(u *roaring.Bitmap, m int) bool {
+	return u.GetCardinality() >= uint64(m/4)
+}
+
+// rows returns the customers of u for whom f holds; f has each customer's
+// dense index i and rank k in u.
+func rows(u *roaring.Bitmap, n int, f func(i uint32, k int) bool) *roaring.Bitmap {
 	b := newBits(u, n)
-	forEach(u, func(i uint32) {
-		if f(i) {
+	forEach(u, func(i uint32, k int) {
+		if f(i, k) {
 			b.add(i)
 		}
 	})
 	return b.bitmap()
 }
 
-// forEach calls fn with each member of u, in ascending order.
-func forEach(u *roaring.Bitmap, fn func(i uint32)) {
+// forEach calls fn with each member of u, in ascending order, and its
+// rank (0 for the first).
+func forEach(u *roaring.Bitmap, fn func(i uint32, k int)) {
+	k := 0
+	if u.GetCardinality() <= smallUniverse {
+		u.Iterate(func(i uint32) bool {
+			fn(i, k)
+			k++
+			return true
+		})
+		return
+	}
 	it := u.ManyIterator()
-	var buf [512]uint32
-	for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
-		for _, i := range buf[:k] {
-			fn(i)
+	buf := batch(u)
+	for m := it.NextMany(buf); m > 0; m = it.NextMany(buf) {
+		for _, i := range buf[:m] {
+			fn(i, k)
+			k++
 		}
 	}
 }

@@ -152,7 +152,11 @@ func (e *evaluation) explain(n *segment.Node, i uint32, u *roaring.Bitmap) (*Exp
 		}
 		s := v.lit
 		if v.col != nil {
-			s = v.col.get(i)
+			p := int(i)
+			if v.col.ranked {
+				p = int(u.Rank(i)) - 1
+			}
+			s = v.col.get(p)
 		}
 		x.Values = append(x.Values, OperandValue{Operand: formatOperand(o), Value: s.explained()})
 	}

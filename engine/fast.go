@@ -63,15 +63,43 @@ func scanRange(u *roaring.Bitmap, n int, c *column, r numRange, test func(scalar
 	kinds, vals := c.kinds, c.vals
 	b := newBits(u, n)
 	var strs *roaring.Bitmap
-	it := u.ManyIterator()
-	var buf [512]uint32
-	for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
-		for _, i := range buf[:k] {
-			switch kinds[i] {
+	if u.GetCardinality() <= smallUniverse {
+		forEach(u, func(i uint32, k int) {
+			switch p := c.at(i, k); kinds[p] {
 			case r.k:
-				x := math.Float64frombits(vals[i])
+				x := math.Float64frombits(vals[p])
 				if r.k == kTime {
-					x = float64(int64(vals[i]))
+					x = float64(int64(vals[p]))
+				}
+				if r.holds(x) {
+					b.add(i)
+				}
+			case kString:
+				if r.k == kTime {
+					if strs == nil {
+						strs = roaring.New()
+					}
+					strs.Add(i)
+				}
+			}
+		})
+		return finishRange(b, strs, n, c, test)
+	}
+	it := u.ManyIterator()
+	buf := batch(u)
+	k := 0
+	for m := it.NextMany(buf); m > 0; m = it.NextMany(buf) {
+		for _, i := range buf[:m] {
+			p := int(i)
+			if c.ranked {
+				p = k
+			}
+			k++
+			switch kinds[p] {
+			case r.k:
+				x := math.Float64frombits(vals[p])
+				if r.k == kTime {
+					x = float64(int64(vals[p]))
 				}
 				if r.holds(x) {
 					b.add(i)
@@ -86,8 +114,14 @@ func scanRange(u *roaring.Bitmap, n int, c *column, r numRange, test func(scalar
 			}
 		}
 	}
+	return finishRange(b, strs, n, c, test)
+}
+
+// finishRange adds to b's customers those of strs (trait strings compared
+// as times) that pass test.
+func finishRange(b *bits, strs *roaring.Bitmap, n int, c *column, test func(scalar) bool) *roaring.Bitmap {
 	out := b.bitmap()
-	if strs != nil {
+	if strs != nil { // strings are in trait columns, never ranked ones
 		out.Or(scan(strs, n, c, test))
 	}
 	return out

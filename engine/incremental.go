@@ -183,10 +183,10 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 			s.members.Or(r)
 		}
 		var cs []Change
-		forEach(roaring.AndNot(r, old), func(i uint32) {
+		forEach(roaring.AndNot(r, old), func(i uint32, _ int) {
 			cs = append(cs, Change{Segment: s.name, CustomerID: ix.ids[i], Entered: true})
 		})
-		forEach(roaring.AndNot(old, r), func(i uint32) {
+		forEach(roaring.AndNot(old, r), func(i uint32, _ int) {
 			cs = append(cs, Change{Segment: s.name, CustomerID: ix.ids[i]})
 		})
 		slices.SortFunc(cs, func(a, b Change) int { return cmp.Compare(a.CustomerID, b.CustomerID) })

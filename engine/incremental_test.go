@@ -8,6 +8,7 @@ import (
 
 	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/engine"
+	"github.com/touchbase/touchbase/segment"
 )
 
 func TestChanges(t *testing.T) {
@@ -136,5 +137,43 @@ func TestChangesBetweenTicks(t *testing.T) {
 	}
 	if want := []engine.Change{{Segment: "recent", CustomerID: 9}}; !slices.Equal(got, want) {
 		t.Errorf("the tick: %v, want %v", got, want)
+	}
+}
+
+// TestPrepareAll back-fills several trees' aggregates in one scan: each
+// evaluates as after its own Prepare, and a tree that cannot be prepared
+// is reported without keeping the others from being prepared.
+func TestPrepareAll(t *testing.T) {
+	ctx := context.Background()
+	src := &synthSource{customers: 500, eventsPerCust: 6, seed: 3}
+	trees := []string{suite[4].tree, suite[5].tree, suite[6].tree, suite[7].tree}
+	broken := `{"op": ">", "left": {"agg": {"func": "median", "event": "Order Completed"}}, "right": {"value": 1}}`
+	all := engine.NewIndex(segment.NewRegistry())
+	one := engine.NewIndex(segment.NewRegistry())
+	for _, ix := range []*engine.Index{all, one} {
+		if err := ix.Load(ctx, src, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ns []*segment.Node
+	for _, tree := range append(trees, broken) {
+		ns = append(ns, node(t, tree))
+	}
+	if err := all.PrepareAll(ctx, ns, nil); err == nil {
+		t.Error("PrepareAll with a broken tree: no error")
+	}
+	for _, tree := range trees {
+		n := node(t, tree)
+		if err := one.Prepare(ctx, n, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := members(t, all, n, asOf, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tree, err)
+		}
+		want, err := members(t, one, n, asOf, nil)
+		if err != nil || !slices.Equal(got, want) || len(want) == 0 {
+			t.Errorf("%s: %d members after PrepareAll, %d after Prepare (%v)", tree, len(got), len(want), err)
+		}
 	}
 }

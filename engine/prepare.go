@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/touchbase/touchbase/segment"
@@ -95,29 +96,69 @@ func (ix *Index) Prepare(ctx context.Context, n *segment.Node, refs func(name st
 	return ix.prepare(ctx, n, refs)
 }
 
-func (ix *Index) prepare(ctx context.Context, n *segment.Node, refs func(name string) (*segment.Node, error)) error {
-	var nd needs
-	if err := ix.collect(n, refs, nil, &nd); err != nil {
-		return err
-	}
-	ix.buildTraits(nd.traits)
+// PrepareAll is Prepare for many trees at once: the aggregates they add are
+// back-filled in one scan of the events, where Prepare scans once per tree
+// that adds any (at start, with every segment new, that is a scan of the
+// events table per segment). A tree that cannot be prepared is left out,
+// its error joined to the result; the others are prepared all the same.
+func (ix *Index) PrepareAll(ctx context.Context, ns []*segment.Node, refs func(name string) (*segment.Node, error)) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var errs []error
 	var fresh []*series
 	seen := map[seriesKey]bool{}
+	for _, n := range ns {
+		s, err := ix.freshSeries(n, refs, seen)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fresh = append(fresh, s...)
+	}
+	if err := ix.addSeries(ctx, fresh); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (ix *Index) prepare(ctx context.Context, n *segment.Node, refs func(name string) (*segment.Node, error)) error {
+	fresh, err := ix.freshSeries(n, refs, map[seriesKey]bool{})
+	if err != nil {
+		return err
+	}
+	return ix.addSeries(ctx, fresh)
+}
+
+// freshSeries builds the trait columns n reads and returns the series of
+// its aggregates that neither the index nor seen has yet (adding them to
+// seen), not back-filled.
+func (ix *Index) freshSeries(n *segment.Node, refs func(name string) (*segment.Node, error), seen map[seriesKey]bool) ([]*series, error) {
+	var nd needs
+	if err := ix.collect(n, refs, nil, &nd); err != nil {
+		return nil, err
+	}
+	var fresh []*series
 	for _, a := range nd.aggs {
 		k, err := keyOf(a)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, ok := ix.series[k]; ok || seen[k] {
 			continue
 		}
-		seen[k] = true
 		s, err := newSeries(k, a, len(ix.ids))
 		if err != nil {
-			return err
+			return nil, err
 		}
+		seen[k] = true
 		fresh = append(fresh, s)
 	}
+	ix.buildTraits(nd.traits)
+	return fresh, nil
+}
+
+// addSeries back-fills fresh series and starts keeping them.
+func (ix *Index) addSeries(ctx context.Context, fresh []*series) error {
 	if err := ix.backfill(ctx, fresh); err != nil {
 		return err
 	}

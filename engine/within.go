@@ -31,21 +31,31 @@ func (e *evaluation) withinNext(n *segment.Node, left operand, u *roaring.Bitmap
 	c := left.col
 	tzc := e.ix.traitCols["timezone"] // ensureTraits builds it
 	// Month and day by dictionary id, computed once per distinct string:
-	// 0 not yet, 1 none, else month*32+day.
+	// 0 not yet, 1 none, else month*32+day; nil when u is too small for
+	// the table to pay.
 	var md []uint16
-	if c.dict != nil {
+	if c.dict != nil && memoWorthIt(u, len(c.dict.strs)) {
 		md = make([]uint16, len(c.dict.strs))
 	}
 	var zones []*time.Location // by the timezone column's dictionary id
-	if tzc != nil && tzc.dict != nil {
+	if tzc != nil && tzc.dict != nil && memoWorthIt(u, len(tzc.dict.strs)) {
 		zones = make([]*time.Location, len(tzc.dict.strs))
 	}
 	windows := map[*time.Location]*monthDays{}
-	return rows(u, len(e.ix.ids), func(i uint32) bool {
+	return rows(u, len(e.ix.ids), func(i uint32, k int) bool {
 		var m, day int
-		switch c.kinds[i] {
+		p := c.at(i, k)
+		switch c.kinds[p] {
 		case kString:
-			id := c.vals[i]
+			id := c.vals[p]
+			if md == nil {
+				_, mm, dd, ok := parseDate(c.dict.strs[id])
+				if !ok {
+					return false
+				}
+				m, day = mm, dd
+				break
+			}
 			if md[id] == 0 {
 				md[id] = 1
 				if _, mm, dd, ok := parseDate(c.dict.strs[id]); ok {
@@ -57,7 +67,7 @@ func (e *evaluation) withinNext(n *segment.Node, left operand, u *roaring.Bitmap
 			}
 			m, day = int(md[id]/32), int(md[id]%32)
 		case kTime:
-			t := time.UnixMilli(int64(c.vals[i])).UTC()
+			t := time.UnixMilli(int64(c.vals[p])).UTC()
 			m, day = int(t.Month()), t.Day()
 		default:
 			return false
@@ -65,10 +75,15 @@ func (e *evaluation) withinNext(n *segment.Node, left operand, u *roaring.Bitmap
 		loc := time.UTC
 		if tzc != nil && tzc.kinds[i] == kString {
 			id := tzc.vals[i]
-			if zones[id] == nil {
+			switch {
+			case zones == nil:
+				loc = e.ix.location(tzc.dict.strs[id])
+			case zones[id] == nil:
 				zones[id] = e.ix.location(tzc.dict.strs[id])
+				loc = zones[id]
+			default:
+				loc = zones[id]
 			}
-			loc = zones[id]
 		}
 		w, ok := windows[loc]
 		if !ok {

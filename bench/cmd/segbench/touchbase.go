@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/engine"
+	"github.com/touchbase/touchbase/segment"
+	"github.com/touchbase/touchbase/store"
+)
+
+// engineResult is what the engine phase measured.
+type engineResult struct {
+	LoadSeconds     float64     `json:"load_seconds"`     // Index.Load: customers (and no aggregates yet)
+	RegisterSeconds float64     `json:"register_seconds"` // PrepareAll and Register of the suite: back-fill of its aggregates
+	BackfillSeconds float64     `json:"backfill_seconds"` // both: the engine built from the store
+	SuiteMillis     []float64   `json:"suite_ms"`         // full evaluation of the whole suite, per run
+	SegmentMillis   [][]float64 `json:"segment_ms"`       // per run, per segment
+	Counts          []int       `json:"counts"`
+	RSSBytes        int64       `json:"rss_bytes"` // VmRSS after GC, suite registered
+	HeapBytes       uint64      `json:"heap_bytes"`
+	Incremental     latency     `json:"incremental"`
+	IncrementalOK   bool        `json:"incremental_consistent"`
+	Changes         int         `json:"incremental_changes"`
+}
+
+// latency summarises per-event costs in microseconds.
+type latency struct {
+	N    int     `json:"n"`
+	P50  float64 `json:"p50_us"`
+	P90  float64 `json:"p90_us"`
+	P99  float64 `json:"p99_us"`
+	P999 float64 `json:"p999_us"`
+	Max  float64 `json:"max_us"`
+	Mean float64 `json:"mean_us"`
+}
+
+func summariseLatency(ds []time.Duration) latency {
+	if len(ds) == 0 {
+		return latency{}
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+	q := func(p float64) float64 { return us(s[min(len(s)-1, int(p*float64(len(s))))]) }
+	var sum time.Duration
+	for _, d := range s {
+		sum += d
+	}
+	return latency{N: len(s), P50: q(0.50), P90: q(0.90), P99: q(0.99), P999: q(0.999), Max: us(s[len(s)-1]), Mean: us(sum) / float64(len(s))}
+}
+
+// runEngine measures touchbase's engine on the generated store. It runs in
+// a process of its own (see --phase), so that its RSS is the engine's.
+func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...any)) (*engineResult, error) {
+	nodes, err := parseSuite()
+	if err != nil {
+		return nil, err
+	}
+	s, err := store.Open(ctx, d.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	asOf := c.asOf
+	res := &engineResult{}
+
+	var stopProf func()
+	if c.cpuprof != "" {
+		f, err := os.Create(c.cpuprof)
+		if err != nil {
+			return nil, err
+		}
+		pprof.StartCPUProfile(f)
+		stopProf = func() { pprof.StopCPUProfile(); f.Close() }
+		defer func() {
+			if stopProf != nil {
+				stopProf()
+			}
+		}()
+	}
+
+	// Back-fill: what `touchbase serve` does at start for a workspace.
+	start := time.Now()
+	ix := engine.NewIndex(segment.NewRegistry())
+	if err := ix.Load(ctx, s, d.Workspace); err != nil {
+		return nil, err
+	}
+	res.LoadSeconds = time.Since(start).Seconds()
+	t1 := time.Now()
+	// As the engine takes up a workspace's segments: their aggregates
+	// back-filled in one scan of the events, then each registered.
+	if err := ix.PrepareAll(ctx, nodes, nil); err != nil {
+		return nil, err
+	}
+	for i, n := range nodes {
+		if err := ix.Register(ctx, suite[i].Name, n, asOf); err != nil {
+			return nil, err
+		}
+	}
+	res.RegisterSeconds = time.Since(t1).Seconds()
+	res.BackfillSeconds = time.Since(start).Seconds()
+	logf("touchbase: back-fill %.1fs (load %.1fs, register %.1fs), %d customers", res.BackfillSeconds, res.LoadSeconds, res.RegisterSeconds, ix.Len())
+	if _, err := ix.Changes(asOf, true); err != nil {
+		return nil, err
+	}
+
+	runtime.GC()
+	debug.FreeOSMemory()
+	res.RSSBytes = rss()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.HeapBytes = ms.HeapAlloc
+	logf("touchbase: RSS %.0f MB with the suite registered (Go heap %.0f MB)", float64(res.RSSBytes)/1e6, float64(ms.HeapAlloc)/1e6)
+
+	// Full evaluation of the whole suite, --runs times.
+	refs := func(name string) (*segment.Node, error) { return nil, fmt.Errorf("no segment %q", name) }
+	for run := 0; run < c.runs; run++ {
+		per := make([]float64, len(nodes))
+		t := time.Now()
+		for i, n := range nodes {
+			t0 := time.Now()
+			bm, err := ix.Evaluate(n, asOf, refs)
+			if err != nil {
+				return nil, fmt.Errorf("segment %s: %w", suite[i].Name, err)
+			}
+			per[i] = float64(time.Since(t0).Microseconds()) / 1e3
+			if run == 0 {
+				ids := ix.Members(bm)
+				res.Counts = append(res.Counts, len(ids))
+				tracked, err := ix.TrackedMembers(suite[i].Name)
+				if err != nil {
+					return nil, err
+				}
+				if !slices.Equal(ids, tracked) {
+					return nil, fmt.Errorf("segment %s: Evaluate and the tracked members differ (%d, %d)", suite[i].Name, len(ids), len(tracked))
+				}
+				if err := writeMembers(c.workdir, "touchbase", suite[i].Name, ids); err != nil {
+					return nil, err
+				}
+			}
+		}
+		res.SuiteMillis = append(res.SuiteMillis, float64(time.Since(t).Microseconds())/1e3)
+		res.SegmentMillis = append(res.SegmentMillis, per)
+		logf("touchbase: run %d: whole suite %.1f ms", run+1, res.SuiteMillis[run])
+	}
+
+	// Incremental: one event at a time through the real-time path.
+	lastID, err := s.LastEventID(ctx, d.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	lat, changes, err := incremental(ix, d, c, lastID)
+	if err != nil {
+		return nil, err
+	}
+	res.Incremental, res.Changes = summariseLatency(lat), changes
+	logf("touchbase: incremental p50 %.1f µs, p99 %.1f µs, max %.0f µs over %d events (%d membership changes)",
+		res.Incremental.P50, res.Incremental.P99, res.Incremental.Max, len(lat), changes)
+	if stopProf != nil {
+		stopProf()
+		stopProf = nil
+	}
+	// The tracked memberships, kept up to date event by event, must be
+	// what a full evaluation says now.
+	res.IncrementalOK = true
+	for i, n := range nodes {
+		bm, err := ix.Evaluate(n, asOf, refs)
+		if err != nil {
+			return nil, err
+		}
+		tracked, _ := ix.TrackedMembers(suite[i].Name)
+		if !slices.Equal(ix.Members(bm), tracked) {
+			res.IncrementalOK = false
+			logf("touchbase: segment %s: incremental memberships differ from a full evaluation", suite[i].Name)
+		}
+	}
+	return res, nil
+}
+
+// incremental applies --events new events one at a time, as the engine's
+// real-time path does (the profile, then the event, then Changes), and
+// times each.
+func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) ([]time.Duration, int, error) {
+	g := newGenerator(d.Seed, d.Customers, c.asOf)
+	r := rand.New(rand.NewPCG(d.Seed, 99))
+	profiles := map[int64]*touchbase.Customer{}
+	asOf := c.asOf
+	lat := make([]time.Duration, 0, c.events)
+	changes := 0
+	for k := range c.events {
+		id := 1 + r.Int64N(int64(d.Customers))
+		cust, ok := profiles[id]
+		if !ok {
+			gc, _ := g.customer(id, nil)
+			cust = gc.profile(d.Workspace)
+			profiles[id] = cust
+		}
+		// An event a few minutes before as-of, with the store's mix.
+		ts := asOf.UnixMilli() - r.Int64N(10*msMin)
+		kind := uint8([]int{evViewed, evViewed, evViewed, evViewed, evViewed, evAdded, evCheckout, evOrder, evOpened, evClicked}[r.IntN(10)])
+		ev := genEvent{Kind: kind, TS: ts, Category: categories[r.IntN(len(categories))], Revenue: float64(4+r.IntN(400)) * 0.25, Campaign: r.IntN(500)}
+		f := &cust.Features
+		f.Events++
+		t := time.UnixMilli(ts).UTC()
+		f.LastSeenAt = &t
+		if kind == evOrder {
+			f.Orders++
+			f.Revenue += ev.Revenue
+			f.AOV = f.Revenue / float64(f.Orders)
+			f.LastOrderAt = &t
+			ev.OrderSeq = f.Orders
+		}
+		row := touchbase.EventRow{ID: lastID + int64(k) + 1, CustomerID: id, Event: eventNames[kind], Timestamp: ts, Properties: []byte(ev.props(id))}
+		t0 := time.Now()
+		ix.ApplyCustomer(cust)
+		ix.ApplyEvent(row)
+		cs, err := ix.Changes(asOf, false)
+		lat = append(lat, time.Since(t0))
+		if err != nil {
+			return nil, 0, err
+		}
+		changes += len(cs)
+	}
+	return lat, changes, nil
+}
+
+// profile is the customer as the store returns it.
+func (c *genCustomer) profile(ws int64) *touchbase.Customer {
+	ms := func(v int64) *time.Time {
+		if v == 0 {
+			return nil
+		}
+		t := time.UnixMilli(v).UTC()
+		return &t
+	}
+	f := touchbase.Features{Orders: c.Orders, Revenue: c.Revenue, FirstOrderAt: ms(c.FirstOrderAt), LastOrderAt: ms(c.LastOrderAt),
+		FirstSeenAt: ms(c.FirstSeenAt), LastSeenAt: ms(c.LastSeenAt), Events: c.Events}
+	if c.Orders > 0 {
+		f.AOV = c.Revenue / float64(c.Orders)
+	}
+	created := time.UnixMilli(c.CreatedAt).UTC()
+	return &touchbase.Customer{ID: c.ID, WorkspaceID: ws, UserID: c.UserID, Email: c.Email, Traits: c.Traits(), Features: f, CreatedAt: created, UpdatedAt: created}
+}
+
+// rss returns this process's resident set size.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// writeMembers writes a system's members of a segment (ascending ids) for
+// the comparison.
+func writeMembers(dir, system, seg string, ids []int64) error {
+	b := make([]byte, 8*len(ids))
+	for i, id := range ids {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(id))
+	}
+	return os.WriteFile(filepath.Join(dir, system+"-"+seg+".members"), b, 0o644)
+}
+
+func readMembers(dir, system, seg string) ([]int64, error) {
+	b, err := os.ReadFile(filepath.Join(dir, system+"-"+seg+".members"))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(b)/8)
+	for i := range out {
+		out[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return out, nil
+}
