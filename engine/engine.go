@@ -18,6 +18,10 @@ import (
 // memberships in; *store.Store is one.
 type Store interface {
 	Source
+	CreateSegment(ctx context.Context, s *touchbase.Segment) error
+	UpdateSegment(ctx context.Context, s *touchbase.Segment) error
+	DeleteSegment(ctx context.Context, workspaceID, id int64) error
+	FindSegment(ctx context.Context, workspaceID, id int64) (*touchbase.Segment, error)
 	ListSegments(ctx context.Context, workspaceID int64) ([]*touchbase.Segment, error)
 	SegmentMembers(ctx context.Context, workspaceID, segmentID int64) ([]int64, error)
 	RecordMembershipChanges(ctx context.Context, workspaceID int64, changes []touchbase.MembershipChange) error
@@ -548,51 +552,4 @@ func Definition(seg *touchbase.Segment) (*segment.Node, error) {
 		return nil, fmt.Errorf("segment %q: stored definition: %w", seg.Name, err)
 	}
 	return n, nil
-}
-
-// CheckReferences refuses a definition for segment name that names a
-// segment all does not hold, or refers back to name, directly or through
-// others. all is the workspace's segments.
-func CheckReferences(all []*touchbase.Segment, name string, n *segment.Node) error {
-	if len(segment.Refs(n)) == 0 {
-		return nil
-	}
-	defs := map[string]*segment.Node{}
-	for _, seg := range all {
-		d := &segment.Node{Op: segment.OpAnd} // a list: it names nothing
-		if seg.Kind == touchbase.SegmentDynamic {
-			var err error
-			if d, err = Definition(seg); err != nil {
-				return err
-			}
-		}
-		defs[seg.Name] = d
-	}
-	defs[name] = n
-	err := segment.CheckCycles(name, n, func(ref string) (*segment.Node, bool) {
-		d, ok := defs[ref]
-		return d, ok
-	})
-	if err != nil {
-		return touchbase.Errorf(touchbase.EINVALID, "%s", err)
-	}
-	return nil
-}
-
-// UsedBy returns the first of all's segments whose definition names
-// segment name, or nil: a segment in use may not be deleted.
-func UsedBy(all []*touchbase.Segment, name string) (*touchbase.Segment, error) {
-	for _, seg := range all {
-		if seg.Kind != touchbase.SegmentDynamic || seg.Name == name {
-			continue
-		}
-		n, err := Definition(seg)
-		if err != nil {
-			return nil, err
-		}
-		if slices.Contains(segment.Refs(n), name) {
-			return seg, nil
-		}
-	}
-	return nil, nil
 }

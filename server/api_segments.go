@@ -30,6 +30,12 @@ type SegmentEngine interface {
 	Vocabulary(ctx context.Context, workspaceID int64) (segment.Vocabulary, error)
 	// Forget drops an erased customer.
 	Forget(ctx context.Context, workspaceID, customerID int64) error
+	// Save creates or updates a segment with definition n (nil for a
+	// list), checking what it names, and takes it up; EINVALID, ECONFLICT.
+	Save(ctx context.Context, seg *touchbase.Segment, n *segment.Node) error
+	// Delete deletes a segment no other segment names; ECONFLICT,
+	// ENOTFOUND.
+	Delete(ctx context.Context, workspaceID, id int64) (*touchbase.Segment, error)
 }
 
 // segmentSample is how many members a preview shows.
@@ -180,22 +186,18 @@ func (s *Server) createSegment(ctx context.Context, k *touchbase.Key, in *create
 	if seg.Kind == touchbase.SegmentDynamic && n == nil {
 		return nil, fieldError("text", "a dynamic segment needs a definition (text or definition)")
 	}
-	if n != nil {
-		if err := s.checkRefs(ctx, k.WorkspaceID, seg.Name, n); err != nil {
-			return nil, err
-		}
-		if seg.Definition, err = json.Marshal(n); err != nil {
-			return nil, err
-		}
-		seg.Text = segment.Format(n)
-	}
-	if err := s.svc.Segments.CreateSegment(ctx, seg); err != nil {
-		return nil, err
-	}
-	if err := s.svc.Engine.Refresh(ctx, k.WorkspaceID); err != nil {
-		return nil, err
+	if err := s.svc.Engine.Save(ctx, seg, n); err != nil {
+		return nil, textError(err)
 	}
 	return s.segmentDoc(ctx, k.WorkspaceID, seg.ID, time.Time{})
+}
+
+// textError makes a definition's EINVALID error one about the field text.
+func textError(err error) error {
+	if touchbase.ErrorCode(err) == touchbase.EINVALID {
+		return fieldError("text", touchbase.ErrorMessage(err))
+	}
+	return err
 }
 
 // checkRefs refuses a definition that names an unknown segment or refers
@@ -291,45 +293,26 @@ func (s *Server) updateSegment(ctx context.Context, k *touchbase.Key, in *update
 	if err != nil {
 		return nil, err
 	}
-	if n != nil {
-		if seg.Kind == touchbase.SegmentStatic {
-			return nil, fieldError("text", "a static segment (a list) has no definition")
-		}
-		if err := s.checkRefs(ctx, k.WorkspaceID, seg.Name, n); err != nil {
+	if n != nil && seg.Kind == touchbase.SegmentStatic {
+		return nil, fieldError("text", "a static segment (a list) has no definition")
+	}
+	if n == nil && seg.Kind == touchbase.SegmentDynamic {
+		// The definition stays as stored.
+		if n, err = engine.Definition(seg); err != nil {
 			return nil, err
 		}
-		if seg.Definition, err = json.Marshal(n); err != nil {
-			return nil, err
-		}
-		seg.Text = segment.Format(n)
 	}
-	if err := s.svc.Segments.UpdateSegment(ctx, seg); err != nil {
-		return nil, err
-	}
-	if err := s.svc.Engine.Refresh(ctx, k.WorkspaceID); err != nil {
-		return nil, err
+	if err := s.svc.Engine.Save(ctx, seg, n); err != nil {
+		return nil, textError(err)
 	}
 	return s.segmentDoc(ctx, k.WorkspaceID, seg.ID, time.Time{})
 }
 
 func (s *Server) deleteSegment(ctx context.Context, k *touchbase.Key, in *segmentIDInput) (*noContent, error) {
-	seg, err := s.svc.Segments.FindSegment(ctx, k.WorkspaceID, in.ID)
-	if err != nil {
+	if _, err := s.svc.Engine.Delete(ctx, k.WorkspaceID, in.ID); err != nil {
 		return nil, err
 	}
-	all, err := s.svc.Segments.ListSegments(ctx, k.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	if other, err := engine.UsedBy(all, seg.Name); err != nil {
-		return nil, err
-	} else if other != nil {
-		return nil, touchbase.Errorf(touchbase.ECONFLICT, "segment %q is used by segment %q: change that one first", seg.Name, other.Name)
-	}
-	if err := s.svc.Segments.DeleteSegment(ctx, k.WorkspaceID, in.ID); err != nil {
-		return nil, err
-	}
-	return &noContent{}, s.svc.Engine.Refresh(ctx, k.WorkspaceID)
+	return &noContent{}, nil
 }
 
 type previewSegmentInput struct {

@@ -157,6 +157,15 @@ func TestAPISegments(t *testing.T) {
 			if r.status != 409 {
 				t.Errorf("delete a segment in use: %d %s", r.status, r.body)
 			}
+			r = e.api(tok, "PATCH", fmt.Sprintf("/segments/%d", press.ID), obj{"name": "journalists"})
+			if r.status != 409 {
+				t.Errorf("rename a segment in use: %d %s", r.status, r.body)
+			}
+			var renamed segmentDoc
+			e.mustAPI(tok, "PATCH", fmt.Sprintf("/segments/%d", pressGold.ID), obj{"name": "press only", "description": "not gold"}, 200).decode(t, &renamed)
+			if renamed.Name != "press only" || renamed.Text != pressGold.Text || renamed.Count != 1 {
+				t.Errorf("renamed: %+v", renamed)
+			}
 			e.mustAPI(tok, "DELETE", fmt.Sprintf("/segments/%d", pressGold.ID), nil, 204)
 			e.mustAPI(tok, "DELETE", fmt.Sprintf("/segments/%d", press.ID), nil, 204)
 		})

@@ -56,6 +56,23 @@ func (a *app) withEngine(ctx context.Context, f *segmentFlags, fn func(st *store
 	})
 }
 
+// evaluating runs fn for the commands that evaluate a segment: the flags
+// read, the store and an engine open, the as-of instant parsed.
+func (a *app) evaluating(cmd *cobra.Command, f *segmentFlags,
+	fn func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error) error {
+	if err := a.setup(cmd); err != nil {
+		return err
+	}
+	asOf, err := f.time(cmd)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	return a.withEngine(ctx, f, func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error {
+		return fn(ctx, st, ws, eng, asOf)
+	})
+}
+
 // resolveSegment takes a segment's name, or else a definition: the tree
 // to evaluate, and the stored segment when it is one.
 func resolveSegment(ctx context.Context, st *store.Store, ws int64, arg string) (*segment.Node, *touchbase.Segment, error) {
@@ -121,27 +138,15 @@ to through the API or the console.`,
 			ctx := cmd.Context()
 			return a.withEngine(ctx, &f, func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error {
 				seg := &touchbase.Segment{WorkspaceID: ws.ID, Name: args[0], Description: description, Kind: touchbase.SegmentStatic}
+				var n *segment.Node
 				if !static {
-					n, err := parseDefinition(args[1])
-					if err != nil {
+					var err error
+					if n, err = parseDefinition(args[1]); err != nil {
 						return err
 					}
-					all, err := st.ListSegments(ctx, ws.ID)
-					if err != nil {
-						return err
-					}
-					if err := engine.CheckReferences(all, seg.Name, n); err != nil {
-						return err
-					}
-					seg.Kind, seg.Text = touchbase.SegmentDynamic, segment.Format(n)
-					if seg.Definition, err = json.Marshal(n); err != nil {
-						return err
-					}
+					seg.Kind = touchbase.SegmentDynamic
 				}
-				if err := st.CreateSegment(ctx, seg); err != nil {
-					return err
-				}
-				if err := eng.Refresh(ctx, ws.ID); err != nil {
+				if err := eng.Save(ctx, seg, n); err != nil {
 					return err
 				}
 				seg, err := st.FindSegment(ctx, ws.ID, seg.ID)
@@ -209,15 +214,7 @@ func (a *app) segmentCountCmd() *cobra.Command {
 prints {"count": N}. --as-of evaluates as if the clock said that time.`,
 		Args: exactArgs("EXPR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.setup(cmd); err != nil {
-				return err
-			}
-			asOf, err := f.time(cmd)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			return a.withEngine(ctx, &f, func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error {
+			return a.evaluating(cmd, &f, func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error {
 				ids, err := members(ctx, st, eng, ws.ID, args[0], asOf)
 				if err != nil {
 					return err
@@ -244,15 +241,7 @@ tabs (user_id is empty for customers without one). With --json, one JSON
 object per line.`,
 		Args: exactArgs("NAME|EXPR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.setup(cmd); err != nil {
-				return err
-			}
-			asOf, err := f.time(cmd)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			return a.withEngine(ctx, &f, func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error {
+			return a.evaluating(cmd, &f, func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error {
 				ids, err := members(ctx, st, eng, ws.ID, args[0], asOf)
 				if err != nil {
 					return err
@@ -297,15 +286,7 @@ func (a *app) segmentExportCmd() *cobra.Command {
 		Short: "Export members as CSV (id, user_id, email, phone), optionally with SHA-256 hashes for ad platforms",
 		Args:  exactArgs("NAME|EXPR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.setup(cmd); err != nil {
-				return err
-			}
-			asOf, err := f.time(cmd)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			return a.withEngine(ctx, &f, func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error {
+			return a.evaluating(cmd, &f, func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error {
 				ids, err := members(ctx, st, eng, ws.ID, args[0], asOf)
 				if err != nil {
 					return err
@@ -339,15 +320,7 @@ func (a *app) segmentExplainCmd() *cobra.Command {
 		Long:  "CUSTOMER is a customer id, a user id or an email address.",
 		Args:  exactArgs("NAME|EXPR", "CUSTOMER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.setup(cmd); err != nil {
-				return err
-			}
-			asOf, err := f.time(cmd)
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			return a.withEngine(ctx, &f, func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error {
+			return a.evaluating(cmd, &f, func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error {
 				n, seg, err := resolveSegment(ctx, st, ws.ID, args[0])
 				if err != nil {
 					return err
@@ -409,21 +382,12 @@ func (a *app) segmentDeleteCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			return a.inWorkspace(ctx, f.workspace, func(st *store.Store, ws *touchbase.Workspace) error {
+			return a.withEngine(ctx, &f, func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error {
 				seg, err := st.FindSegmentByName(ctx, ws.ID, args[0])
 				if err != nil {
 					return err
 				}
-				all, err := st.ListSegments(ctx, ws.ID)
-				if err != nil {
-					return err
-				}
-				if other, err := engine.UsedBy(all, seg.Name); err != nil {
-					return err
-				} else if other != nil {
-					return touchbase.Errorf(touchbase.ECONFLICT, "segment %q is used by segment %q: change that one first", seg.Name, other.Name)
-				}
-				if err := st.DeleteSegment(ctx, ws.ID, seg.ID); err != nil {
+				if _, err := eng.Delete(ctx, ws.ID, seg.ID); err != nil {
 					return err
 				}
 				if a.json {

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -31,6 +30,12 @@ type SegmentEngine interface {
 	// Vocabulary is the workspace's trait, event and segment names, for
 	// "did you mean" warnings.
 	Vocabulary(ctx context.Context, workspaceID int64) (segment.Vocabulary, error)
+	// Save creates or updates a segment with definition n (nil for a
+	// list), checking what it names, and takes it up; EINVALID, ECONFLICT.
+	Save(ctx context.Context, seg *touchbase.Segment, n *segment.Node) error
+	// Delete deletes a segment no other segment names; ECONFLICT,
+	// ENOTFOUND.
+	Delete(ctx context.Context, workspaceID, id int64) (*touchbase.Segment, error)
 }
 
 // segmentsOn reports whether the server gave the console what the
@@ -350,12 +355,14 @@ func (h *Handler) storeSegment(ctx context.Context, seg *touchbase.Segment, d *s
 		return fieldError("name", "give the segment a name")
 	}
 	seg.Name, seg.Description = d.Name, d.Description
+	var n *segment.Node
 	if seg.Kind == touchbase.SegmentDynamic {
 		if strings.TrimSpace(d.Text) == "" {
 			d.Field = "text"
 			return fieldError("text", "a segment needs a definition: type a condition such as orders >= 2")
 		}
-		n, err := h.parseDefinition(ctx, seg.WorkspaceID, seg.Name, d.Text)
+		var err error
+		n, err = h.parseDefinition(ctx, seg.WorkspaceID, seg.Name, d.Text)
 		if err != nil {
 			if isDefinitionError(err) {
 				d.Field = "text"
@@ -365,43 +372,17 @@ func (h *Handler) storeSegment(ctx context.Context, seg *touchbase.Segment, d *s
 			}
 			return err
 		}
-		if seg.Definition, err = json.Marshal(n); err != nil {
-			return err
-		}
-		seg.Text = segment.Format(n)
 	}
-	var err error
-	if seg.ID == 0 {
-		err = h.svc.Segments.CreateSegment(ctx, seg)
-	} else {
-		err = h.svc.Segments.UpdateSegment(ctx, seg)
-	}
-	if err != nil {
-		return err
-	}
-	return h.svc.Engine.Refresh(ctx, seg.WorkspaceID)
+	return h.svc.Engine.Save(ctx, seg, n)
 }
 
 // deleteSegment deletes a segment no other segment refers to.
 func (h *Handler) deleteSegment(w http.ResponseWriter, r *http.Request, rq *request) error {
-	ctx := r.Context()
 	seg, err := h.findSegment(r, rq)
 	if err != nil {
 		return err
 	}
-	all, err := h.svc.Segments.ListSegments(ctx, rq.ws.ID)
-	if err != nil {
-		return err
-	}
-	if other, err := engine.UsedBy(all, seg.Name); err != nil {
-		return err
-	} else if other != nil {
-		return touchbase.Errorf(touchbase.ECONFLICT, "segment %q is used by segment %q: change that one first", seg.Name, other.Name)
-	}
-	if err := h.svc.Segments.DeleteSegment(ctx, rq.ws.ID, seg.ID); err != nil {
-		return err
-	}
-	if err := h.svc.Engine.Refresh(ctx, rq.ws.ID); err != nil {
+	if _, err := h.svc.Engine.Delete(r.Context(), rq.ws.ID, seg.ID); err != nil {
 		return err
 	}
 	redirect(w, r, Prefix+"/segments")
