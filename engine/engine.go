@@ -527,6 +527,9 @@ func (e *Engine) Vocabulary(ctx context.Context, ws int64) (segment.Vocabulary, 
 	}
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	if err := e.noteStoredEvents(ctx, sp); err != nil {
+		return segment.Vocabulary{}, err
+	}
 	v := sp.ix.vocabulary()
 	for name := range sp.segs {
 		v.Segments = append(v.Segments, name)

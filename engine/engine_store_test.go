@@ -191,6 +191,16 @@ func TestEngineOnStore(t *testing.T) {
 				t.Errorf("buyers not in germans: %v, want %v", got, sorted(want))
 			}
 
+			// The vocabulary of a restarted engine has the stored events'
+			// names and the profiles' traits.
+			v, err := eng2.Vocabulary(ctx, ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(v.Events, "Order Completed") || !slices.Contains(v.Traits, "country") || !slices.Contains(v.Segments, "buyers") {
+				t.Errorf("vocabulary %+v", v)
+			}
+
 			// Explain, from the same evaluator.
 			x, err := eng2.Explain(ctx, ws, mustParse(t, `country = "DE" and count("Order Completed") >= 1`), id("bob"), time.Time{})
 			if err != nil {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"slices"
 
 	"github.com/touchbase/touchbase/segment"
@@ -13,6 +14,8 @@ import (
 type names struct {
 	traits map[string]struct{}
 	events map[string]struct{}
+	// stored says the store's event names were read (once per Load).
+	stored bool
 }
 
 func (n *names) trait(name string) {
@@ -29,6 +32,34 @@ func (n *names) event(name string) {
 	n.events[name] = struct{}{}
 }
 
+// eventNamer is a store that can list a workspace's event names;
+// *store.Store is one.
+type eventNamer interface {
+	EventNames(ctx context.Context, workspaceID int64) ([]string, error)
+}
+
+// noteStoredEvents reads the names of the events the workspace has, the
+// first time a vocabulary is asked for (it scans the events, so not at
+// Load); the index sees later ones as they arrive. Called with sp.mu held.
+func (e *Engine) noteStoredEvents(ctx context.Context, sp *space) error {
+	st, ok := e.st.(eventNamer)
+	if !ok || sp.ix.eventNamesRead() {
+		return nil
+	}
+	names, err := st.EventNames(ctx, sp.ws)
+	if err != nil {
+		return err
+	}
+	sp.ix.NoteEvents(names)
+	return nil
+}
+
+func (ix *Index) eventNamesRead() bool {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.names.stored
+}
+
 // NoteEvents adds event names the workspace uses (the store's list at
 // start; the index sees the others as they arrive).
 func (ix *Index) NoteEvents(events []string) {
@@ -37,6 +68,7 @@ func (ix *Index) NoteEvents(events []string) {
 	for _, e := range events {
 		ix.names.event(e)
 	}
+	ix.names.stored = true
 }
 
 // vocabulary returns the trait and event names seen.

@@ -125,3 +125,23 @@ func (s *Store) EventsAfter(ctx context.Context, workspaceID, after int64, limit
 	}
 	return out, nil
 }
+
+// EventNames returns the distinct names of the workspace's events (track
+// names, page and screen names), sorted: the vocabulary "did you mean"
+// draws on. It reads every event of the workspace.
+func (s *Store) EventNames(ctx context.Context, workspaceID int64) ([]string, error) {
+	var out []string
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return queryRows(ctx, tx, s.d.q("SELECT DISTINCT event FROM events WHERE workspace_id = ? AND event <> '' ORDER BY event"),
+			[]any{workspaceID}, func(rows *sql.Rows) error {
+				var name string
+				err := rows.Scan(&name)
+				out = append(out, name)
+				return err
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("event names: %w", err)
+	}
+	return out, nil
+}
