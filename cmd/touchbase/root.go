@@ -257,8 +257,6 @@ func (a *app) printBanner(res *store.BootstrapResult, baseURL string) {
 	fmt.Fprint(a.stderr, b.String())
 }
 
-// workspace returns the workspace named name, or the first one (the
-// default workspace bootstrap created) when name is "".
 // inWorkspace opens the store (bootstrapping a new one), finds the named
 // workspace (the first one when name is empty) and runs fn with them.
 func (a *app) inWorkspace(ctx context.Context, name string, fn func(st *store.Store, ws *touchbase.Workspace) error) error {
@@ -274,6 +272,8 @@ func (a *app) inWorkspace(ctx context.Context, name string, fn func(st *store.St
 	return fn(st, ws)
 }
 
+// workspace returns the workspace named name, or the first one (the
+// default workspace bootstrap created) when name is "".
 func (a *app) workspace(ctx context.Context, st *store.Store, name string) (*touchbase.Workspace, error) {
 	if name != "" {
 		ws, err := st.FindWorkspaceByName(ctx, name)
