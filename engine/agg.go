@@ -82,6 +82,10 @@ type series struct {
 
 	tail map[uint32]*points
 
+	// has holds the customers with points (or had some: a superset), so
+	// that a test false over no events visits only them.
+	has *roaring.Bitmap
+
 	distinct map[distinctKey]uint32
 }
 
@@ -99,7 +103,7 @@ type distinctKey struct {
 }
 
 func newSeries(k seriesKey, a *segment.Aggregate, n int) (*series, error) {
-	s := &series{key: k, off: make([]uint32, n+1), tail: map[uint32]*points{}}
+	s := &series{key: k, off: make([]uint32, n+1), tail: map[uint32]*points{}, has: roaring.New()}
 	if a.Where != nil {
 		w, err := compileWhere(a.Where)
 		if err != nil {
@@ -184,6 +188,7 @@ func (s *series) insert(i uint32, ts int64, v float64) {
 	}
 	at := firstAfter(p.ts, ts)
 	p.ts = slices.Insert(p.ts, at, ts)
+	s.has.Add(i)
 	if s.key.mode != modeEvents {
 		p.val = slices.Insert(p.val, at, v)
 	}
@@ -300,9 +305,15 @@ func (s *series) build(es []entry, n int) {
 			s.val[k] = e.v
 		}
 	}
+	var with []uint32
 	for i := 1; i <= n; i++ {
+		if s.off[i] > 0 {
+			with = append(with, uint32(i-1))
+		}
 		s.off[i] += s.off[i-1]
 	}
+	s.has = roaring.New()
+	s.has.AddMany(with)
 	s.tail = map[uint32]*points{}
 }
 
@@ -322,62 +333,19 @@ func decodeProps(raw json.RawMessage) map[string]any {
 func (s *series) column(f segment.AggFunc, from, asOf int64, u *roaring.Bitmap) *column {
 	m := int(u.GetCardinality())
 	c := &column{kinds: make([]kind, m), vals: make([]uint64, m), ranked: true}
-	var scratch []float64
+	ag := aggregator{s: s, f: f, from: from, asOf: asOf}
+	k := kNumber
+	if f == segment.AggFirst || f == segment.AggLast {
+		k = kTime
+	}
 	forEach(u, func(i uint32, p int) {
-		ts, val := s.points(i)
-		lo, hi := 0, firstAfter(ts, asOf)
-		if from != math.MinInt64 { // from-1 would wrap
-			lo = firstAfter(ts, from-1)
-		}
-		cnt := hi - lo // from <= asOf, so lo <= hi
-		switch f {
-		case segment.AggCount:
-			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(float64(cnt))
-		case segment.AggSum, segment.AggAvg:
-			sum := 0.0
-			for _, v := range val[lo:hi] {
-				sum += v
-			}
-			if f == segment.AggAvg {
-				if cnt == 0 {
-					return
-				}
-				sum /= float64(cnt)
-			}
-			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(sum)
-		case segment.AggMin, segment.AggMax:
-			if cnt == 0 {
-				return
-			}
-			m := val[lo]
-			for _, v := range val[lo+1 : hi] {
-				if (f == segment.AggMin && v < m) || (f == segment.AggMax && v > m) {
-					m = v
-				}
-			}
-			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(m)
-		case segment.AggDistinct:
-			d := 0
-			if cnt > 0 {
-				scratch = append(scratch[:0], val[lo:hi]...)
-				slices.Sort(scratch)
-				d = 1
-				for k := 1; k < len(scratch); k++ {
-					if scratch[k] != scratch[k-1] {
-						d++
-					}
-				}
-			}
-			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(float64(d))
-		case segment.AggFirst, segment.AggLast:
-			if cnt == 0 {
-				return
-			}
-			t := ts[lo]
-			if f == segment.AggLast {
-				t = ts[hi-1]
-			}
-			c.kinds[p], c.vals[p] = kTime, uint64(t)
+		x, ok := ag.value(i)
+		switch {
+		case !ok:
+		case k == kTime:
+			c.kinds[p], c.vals[p] = kTime, uint64(int64(x))
+		default:
+			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(x)
 		}
 	})
 	return c

@@ -73,6 +73,10 @@ type Index struct {
 	tz   map[string]*time.Location // nil value: not a known zone
 
 	track tracker
+
+	// splitMin is the universe size from which evaluations run on all
+	// cores (defaultSplitMin; tests lower it to exercise the parts).
+	splitMin int
 }
 
 type featureColumn struct {
@@ -82,7 +86,7 @@ type featureColumn struct {
 
 // NewIndex returns an empty index whose features are reg's.
 func NewIndex(reg *segment.Registry) *Index {
-	ix := &Index{reg: reg, tz: map[string]*time.Location{}}
+	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin}
 	ix.reset()
 	ix.traitCols = map[string]*column{}
 	ix.series = map[seriesKey]*series{}

@@ -35,6 +35,9 @@ func TestOracle(t *testing.T) {
 			d := seedOracle(t, s, r, 120)
 			reg := segment.NewRegistry()
 			ix := engine.NewIndex(reg)
+			// Evaluations of the whole store run in parts, on all cores,
+			// as they do at a million customers.
+			ix.SetSplitMin(16)
 			if err := ix.Load(ctx, s, d.ws); err != nil {
 				t.Fatal(err)
 			}
