@@ -334,10 +334,7 @@ func (s *series) column(f segment.AggFunc, from, asOf int64, u *roaring.Bitmap) 
 	m := int(u.GetCardinality())
 	c := &column{kinds: make([]kind, m), vals: make([]uint64, m), ranked: true}
 	ag := aggregator{s: s, f: f, from: from, asOf: asOf}
-	k := kNumber
-	if f == segment.AggFirst || f == segment.AggLast {
-		k = kTime
-	}
+	k := aggKind(f)
 	forEach(u, func(i uint32, p int) {
 		x, ok := ag.value(i)
 		switch {

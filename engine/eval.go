@@ -31,6 +31,15 @@ func (ix *Index) Evaluate(n *segment.Node, asOf time.Time, refs func(name string
 // customer's own (not is a complement within the universe), so the
 // members of u are the union of each part's.
 func (ix *Index) evaluate(n *segment.Node, asOf time.Time, refs func(string) (*segment.Node, error), u *roaring.Bitmap) (*roaring.Bitmap, error) {
+	if u.GetCardinality() == 1 { // an event's customer: see one
+		i := u.Minimum()
+		e := &evaluation{ix: ix, asOf: asOf.UnixMilli(), asOfTime: asOf, refs: refs}
+		v, err := e.one(n, i, true)
+		if err != nil || !v {
+			return roaring.New(), err
+		}
+		return roaring.BitmapOf(i), nil
+	}
 	parts := splitUniverse(u, ix.splitMin, runtime.GOMAXPROCS(0))
 	if len(parts) == 1 {
 		e := &evaluation{ix: ix, asOf: asOf.UnixMilli(), asOfTime: asOf, refs: refs}
@@ -70,7 +79,7 @@ func splitUniverse(u *roaring.Bitmap, least, n int) []*roaring.Bitmap {
 	parts := make([]*roaring.Bitmap, 0, n)
 	lo := uint64(0)
 	for k := 1; k <= n; k++ {
-		hi := uint64(1) << 32
+		hi := uint64(u.Maximum()) + 1
 		if k < n {
 			x, err := u.Select(uint32(card * uint64(k) / uint64(n)))
 			if err != nil {

@@ -50,11 +50,7 @@ func (ix *Index) aggTest(a *segment.Aggregate, asOf int64, r numRange, u *roarin
 	if err != nil {
 		return nil, err
 	}
-	k := kNumber
-	if a.Func == segment.AggFirst || a.Func == segment.AggLast {
-		k = kTime
-	}
-	if r.k != k {
+	if r.k != aggKind(a.Func) {
 		return roaring.New(), nil // a test between two types is false
 	}
 	none := false // whether the value over no events passes

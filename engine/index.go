@@ -8,6 +8,7 @@
 package engine
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -191,17 +192,21 @@ func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
 		v, ok := fc.f.Get(c)
 		fc.col.setFeature(i, v, ok)
 	}
-	ix.traits[i] = nil
 	for k := range c.Traits {
 		ix.names.trait(k)
 	}
+	var b []byte
 	if len(c.Traits) > 0 {
 		// Marshalling also normalises what the caller built (ints, nested
 		// Go types) to what the store returns: JSON's types.
-		if b, err := json.Marshal(c.Traits); err == nil {
-			ix.traits[i] = b
-		}
+		b, _ = json.Marshal(c.Traits) // nil on error: no traits
 	}
+	if bytes.Equal(b, ix.traits[i]) {
+		// Unchanged (an event's customer, mostly): the trait columns hold
+		// these traits already, so they need no decoding.
+		return i
+	}
+	ix.traits[i] = b
 	if len(ix.traitCols) > 0 {
 		m := decodeTraits(ix.traits[i])
 		for key, col := range ix.traitCols {

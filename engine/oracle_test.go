@@ -107,6 +107,14 @@ func TestOracle(t *testing.T) {
 					err = e
 					if e == nil {
 						got = bm(b)
+						// Each customer alone, as an event evaluates them.
+						each, e := ix.EvaluateEach(n, asOf, refs)
+						if e != nil {
+							return fmt.Sprintf("evaluated customer by customer: %v", e)
+						}
+						if !slices.Equal(each, got) {
+							return fmt.Sprintf("evaluated customer by customer, %d members; all at once %d\nonly alone: %v\nonly at once: %v", len(each), len(got), minus(each, got), minus(got, each))
+						}
 					}
 				}
 				q, args, cerr := segment.CompileSQL(n, segment.SQLOptions{
