@@ -74,7 +74,9 @@ func keyOf(a *segment.Aggregate) (seriesKey, error) {
 type series struct {
 	key   seriesKey
 	where func(map[string]any) bool // nil: all events
-	path  []string                  // the property's path
+	// whereNode is where's tree, for the properties it reads.
+	whereNode *segment.Node
+	path      []string // the property's path
 
 	off []uint32  // customer i's points are [off[i], off[i+1])
 	ts  []int64   // Unix milliseconds
@@ -109,7 +111,7 @@ func newSeries(k seriesKey, a *segment.Aggregate, n int) (*series, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s(%q) where: %w", a.Func, a.Event, err)
 		}
-		s.where = w
+		s.where, s.whereNode = w, a.Where
 	}
 	if k.prop != "" {
 		s.path = strings.Split(k.prop, ".")
@@ -251,6 +253,10 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	for j, s := range ss {
 		idx[s] = j
 	}
+	keys := map[string][]string{}
+	for name, ss := range byName {
+		keys[name] = propKeys(ss)
+	}
 	err := ix.src.ScanEvents(ctx, ix.ws, names, ix.upTo, func(ev touchbase.EventRow) error {
 		i, ok := ix.pos[ev.CustomerID]
 		if !ok {
@@ -260,7 +266,7 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 		decoded := false
 		for _, s := range byName[ev.Event] {
 			if s.needsProps() && !decoded {
-				props, decoded = decodeProps(ev.Properties), true
+				props, decoded = decodeKeys(ev.Properties, keys[ev.Event]), true
 			}
 			if v, ok := s.accept(props); ok {
 				j := idx[s]
@@ -391,7 +397,7 @@ func (ix *Index) ApplyEvent(ev touchbase.EventRow) {
 	decoded := false
 	for _, s := range ss {
 		if s.needsProps() && !decoded {
-			props, decoded = decodeProps(ev.Properties), true
+			props, decoded = decodeKeys(ev.Properties, ix.propKeys[ev.Event]), true
 		}
 		if v, ok := s.accept(props); ok {
 			s.insert(i, ev.Timestamp, v)

@@ -59,6 +59,9 @@ type Index struct {
 
 	series  map[seriesKey]*series
 	byEvent map[string][]*series
+	// propKeys are the top-level properties byEvent's series read, by
+	// event name: all that ApplyEvent decodes.
+	propKeys map[string][]string
 
 	// upTo is the id of the last event the aggregates hold: back-fills
 	// read up to it and ApplyEvent moves it on, so that no event counts
@@ -92,6 +95,7 @@ func NewIndex(reg *segment.Registry) *Index {
 	ix.traitCols = map[string]*column{}
 	ix.series = map[seriesKey]*series{}
 	ix.byEvent = map[string][]*series{}
+	ix.propKeys = map[string][]string{}
 	ix.track.init()
 	return ix
 }
