@@ -74,13 +74,19 @@ func keyOf(a *segment.Aggregate) (seriesKey, error) {
 type series struct {
 	key   seriesKey
 	where func(map[string]any) bool // nil: all events
-	path  []string                  // the property's path
+	// whereNode is where's tree, for the properties it reads.
+	whereNode *segment.Node
+	path      []string // the property's path
 
 	off []uint32  // customer i's points are [off[i], off[i+1])
 	ts  []int64   // Unix milliseconds
 	val []float64 // modeNumbers: the number; modeDistinct: the value's id; nil in modeEvents
 
 	tail map[uint32]*points
+
+	// has holds the customers with points (or had some: a superset), so
+	// that a test false over no events visits only them.
+	has *roaring.Bitmap
 
 	distinct map[distinctKey]uint32
 }
@@ -99,13 +105,13 @@ type distinctKey struct {
 }
 
 func newSeries(k seriesKey, a *segment.Aggregate, n int) (*series, error) {
-	s := &series{key: k, off: make([]uint32, n+1), tail: map[uint32]*points{}}
+	s := &series{key: k, off: make([]uint32, n+1), tail: map[uint32]*points{}, has: roaring.New()}
 	if a.Where != nil {
 		w, err := compileWhere(a.Where)
 		if err != nil {
 			return nil, fmt.Errorf("%s(%q) where: %w", a.Func, a.Event, err)
 		}
-		s.where = w
+		s.where, s.whereNode = w, a.Where
 	}
 	if k.prop != "" {
 		s.path = strings.Split(k.prop, ".")
@@ -184,6 +190,7 @@ func (s *series) insert(i uint32, ts int64, v float64) {
 	}
 	at := firstAfter(p.ts, ts)
 	p.ts = slices.Insert(p.ts, at, ts)
+	s.has.Add(i)
 	if s.key.mode != modeEvents {
 		p.val = slices.Insert(p.val, at, v)
 	}
@@ -246,6 +253,10 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	for j, s := range ss {
 		idx[s] = j
 	}
+	keys := map[string][]string{}
+	for name, ss := range byName {
+		keys[name] = propKeys(ss)
+	}
 	err := ix.src.ScanEvents(ctx, ix.ws, names, ix.upTo, func(ev touchbase.EventRow) error {
 		i, ok := ix.pos[ev.CustomerID]
 		if !ok {
@@ -255,7 +266,7 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 		decoded := false
 		for _, s := range byName[ev.Event] {
 			if s.needsProps() && !decoded {
-				props, decoded = decodeProps(ev.Properties), true
+				props, decoded = decodeKeys(ev.Properties, keys[ev.Event]), true
 			}
 			if v, ok := s.accept(props); ok {
 				j := idx[s]
@@ -300,9 +311,15 @@ func (s *series) build(es []entry, n int) {
 			s.val[k] = e.v
 		}
 	}
+	var with []uint32
 	for i := 1; i <= n; i++ {
+		if s.off[i] > 0 {
+			with = append(with, uint32(i-1))
+		}
 		s.off[i] += s.off[i-1]
 	}
+	s.has = roaring.New()
+	s.has.AddMany(with)
 	s.tail = map[uint32]*points{}
 }
 
@@ -322,62 +339,16 @@ func decodeProps(raw json.RawMessage) map[string]any {
 func (s *series) column(f segment.AggFunc, from, asOf int64, u *roaring.Bitmap) *column {
 	m := int(u.GetCardinality())
 	c := &column{kinds: make([]kind, m), vals: make([]uint64, m), ranked: true}
-	var scratch []float64
+	ag := aggregator{s: s, f: f, from: from, asOf: asOf}
+	k := aggKind(f)
 	forEach(u, func(i uint32, p int) {
-		ts, val := s.points(i)
-		lo, hi := 0, firstAfter(ts, asOf)
-		if from != math.MinInt64 { // from-1 would wrap
-			lo = firstAfter(ts, from-1)
-		}
-		cnt := hi - lo // from <= asOf, so lo <= hi
-		switch f {
-		case segment.AggCount:
-			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(float64(cnt))
-		case segment.AggSum, segment.AggAvg:
-			sum := 0.0
-			for _, v := range val[lo:hi] {
-				sum += v
-			}
-			if f == segment.AggAvg {
-				if cnt == 0 {
-					return
-				}
-				sum /= float64(cnt)
-			}
-			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(sum)
-		case segment.AggMin, segment.AggMax:
-			if cnt == 0 {
-				return
-			}
-			m := val[lo]
-			for _, v := range val[lo+1 : hi] {
-				if (f == segment.AggMin && v < m) || (f == segment.AggMax && v > m) {
-					m = v
-				}
-			}
-			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(m)
-		case segment.AggDistinct:
-			d := 0
-			if cnt > 0 {
-				scratch = append(scratch[:0], val[lo:hi]...)
-				slices.Sort(scratch)
-				d = 1
-				for k := 1; k < len(scratch); k++ {
-					if scratch[k] != scratch[k-1] {
-						d++
-					}
-				}
-			}
-			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(float64(d))
-		case segment.AggFirst, segment.AggLast:
-			if cnt == 0 {
-				return
-			}
-			t := ts[lo]
-			if f == segment.AggLast {
-				t = ts[hi-1]
-			}
-			c.kinds[p], c.vals[p] = kTime, uint64(t)
+		x, ok := ag.value(i)
+		switch {
+		case !ok:
+		case k == kTime:
+			c.kinds[p], c.vals[p] = kTime, uint64(int64(x))
+		default:
+			c.kinds[p], c.vals[p] = kNumber, math.Float64bits(x)
 		}
 	})
 	return c
@@ -426,7 +397,7 @@ func (ix *Index) ApplyEvent(ev touchbase.EventRow) {
 	decoded := false
 	for _, s := range ss {
 		if s.needsProps() && !decoded {
-			props, decoded = decodeProps(ev.Properties), true
+			props, decoded = decodeKeys(ev.Properties, ix.propKeys[ev.Event]), true
 		}
 		if v, ok := s.accept(props); ok {
 			s.insert(i, ev.Timestamp, v)

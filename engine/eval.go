@@ -3,7 +3,9 @@ package engine
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -24,10 +26,74 @@ func (ix *Index) Evaluate(n *segment.Node, asOf time.Time, refs func(name string
 	return ix.evaluate(n, asOf, refs, ix.live)
 }
 
-// evaluate is Evaluate for the customers of u, under the lock.
+// evaluate is Evaluate for the customers of u, under the lock. A large
+// universe is cut in parts evaluated on all cores: every test is a
+// customer's own (not is a complement within the universe), so the
+// members of u are the union of each part's.
 func (ix *Index) evaluate(n *segment.Node, asOf time.Time, refs func(string) (*segment.Node, error), u *roaring.Bitmap) (*roaring.Bitmap, error) {
-	e := &evaluation{ix: ix, asOf: asOf.UnixMilli(), asOfTime: asOf, refs: refs}
-	return e.node(n, u)
+	if u.GetCardinality() == 1 { // an event's customer: see one
+		i := u.Minimum()
+		e := &evaluation{ix: ix, asOf: asOf.UnixMilli(), asOfTime: asOf, refs: refs}
+		v, err := e.one(n, i, true)
+		if err != nil || !v {
+			return roaring.New(), err
+		}
+		return roaring.BitmapOf(i), nil
+	}
+	parts := splitUniverse(u, ix.splitMin, runtime.GOMAXPROCS(0))
+	if len(parts) == 1 {
+		e := &evaluation{ix: ix, asOf: asOf.UnixMilli(), asOfTime: asOf, refs: refs}
+		return e.node(n, u)
+	}
+	rs := make([]*roaring.Bitmap, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for k, p := range parts {
+		wg.Go(func() {
+			e := &evaluation{ix: ix, asOf: asOf.UnixMilli(), asOfTime: asOf, refs: refs}
+			rs[k], errs[k] = e.node(n, p)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return roaring.FastOr(rs...), nil
+}
+
+// defaultSplitMin is the universe size from which an evaluation is cut in
+// parts: below it, starting goroutines costs more than it saves.
+const defaultSplitMin = 1 << 16
+
+// splitUniverse cuts u into up to n parts of consecutive dense indexes
+// and about equal sizes, each at least least customers (u itself when it
+// is too small to cut).
+func splitUniverse(u *roaring.Bitmap, least, n int) []*roaring.Bitmap {
+	card := u.GetCardinality()
+	if least <= 0 || n < 2 || card < uint64(2*least) {
+		return []*roaring.Bitmap{u}
+	}
+	n = int(min(uint64(n), card/uint64(least)))
+	parts := make([]*roaring.Bitmap, 0, n)
+	lo := uint64(0)
+	for k := 1; k <= n; k++ {
+		hi := uint64(u.Maximum()) + 1
+		if k < n {
+			x, err := u.Select(uint32(card * uint64(k) / uint64(n)))
+			if err != nil {
+				return []*roaring.Bitmap{u}
+			}
+			hi = uint64(x)
+		}
+		r := roaring.New()
+		r.AddRange(lo, hi)
+		r.And(u)
+		parts = append(parts, r)
+		lo = hi
+	}
+	return parts
 }
 
 // evaluation is one Evaluate call.
@@ -129,17 +195,8 @@ type operand struct {
 }
 
 func (e *evaluation) operand(o *segment.Operand, u *roaring.Bitmap) (operand, error) {
-	if o == nil {
-		return operand{}, fmt.Errorf("missing operand")
-	}
-	set := 0
-	for _, ok := range []bool{o.Field != "", o.Agg != nil, o.Value != nil, o.Ago != ""} {
-		if ok {
-			set++
-		}
-	}
-	if set != 1 {
-		return operand{}, fmt.Errorf("an operand has exactly one of field, agg, value, ago")
+	if err := oneOf(o); err != nil {
+		return operand{}, err
 	}
 	switch {
 	case o.Value != nil:
@@ -156,6 +213,23 @@ func (e *evaluation) operand(o *segment.Operand, u *roaring.Bitmap) (operand, er
 	}
 	c, err := e.ix.fieldColumn(o.Field)
 	return operand{col: c}, err
+}
+
+// oneOf checks that an operand has exactly one of its forms.
+func oneOf(o *segment.Operand) error {
+	if o == nil {
+		return fmt.Errorf("missing operand")
+	}
+	set := 0
+	for _, ok := range [...]bool{o.Field != "", o.Agg != nil, o.Value != nil, o.Ago != ""} {
+		if ok {
+			set++
+		}
+	}
+	if set != 1 {
+		return fmt.Errorf("an operand has exactly one of field, agg, value, ago")
+	}
+	return nil
 }
 
 // fieldColumn returns the column of a feature or a trait.
@@ -177,27 +251,44 @@ func (ix *Index) fieldColumn(field string) (*column, error) {
 
 // aggColumn computes an aggregate at as-of for the customers of u.
 func (ix *Index) aggColumn(a *segment.Aggregate, asOf int64, u *roaring.Bitmap) (*column, error) {
-	k, err := keyOf(a)
+	s, from, err := ix.aggSeries(a, asOf)
 	if err != nil {
 		return nil, err
 	}
+	return s.column(a.Func, from, asOf, u), nil
+}
+
+// aggSeries returns the series of aggregate a and the start of its window
+// at as-of (math.MinInt64 for all time).
+func (ix *Index) aggSeries(a *segment.Aggregate, asOf int64) (*series, int64, error) {
+	k, err := keyOf(a)
+	if err != nil {
+		return nil, 0, err
+	}
 	s, ok := ix.series[k]
 	if !ok {
-		return nil, fmt.Errorf("%s(%q) is not prepared: call Prepare first", a.Func, a.Event)
+		return nil, 0, fmt.Errorf("%s(%q) is not prepared: call Prepare first", a.Func, a.Event)
 	}
 	from := int64(math.MinInt64)
 	if a.Within != "" {
 		d, err := a.Within.Std()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		from = asOf - d.Milliseconds()
 	}
-	return s.column(a.Func, from, asOf, u), nil
+	return s, from, nil
 }
 
 // leaf evaluates a test.
 func (e *evaluation) leaf(n *segment.Node, u *roaring.Bitmap) (*roaring.Bitmap, error) {
+	if a, lit, op, ok, err := e.aggLiteral(n); err != nil {
+		return nil, err
+	} else if ok {
+		if r, ok := rangeOf(op, lit, lit); ok {
+			return e.ix.aggTest(a, e.asOf, r, u, len(e.ix.ids))
+		}
+	}
 	left, err := e.operand(n.Left, u)
 	if err != nil {
 		return nil, err
@@ -274,34 +365,73 @@ func constant(u *roaring.Bitmap, all bool) *roaring.Bitmap {
 }
 
 // scan returns the customers of u whose value in c passes test. A value
-// that is not set passes no test. A string's result is computed once per
-// distinct string, unless u has fewer customers than the column has
-// strings (an event's evaluation: one customer).
+// that is not set passes no test. A string's or a boolean's result is
+// computed once per distinct value, unless u has fewer customers than the
+// column has strings (an event's evaluation: one customer).
 func scan(u *roaring.Bitmap, n int, c *column, test func(scalar) bool) *roaring.Bitmap {
 	var memo []uint8 // by dictionary id: 0 not yet tested, 1 passes, 2 fails
 	if c.dict != nil && memoWorthIt(u, len(c.dict.strs)) {
 		memo = make([]uint8, len(c.dict.strs))
 	}
-	return rows(u, n, func(i uint32, k int) bool {
-		p := c.at(i, k)
-		switch c.kinds[p] {
-		case kUnset:
-			return false
-		case kString:
-			id := c.vals[p]
-			if memo == nil {
-				return test(scalar{k: kString, s: c.dict.strs[id]})
+	if u.GetCardinality() <= smallUniverse {
+		return rows(u, n, func(i uint32, k int) bool {
+			return scanOne(c, c.at(i, k), memo, nil, test)
+		})
+	}
+	// The loop is written out, rather than rows with a closure, as it
+	// runs for a million customers.
+	var bools [2]uint8
+	b := newBits(u, n)
+	it := u.ManyIterator()
+	buf := batch(u)
+	k := 0
+	for m := it.NextMany(buf); m > 0; m = it.NextMany(buf) {
+		for _, i := range buf[:m] {
+			p := int(i)
+			if c.ranked {
+				p = k
 			}
-			if memo[id] == 0 {
-				memo[id] = 2
-				if test(scalar{k: kString, s: c.dict.strs[id]}) {
-					memo[id] = 1
-				}
+			k++
+			if c.kinds[p] != kUnset && scanOne(c, p, memo, &bools, test) {
+				b.add(i)
 			}
-			return memo[id] == 1
 		}
-		return test(c.get(p))
-	})
+	}
+	return b.bitmap()
+}
+
+// scanOne tests the value at p, through memo for strings and bools for
+// booleans when they are not nil.
+func scanOne(c *column, p int, memo []uint8, bools *[2]uint8, test func(scalar) bool) bool {
+	switch c.kinds[p] {
+	case kUnset:
+		return false
+	case kString:
+		id := c.vals[p]
+		if memo == nil {
+			return test(scalar{k: kString, s: c.dict.strs[id]})
+		}
+		if memo[id] == 0 {
+			memo[id] = 2
+			if test(scalar{k: kString, s: c.dict.strs[id]}) {
+				memo[id] = 1
+			}
+		}
+		return memo[id] == 1
+	case kBool:
+		v := c.vals[p] & 1
+		if bools == nil {
+			return test(scalar{k: kBool, b: v == 1})
+		}
+		if bools[v] == 0 {
+			bools[v] = 2
+			if test(scalar{k: kBool, b: v == 1}) {
+				bools[v] = 1
+			}
+		}
+		return bools[v] == 1
+	}
+	return test(c.get(p))
 }
 
 // smallUniverse is the size up to which a universe is walked without a

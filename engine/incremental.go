@@ -155,7 +155,10 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 	defer ix.mu.Unlock()
 	t := &ix.track
 	var out []Change
-	dirty := roaring.And(t.dirty, ix.ids0())
+	// Every dirty customer has a dense index (add gives it before any
+	// touch), so dirty needs no bounds.
+	dirty := t.dirty
+	var dirtyLive *roaring.Bitmap // the dirty customers with a profile, once
 	for _, s := range t.segs {
 		var u *roaring.Bitmap
 		switch {
@@ -164,7 +167,18 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 		case dirty.IsEmpty():
 			continue
 		case s.needs.profile && t.profile, s.readsEvents(t.events):
-			u = roaring.And(dirty, ix.live)
+			if dirty.GetCardinality() <= smallUniverse {
+				var err error
+				if out, err = ix.changesEach(s, dirty, asOf, out); err != nil {
+					return nil, fmt.Errorf("segment %q: %w", s.name, err)
+				}
+				s.stale = false
+				continue
+			}
+			if dirtyLive == nil {
+				dirtyLive = roaring.And(dirty, ix.live)
+			}
+			u = dirtyLive
 		default:
 			continue
 		}
@@ -193,9 +207,45 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 		out = append(out, cs...)
 		s.stale = false
 	}
-	t.dirty = roaring.New()
+	t.dirty.Clear()
 	t.profile = false
-	t.events = map[string]bool{}
+	clear(t.events)
+	return out, nil
+}
+
+// changesEach is Changes for segment s when few customers are dirty (an
+// event's): each is evaluated alone, without a bitmap per node, and the
+// entries and exits are appended to out. Nothing changes on an error.
+func (ix *Index) changesEach(s *tracked, dirty *roaring.Bitmap, asOf time.Time, out []Change) ([]Change, error) {
+	e := evaluation{ix: ix, asOf: asOf.UnixMilli(), asOfTime: asOf, refs: ix.track.refs}
+	var in [smallUniverse]bool
+	k := 0
+	var err error
+	dirty.Iterate(func(i uint32) bool {
+		// A customer without a profile (removed) leaves; evaluating them
+		// as an empty universe still reports the errors evaluate would.
+		in[k], err = e.one(s.node, i, ix.live.Contains(i))
+		k++
+		return err == nil
+	})
+	if err != nil {
+		return out, err
+	}
+	start := len(out)
+	k = 0
+	dirty.Iterate(func(i uint32) bool {
+		if was := s.members.Contains(i); in[k] != was {
+			if in[k] {
+				s.members.Add(i)
+			} else {
+				s.members.Remove(i)
+			}
+			out = append(out, Change{Segment: s.name, CustomerID: ix.ids[i], Entered: in[k]})
+		}
+		k++
+		return true
+	})
+	slices.SortFunc(out[start:], func(a, b Change) int { return cmp.Compare(a.CustomerID, b.CustomerID) })
 	return out, nil
 }
 
@@ -207,13 +257,6 @@ func (s *tracked) readsEvents(names map[string]bool) bool {
 		}
 	}
 	return false
-}
-
-// ids0 returns every dense index handed out, live or not.
-func (ix *Index) ids0() *roaring.Bitmap {
-	bm := roaring.New()
-	bm.AddRange(0, uint64(len(ix.ids)))
-	return bm
 }
 
 // DependsOnTime reports whether n's members can change with the as-of

@@ -8,6 +8,7 @@
 package engine
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -58,6 +59,9 @@ type Index struct {
 
 	series  map[seriesKey]*series
 	byEvent map[string][]*series
+	// propKeys are the top-level properties byEvent's series read, by
+	// event name: all that ApplyEvent decodes.
+	propKeys map[string][]string
 
 	// upTo is the id of the last event the aggregates hold: back-fills
 	// read up to it and ApplyEvent moves it on, so that no event counts
@@ -73,6 +77,10 @@ type Index struct {
 	tz   map[string]*time.Location // nil value: not a known zone
 
 	track tracker
+
+	// splitMin is the universe size from which evaluations run on all
+	// cores (defaultSplitMin; tests lower it to exercise the parts).
+	splitMin int
 }
 
 type featureColumn struct {
@@ -82,11 +90,12 @@ type featureColumn struct {
 
 // NewIndex returns an empty index whose features are reg's.
 func NewIndex(reg *segment.Registry) *Index {
-	ix := &Index{reg: reg, tz: map[string]*time.Location{}}
+	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin}
 	ix.reset()
 	ix.traitCols = map[string]*column{}
 	ix.series = map[seriesKey]*series{}
 	ix.byEvent = map[string][]*series{}
+	ix.propKeys = map[string][]string{}
 	ix.track.init()
 	return ix
 }
@@ -187,17 +196,21 @@ func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
 		v, ok := fc.f.Get(c)
 		fc.col.setFeature(i, v, ok)
 	}
-	ix.traits[i] = nil
 	for k := range c.Traits {
 		ix.names.trait(k)
 	}
+	var b []byte
 	if len(c.Traits) > 0 {
 		// Marshalling also normalises what the caller built (ints, nested
 		// Go types) to what the store returns: JSON's types.
-		if b, err := json.Marshal(c.Traits); err == nil {
-			ix.traits[i] = b
-		}
+		b, _ = json.Marshal(c.Traits) // nil on error: no traits
 	}
+	if bytes.Equal(b, ix.traits[i]) {
+		// Unchanged (an event's customer, mostly): the trait columns hold
+		// these traits already, so they need no decoding.
+		return i
+	}
+	ix.traits[i] = b
 	if len(ix.traitCols) > 0 {
 		m := decodeTraits(ix.traits[i])
 		for key, col := range ix.traitCols {

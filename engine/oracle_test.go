@@ -35,6 +35,9 @@ func TestOracle(t *testing.T) {
 			d := seedOracle(t, s, r, 120)
 			reg := segment.NewRegistry()
 			ix := engine.NewIndex(reg)
+			// Evaluations of the whole store run in parts, on all cores,
+			// as they do at a million customers.
+			ix.SetSplitMin(16)
 			if err := ix.Load(ctx, s, d.ws); err != nil {
 				t.Fatal(err)
 			}
@@ -104,6 +107,14 @@ func TestOracle(t *testing.T) {
 					err = e
 					if e == nil {
 						got = bm(b)
+						// Each customer alone, as an event evaluates them.
+						each, e := ix.EvaluateEach(n, asOf, refs)
+						if e != nil {
+							return fmt.Sprintf("evaluated customer by customer: %v", e)
+						}
+						if !slices.Equal(each, got) {
+							return fmt.Sprintf("evaluated customer by customer, %d members; all at once %d\nonly alone: %v\nonly at once: %v", len(each), len(got), minus(each, got), minus(got, each))
+						}
 					}
 				}
 				q, args, cerr := segment.CompileSQL(n, segment.SQLOptions{

@@ -165,6 +165,7 @@ func (ix *Index) addSeries(ctx context.Context, fresh []*series) error {
 	for _, s := range fresh {
 		ix.series[s.key] = s
 		ix.byEvent[s.key.event] = append(ix.byEvent[s.key.event], s)
+		ix.propKeys[s.key.event] = propKeys(ix.byEvent[s.key.event])
 	}
 	return nil
 }

@@ -17,6 +17,16 @@ type monthDays [13][32]bool
 // column, traits in practice); a time feature or aggregate counts by its
 // date in UTC.
 func (e *evaluation) withinNext(n *segment.Node, left operand, u *roaring.Bitmap) (*roaring.Bitmap, error) {
+	test, err := e.withinNextTest(n, left, u)
+	if err != nil {
+		return nil, err
+	}
+	return rows(u, len(e.ix.ids), test), nil
+}
+
+// withinNextTest returns withinNext's test of customer i (of rank k in u).
+// u only sizes its tables: nil for a test of one customer.
+func (e *evaluation) withinNextTest(n *segment.Node, left operand, u *roaring.Bitmap) (func(i uint32, k int) bool, error) {
 	d, err := n.Within.Std()
 	if err != nil {
 		return nil, err
@@ -34,15 +44,15 @@ func (e *evaluation) withinNext(n *segment.Node, left operand, u *roaring.Bitmap
 	// 0 not yet, 1 none, else month*32+day; nil when u is too small for
 	// the table to pay.
 	var md []uint16
-	if c.dict != nil && memoWorthIt(u, len(c.dict.strs)) {
+	if u != nil && c.dict != nil && memoWorthIt(u, len(c.dict.strs)) {
 		md = make([]uint16, len(c.dict.strs))
 	}
 	var zones []*time.Location // by the timezone column's dictionary id
-	if tzc != nil && tzc.dict != nil && memoWorthIt(u, len(tzc.dict.strs)) {
+	if u != nil && tzc != nil && tzc.dict != nil && memoWorthIt(u, len(tzc.dict.strs)) {
 		zones = make([]*time.Location, len(tzc.dict.strs))
 	}
 	windows := map[*time.Location]*monthDays{}
-	return rows(u, len(e.ix.ids), func(i uint32, k int) bool {
+	return func(i uint32, k int) bool {
 		var m, day int
 		p := c.at(i, k)
 		switch c.kinds[p] {
@@ -91,7 +101,7 @@ func (e *evaluation) withinNext(n *segment.Node, left operand, u *roaring.Bitmap
 			windows[loc] = w
 		}
 		return w[m][day]
-	}), nil
+	}, nil
 }
 
 // window returns the month-days of the date of t and the days-1 days

@@ -68,6 +68,9 @@ func ensureSQLite(ctx context.Context, dir string, g *generator, logf func(strin
 	if b, err := os.ReadFile(marker); err == nil {
 		var d dataset
 		if json.Unmarshal(b, &d) == nil && d.Version == genVersion {
+			// The marker names where the store was made; the cache may
+			// have moved since (a --data-dir copied elsewhere).
+			d.Path = path
 			logf("using the cached store %s (%d customers, %d events)", path, d.Customers, d.Events)
 			return &d, nil
 		}

@@ -1,0 +1,36 @@
+package engine
+
+import (
+	"slices"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/touchbase/touchbase/segment"
+)
+
+// SetSplitMin sets the universe size from which evaluations are cut in
+// parts run on all cores, so that small test stores exercise the parts.
+func (ix *Index) SetSplitMin(n int) { ix.splitMin = n }
+
+// EvaluateEach evaluates n for each customer alone, as the real-time path
+// does for an event's customer, and returns the ids of those for whom it
+// holds, ascending.
+func (ix *Index) EvaluateEach(n *segment.Node, asOf time.Time, refs func(string) (*segment.Node, error)) ([]int64, error) {
+	if err := ix.ensureTraits(n, refs); err != nil {
+		return nil, err
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var out []int64
+	for _, i := range ix.live.ToArray() {
+		r, err := ix.evaluate(n, asOf, refs, roaring.BitmapOf(i))
+		if err != nil {
+			return nil, err
+		}
+		if r.Contains(i) {
+			out = append(out, ix.ids[i])
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
