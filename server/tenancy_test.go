@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchbase/touchbase"
 )
@@ -57,6 +58,14 @@ func TestTenancy(t *testing.T) {
 		var aImport touchbase.Import
 		e.mustAPI(e.owner, "POST", "/imports?kind=customers&file_name=a-import.ndjson", obj{"type": "identify", "userId": "a-imported"}, 202).decode(t, &aImport)
 
+		// The import runs in the background: let it finish before the
+		// snapshot of A.
+		for deadline := time.Now().Add(10 * time.Second); aImport.Status != touchbase.ImportDone; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("A's import is still %s", aImport.Status)
+			}
+			e.mustAPI(e.owner, "GET", "/imports/"+itoa(aImport.ID), nil, 200).decode(t, &aImport)
+		}
 		b := e.workspace("b-shop")
 		bWrite := e.key(b.ID, touchbase.KeyWrite, "")
 		bOwner := e.key(b.ID, touchbase.KeyAdmin, touchbase.RoleOwner)
