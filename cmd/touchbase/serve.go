@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
@@ -95,7 +96,7 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 			}
 		},
 	})
-	runner := importer.NewRunner(st, filepath.Join(a.cfg.Data, "imports"), log)
+	runner := importer.NewRunner(notifying{st, eng.Notify}, filepath.Join(a.cfg.Data, "imports"), log)
 	srv = server.New(server.Config{
 		Addr:      a.cfg.Addr,
 		RateLimit: a.cfg.RateLimit,
@@ -196,4 +197,19 @@ func segmentWorkspaces(ctx context.Context, st *store.Store, log *slog.Logger) [
 		}
 	}
 	return out
+}
+
+// notifying is the store as the import runner sees it: each bulk commit
+// also tells the engine, as the ingest writer's commits do.
+type notifying struct {
+	*store.Store
+	notify func()
+}
+
+func (n notifying) IngestBulk(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
+	res, err := n.Store.IngestBulk(ctx, msgs)
+	if err == nil {
+		n.notify()
+	}
+	return res, err
 }
