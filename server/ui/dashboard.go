@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/touchbase/touchbase"
@@ -39,7 +41,13 @@ type dashboardData struct {
 	AOV        float64
 	Chart      string // JSON for app.js
 	Empty      bool
+	// Segments are the workspace's segments, largest first, when the
+	// console has segments at all.
+	Segments []*touchbase.Segment
 }
+
+// dashboardSegments is how many segments the dashboard lists.
+const dashboardSegments = 8
 
 // chartData is what app.js draws: one label and one value per period.
 type chartData struct {
@@ -110,6 +118,13 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, rq *request)
 		d.AOV = t.Revenue / float64(t.Orders)
 	}
 	d.Empty = d.Stats.Customers == 0 && d.Stats.Orders == 0
+	if h.segmentsOn() {
+		if d.Segments, err = h.svc.Segments.ListSegments(ctx, rq.ws.ID); err != nil {
+			return err
+		}
+		slices.SortStableFunc(d.Segments, func(a, b *touchbase.Segment) int { return cmp.Compare(b.Size, a.Size) })
+		d.Segments = d.Segments[:min(len(d.Segments), dashboardSegments)]
+	}
 
 	c := chartData{Interval: d.Report.Interval, Currency: d.Currency()}
 	for _, p := range d.Report.Points {

@@ -217,6 +217,11 @@ func TestSegmentDetail(t *testing.T) {
 	if n := strings.Count(p.body, `<a class="person"`); n != 50 {
 		t.Errorf("first page: %d members, want 50", n)
 	}
+	// The dashboard lists the segment with its size.
+	if d := c.do("GET", "/ui/", nil); !strings.Contains(d.body, `id="dashboard-segments"`) ||
+		!strings.Contains(d.body, `<a href="`+path+`">Everyone</a></th>`) || !strings.Contains(d.body, `<td class="num">61</td>`) {
+		t.Errorf("the dashboard does not list the segment with its 61 members")
+	}
 	next := regexp.MustCompile(`id="members-next" href="([^"]+)"`).FindStringSubmatch(p.body)
 	if next == nil {
 		t.Fatal("no next page")
