@@ -111,6 +111,74 @@ func scanFlat(raw []byte, keys []string) (map[string]any, bool) {
 	}
 }
 
+// flatKeys reports whether raw is a JSON object whose values are strings
+// without escapes, numbers, booleans or null (what scanFlat reads), calling
+// key with each of its keys; n is how many it has.
+func flatKeys(raw []byte, key func(k []byte)) (n int, ok bool) {
+	s := raw
+	p := skipSpace(s, 0)
+	if p >= len(s) || s[p] != '{' {
+		return 0, false
+	}
+	p = skipSpace(s, p+1)
+	if p < len(s) && s[p] == '}' {
+		return 0, skipSpace(s, p+1) == len(s)
+	}
+	for {
+		k, q, ok := plainString(s, p)
+		if !ok {
+			return 0, false
+		}
+		p = skipSpace(s, q)
+		if p >= len(s) || s[p] != ':' {
+			return 0, false
+		}
+		p = skipSpace(s, p+1)
+		if p >= len(s) {
+			return 0, false
+		}
+		switch c := s[p]; {
+		case c == '"':
+			_, q, ok := plainString(s, p)
+			if !ok {
+				return 0, false
+			}
+			p = q
+		case c == '-' || (c >= '0' && c <= '9'):
+			q := numberEnd(s, p)
+			if q < 0 {
+				return 0, false
+			}
+			if _, err := strconv.ParseFloat(string(s[p:q]), 64); err != nil {
+				return 0, false // out of range: encoding/json fails the object
+			}
+			p = q
+		case c == 't' && hasWord(s, p, "true"):
+			p += 4
+		case c == 'f' && hasWord(s, p, "false"):
+			p += 5
+		case c == 'n' && hasWord(s, p, "null"):
+			p += 4
+		default:
+			return 0, false
+		}
+		key(k)
+		n++
+		p = skipSpace(s, p)
+		if p >= len(s) {
+			return 0, false
+		}
+		switch s[p] {
+		case ',':
+			p = skipSpace(s, p+1)
+		case '}':
+			return n, skipSpace(s, p+1) == len(s)
+		default:
+			return 0, false
+		}
+	}
+}
+
 func wanted(keys []string, k string) bool {
 	for _, w := range keys {
 		if w == k {

@@ -17,21 +17,26 @@ import (
 // not wait for.
 
 // ScanCustomers calls fn with each customer of the workspace in id order:
-// primary identifiers, decoded traits and features (AOV included), without
-// Identities. An error from fn stops the scan and is returned as is.
-func (s *Store) ScanCustomers(ctx context.Context, workspaceID int64, fn func(*touchbase.Customer) error) error {
+// primary identifiers and features (AOV included), without Identities,
+// and with the traits as stored rather than decoded: c.Traits is nil and
+// traits is the JSON object (empty for none), valid until fn returns. The
+// engine keeps traits as JSON: decoding them here for it to encode them
+// again was most of its load. An error from fn stops the scan and is
+// returned as is.
+func (s *Store) ScanCustomers(ctx context.Context, workspaceID int64, fn func(c *touchbase.Customer, traits []byte) error) error {
 	return s.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.d.q("SELECT "+customerColumns+" FROM customers c WHERE c.workspace_id = ? ORDER BY c.id"), workspaceID)
 		if err != nil {
 			return fmt.Errorf("scan customers: %w", err)
 		}
 		defer rows.Close()
+		var traits sql.RawBytes
 		for rows.Next() {
-			c, err := scanCustomer(rows)
+			c, err := scanCustomerTraits(rows, &traits)
 			if err != nil {
 				return fmt.Errorf("scan customers: %w", err)
 			}
-			if err := fn(c); err != nil {
+			if err := fn(c, traits); err != nil {
 				return err
 			}
 		}
