@@ -30,8 +30,9 @@ type Source interface {
 	// JSON object (empty or null for none), valid until fn returns.
 	ScanCustomers(ctx context.Context, workspaceID int64, fn func(c *touchbase.Customer, traits []byte) error) error
 	// ScanEvents calls fn with each event of the workspace whose name is
-	// one of names and whose id is at most upTo, ordered by customer and
-	// timestamp.
+	// one of names and whose id is at most upTo, in id order (events of
+	// equal timestamps count in that order); ev.Properties is valid until
+	// fn returns.
 	ScanEvents(ctx context.Context, workspaceID int64, names []string, upTo int64, fn func(touchbase.EventRow) error) error
 	// LastEventID returns the id of the workspace's latest event.
 	LastEventID(ctx context.Context, workspaceID int64) (int64, error)
