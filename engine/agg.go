@@ -257,6 +257,7 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	for name, ss := range byName {
 		keys[name] = propKeys(ss)
 	}
+	scratch := map[string]any{} // each event's properties, in turn
 	err := ix.src.ScanEvents(ctx, ix.ws, names, ix.upTo, func(ev touchbase.EventRow) error {
 		i, ok := ix.pos[ev.CustomerID]
 		if !ok {
@@ -266,7 +267,7 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 		decoded := false
 		for _, s := range byName[ev.Event] {
 			if s.needsProps() && !decoded {
-				props, decoded = decodeKeys(ev.Properties, keys[ev.Event]), true
+				props, decoded = decodeKeys(ev.Properties, keys[ev.Event], scratch), true
 			}
 			if v, ok := s.accept(props); ok {
 				j := idx[s]
@@ -422,7 +423,10 @@ func (ix *Index) ApplyEvent(ev touchbase.EventRow) {
 	decoded := false
 	for _, s := range ss {
 		if s.needsProps() && !decoded {
-			props, decoded = decodeKeys(ev.Properties, ix.propKeys[ev.Event]), true
+			if ix.props == nil {
+				ix.props = map[string]any{}
+			}
+			props, decoded = decodeKeys(ev.Properties, ix.propKeys[ev.Event], ix.props), true
 		}
 		if v, ok := s.accept(props); ok {
 			s.insert(i, ev.Timestamp, v)

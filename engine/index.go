@@ -77,8 +77,19 @@ type Index struct {
 
 	tzMu sync.Mutex
 	tz   map[string]*time.Location // nil value: not a known zone
+	// windows are within next's month-days by zone and instant (see
+	// window), under tzMu too.
+	windows map[windowKey]*monthDays
 
 	track tracker
+
+	// Scratch of the real-time path, under mu's write lock: the traits
+	// encoded (and their keys), an event's properties, the evaluation of
+	// one customer.
+	enc     []byte
+	encKeys []string
+	props   map[string]any
+	oneEval evaluation
 
 	// splitMin is the universe size from which evaluations run on all
 	// cores (defaultSplitMin; tests lower it to exercise the parts).
@@ -191,9 +202,14 @@ func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
 	}
 	var b []byte
 	if len(c.Traits) > 0 {
-		// Marshalling also normalises what the caller built (ints, nested
-		// Go types) to what the store returns: JSON's types.
-		b, _ = json.Marshal(c.Traits) // nil on error: no traits
+		var ok bool
+		ix.enc, ix.encKeys, ok = appendTraits(ix.enc[:0], c.Traits, ix.encKeys)
+		b = ix.enc
+		if !ok {
+			// Marshalling also normalises what the caller built (ints,
+			// nested Go types) to what the store returns: JSON's types.
+			b, _ = json.Marshal(c.Traits) // nil on error: no traits
+		}
 	}
 	return ix.setCustomer(c, b)
 }

@@ -17,9 +17,10 @@ import (
 // is always decodeProps's, restricted to the keys.
 
 // decodeKeys returns the properties raw holds under keys (top-level
-// names), as decodeProps would decode them.
-func decodeKeys(raw []byte, keys []string) map[string]any {
-	if m, ok := scanFlat(raw, keys); ok {
+// names), as decodeProps would decode them. The result may be into, a
+// map reused from one event to the next (nil: a new one), cleared first.
+func decodeKeys(raw []byte, keys []string, into map[string]any) map[string]any {
+	if m, ok := scanFlat(raw, keys, into); ok {
 		return m
 	}
 	return decodeProps(raw)
@@ -27,25 +28,29 @@ func decodeKeys(raw []byte, keys []string) map[string]any {
 
 // scanFlat decodes raw when it is a JSON object whose values are strings
 // without escapes, numbers, booleans or null; ok is false for anything
-// else, valid or not.
-func scanFlat(raw []byte, keys []string) (map[string]any, bool) {
+// else, valid or not. The result is m (cleared) unless m is nil.
+func scanFlat(raw []byte, keys []string, m map[string]any) (map[string]any, bool) {
+	clear(m)
 	s := raw
 	p := skipSpace(s, 0)
 	if p >= len(s) || s[p] != '{' {
 		return nil, false
 	}
-	var m map[string]any
 	p = skipSpace(s, p+1)
 	if p < len(s) && s[p] == '}' {
 		p = skipSpace(s, p+1)
-		return map[string]any{}, p == len(s)
+		if m == nil {
+			m = map[string]any{}
+		}
+		return m, p == len(s)
 	}
 	for {
 		k, q, ok := plainString(s, p)
 		if !ok {
 			return nil, false
 		}
-		want := wantedBytes(keys, k)
+		at := wantedAt(keys, k)
+		want := at >= 0
 		p = skipSpace(s, q)
 		if p >= len(s) || s[p] != ':' {
 			return nil, false
@@ -88,7 +93,7 @@ func scanFlat(raw []byte, keys []string) (map[string]any, bool) {
 			if m == nil {
 				m = make(map[string]any, len(keys))
 			}
-			m[string(k)] = v // a repeated key: the last wins, as in encoding/json
+			m[keys[at]] = v // a repeated key: the last wins, as in encoding/json
 		}
 		p = skipSpace(s, p)
 		if p >= len(s) {
@@ -188,13 +193,14 @@ func wanted(keys []string, k string) bool {
 	return false
 }
 
-func wantedBytes(keys []string, k []byte) bool {
-	for _, w := range keys {
+// wantedAt returns where k is in keys, -1 when it is not.
+func wantedAt(keys []string, k []byte) int {
+	for at, w := range keys {
 		if w == string(k) {
-			return true
+			return at
 		}
 	}
-	return false
+	return -1
 }
 
 func skipSpace(s []byte, p int) int {
