@@ -2,14 +2,17 @@ package main
 
 import "syscall"
 
-// threadSwitches returns how many times the calling thread was switched
+// threadCounters returns how many times the calling thread was switched
 // out involuntarily (preempted by the kernel for another thread or
-// process): an event during which it grows was not timed alone.
-func threadSwitches() int64 {
+// process) and how many minor page faults it took (a page of memory
+// touched for the first time since the OS gave it, or took it back): an
+// event during which either grows was not timed on the engine's work
+// alone.
+func threadCounters() (switches, faults int64) {
 	const rusageThread = 1 // RUSAGE_THREAD, not in package syscall
 	var ru syscall.Rusage
 	if syscall.Getrusage(rusageThread, &ru) != nil {
-		return -1
+		return -1, -1
 	}
-	return ru.Nivcsw
+	return ru.Nivcsw, ru.Minflt
 }

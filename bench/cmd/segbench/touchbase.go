@@ -35,9 +35,13 @@ type engineResult struct {
 	Incremental     latency     `json:"incremental"`
 	// IncrementalAlone is Incremental over the events during which the
 	// thread was not preempted (Preempted counts the others): the engine's
-	// own latency, without the shared machine's.
-	IncrementalAlone latency `json:"incremental_alone"`
-	Preempted        int     `json:"incremental_preempted"`
+	// own latency, without the shared machine's. IncrementalNoFault is
+	// over the events that were neither preempted nor took a page fault
+	// (Faulted counts those that did).
+	IncrementalAlone   latency `json:"incremental_alone"`
+	Preempted          int     `json:"incremental_preempted"`
+	IncrementalNoFault latency `json:"incremental_no_fault"`
+	Faulted            int     `json:"incremental_faulted"`
 	// GC during the incremental phase (runtime/metrics).
 	GCCycles      uint64  `json:"incremental_gc_cycles"`
 	GCAssistMilli float64 `json:"incremental_gc_assist_ms"`
@@ -172,7 +176,7 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 		return nil, err
 	}
 	gc0 := gcMetrics()
-	lat, alone, changes, err := incremental(ix, d, c, lastID)
+	lat, alone, noFault, changes, err := incremental(ix, d, c, lastID)
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +184,7 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 	res.GCCycles, res.GCAssistMilli = gc1.cycles-gc0.cycles, 1e3*(gc1.assist-gc0.assist)
 	res.Incremental, res.Changes = summariseLatency(lat), changes
 	res.IncrementalAlone, res.Preempted = summariseLatency(alone), len(lat)-len(alone)
+	res.IncrementalNoFault, res.Faulted = summariseLatency(noFault), len(alone)-len(noFault)
 	logf("touchbase: incremental p50 %.1f µs, p99 %.1f µs, max %.0f µs over %d events (%d membership changes); not preempted (%d): p99 %.1f µs; %d GC cycles, %.1f ms of assists",
 		res.Incremental.P50, res.Incremental.P99, res.Incremental.Max, len(lat), changes, len(alone), res.IncrementalAlone.P99, res.GCCycles, res.GCAssistMilli)
 	if stopProf != nil {
@@ -205,9 +210,9 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 
 // incremental applies --events new events one at a time, as the engine's
 // real-time path does (the profile, then the event, then Changes), and
-// times each: all, and those during which the thread ran alone (was not
-// preempted).
-func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) (all, alone []time.Duration, changes int, err error) {
+// times each: all, those during which the thread ran alone (was not
+// preempted), and those of these that took no page fault.
+func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) (all, alone, noFault []time.Duration, changes int, err error) {
 	// One thread, so that its involuntary context switches are the
 	// events'.
 	runtime.LockOSThread()
@@ -218,6 +223,7 @@ func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) (all, al
 	asOf := c.asOf
 	all = make([]time.Duration, 0, c.events)
 	alone = make([]time.Duration, 0, c.events)
+	noFault = make([]time.Duration, 0, c.events)
 	for k := range c.events {
 		id := 1 + r.Int64N(int64(d.Customers))
 		cust, ok := profiles[id]
@@ -242,22 +248,26 @@ func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) (all, al
 			ev.OrderSeq = f.Orders
 		}
 		row := touchbase.EventRow{ID: lastID + int64(k) + 1, CustomerID: id, Event: eventNames[kind], Timestamp: ts, Properties: []byte(ev.props(id))}
-		sw := threadSwitches()
+		sw, pf := threadCounters()
 		t0 := time.Now()
 		ix.ApplyCustomer(cust)
 		ix.ApplyEvent(row)
 		cs, err := ix.Changes(asOf, false)
 		dt := time.Since(t0)
 		all = append(all, dt)
-		if threadSwitches() == sw {
+		sw1, pf1 := threadCounters()
+		if sw1 == sw {
 			alone = append(alone, dt)
+			if pf1 == pf {
+				noFault = append(noFault, dt)
+			}
 		}
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, 0, err
 		}
 		changes += len(cs)
 	}
-	return all, alone, changes, nil
+	return all, alone, noFault, changes, nil
 }
 
 type gcCounters struct {
