@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -107,14 +108,22 @@ func (s *Store) ScanEvents(ctx context.Context, workspaceID int64, names []strin
 // LastEventID returns the id of the workspace's latest event (0 for none):
 // the engine's starting point for following the events table.
 func (s *Store) LastEventID(ctx context.Context, workspaceID int64) (int64, error) {
-	var id sql.NullInt64
+	// "max(id) ... WHERE workspace_id = ?" walks the workspace's entries
+	// in events_customer (7 s for 21 million events on SQLite). Read
+	// backwards in id order instead, to the workspace's latest event: the
+	// first row in a store of one workspace. The unary plus keeps SQLite
+	// from taking the index for the equality (PostgreSQL ignores it).
+	var id int64
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, s.d.q("SELECT max(id) FROM events WHERE workspace_id = ?"), workspaceID).Scan(&id)
+		return tx.QueryRowContext(ctx, s.d.q("SELECT id FROM events WHERE +workspace_id = ? ORDER BY id DESC LIMIT 1"), workspaceID).Scan(&id)
 	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("last event: %w", err)
 	}
-	return id.Int64, nil
+	return id, nil
 }
 
 // EventsAfter returns up to limit of the workspace's events with ids above
