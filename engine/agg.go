@@ -257,6 +257,7 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	for name, ss := range byName {
 		keys[name] = propKeys(ss)
 	}
+	scratch := map[string]any{} // each event's properties, in turn
 	err := ix.src.ScanEvents(ctx, ix.ws, names, ix.upTo, func(ev touchbase.EventRow) error {
 		i, ok := ix.pos[ev.CustomerID]
 		if !ok {
@@ -266,7 +267,7 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 		decoded := false
 		for _, s := range byName[ev.Event] {
 			if s.needsProps() && !decoded {
-				props, decoded = decodeKeys(ev.Properties, keys[ev.Event]), true
+				props, decoded = decodeKeys(ev.Properties, keys[ev.Event], scratch), true
 			}
 			if v, ok := s.accept(props); ok {
 				j := idx[s]
@@ -285,31 +286,19 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	return nil
 }
 
-// build makes the bulk from entries, sorted here unless they came in
-// (customer, timestamp) order already, as they do when dense indexes
-// follow customer ids.
+// build makes the bulk from entries, in any order: each customer's are
+// placed by counting (stable, so that events of equal timestamps keep
+// their order), then sorted by timestamp where they are not already, which
+// in id order (the source's) they almost always are.
 func (s *series) build(es []entry, n int) {
-	less := func(a, b entry) int {
-		if a.i != b.i {
-			return int(a.i) - int(b.i)
-		}
-		return cmpOrdered(a.ts, b.ts)
-	}
-	if !slices.IsSortedFunc(es, less) {
-		slices.SortStableFunc(es, less)
-	}
 	s.off = make([]uint32, n+1)
 	s.ts = make([]int64, len(es))
 	s.val = nil
 	if s.key.mode != modeEvents {
 		s.val = make([]float64, len(es))
 	}
-	for k, e := range es {
+	for _, e := range es {
 		s.off[e.i+1]++
-		s.ts[k] = e.ts
-		if s.val != nil {
-			s.val[k] = e.v
-		}
 	}
 	var with []uint32
 	for i := 1; i <= n; i++ {
@@ -318,9 +307,46 @@ func (s *series) build(es []entry, n int) {
 		}
 		s.off[i] += s.off[i-1]
 	}
+	next := slices.Clone(s.off[:n])
+	for _, e := range es {
+		p := next[e.i]
+		next[e.i]++
+		s.ts[p] = e.ts
+		if s.val != nil {
+			s.val[p] = e.v
+		}
+	}
+	for _, i := range with {
+		lo, hi := s.off[i], s.off[i+1]
+		if !slices.IsSorted(s.ts[lo:hi]) {
+			s.sortPoints(lo, hi)
+		}
+	}
 	s.has = roaring.New()
 	s.has.AddMany(with)
 	s.tail = map[uint32]*points{}
+}
+
+// sortPoints sorts the bulk's points [lo, hi) by timestamp, stably.
+func (s *series) sortPoints(lo, hi uint32) {
+	type point struct {
+		ts int64
+		v  float64
+	}
+	ps := make([]point, hi-lo)
+	for k := range ps {
+		ps[k].ts = s.ts[lo+uint32(k)]
+		if s.val != nil {
+			ps[k].v = s.val[lo+uint32(k)]
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b point) int { return cmpOrdered(a.ts, b.ts) })
+	for k, p := range ps {
+		s.ts[lo+uint32(k)] = p.ts
+		if s.val != nil {
+			s.val[lo+uint32(k)] = p.v
+		}
+	}
 }
 
 func decodeProps(raw json.RawMessage) map[string]any {
@@ -397,7 +423,10 @@ func (ix *Index) ApplyEvent(ev touchbase.EventRow) {
 	decoded := false
 	for _, s := range ss {
 		if s.needsProps() && !decoded {
-			props, decoded = decodeKeys(ev.Properties, ix.propKeys[ev.Event]), true
+			if ix.props == nil {
+				ix.props = map[string]any{}
+			}
+			props, decoded = decodeKeys(ev.Properties, ix.propKeys[ev.Event], ix.props), true
 		}
 		if v, ok := s.accept(props); ok {
 			s.insert(i, ev.Timestamp, v)

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -29,7 +30,9 @@ var (
 	eventNames = []string{"Order Completed", "Product Viewed", "Checkout Started"}
 )
 
-func (s *synthSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchbase.Customer) error) error {
+// ScanCustomers passes the traits both ways: as JSON, as a store does,
+// and in c.Traits, which BenchmarkChanges applies again.
+func (s *synthSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchbase.Customer, []byte) error) error {
 	r := rand.New(rand.NewPCG(s.seed, 1))
 	for id := int64(1); id <= int64(s.customers); id++ {
 		orders := r.IntN(6)
@@ -45,7 +48,11 @@ func (s *synthSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchba
 			t := asOf.Add(-time.Duration(r.IntN(400)) * day)
 			c.Features.LastOrderAt = &t
 		}
-		if err := fn(c); err != nil {
+		traits, err := json.Marshal(c.Traits)
+		if err != nil {
+			return err
+		}
+		if err := fn(c, traits); err != nil {
 			return err
 		}
 	}
@@ -167,7 +174,7 @@ func BenchmarkChanges(b *testing.B) {
 		b.Fatal(err)
 	}
 	var custs []*touchbase.Customer
-	_ = src.ScanCustomers(ctx, 1, func(c *touchbase.Customer) error {
+	_ = src.ScanCustomers(ctx, 1, func(c *touchbase.Customer, _ []byte) error {
 		if len(custs) < 1000 {
 			custs = append(custs, c)
 		}

@@ -30,9 +30,16 @@ func (f *fakeSource) LastEventID(context.Context, int64) (int64, error) {
 	return last, nil
 }
 
-func (f *fakeSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchbase.Customer) error) error {
+func (f *fakeSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchbase.Customer, []byte) error) error {
 	for _, c := range f.customers {
-		if err := fn(c); err != nil {
+		var traits []byte
+		if c.Traits != nil {
+			var err error
+			if traits, err = json.Marshal(c.Traits); err != nil {
+				return err
+			}
+		}
+		if err := fn(c, traits); err != nil {
 			return err
 		}
 	}

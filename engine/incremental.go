@@ -217,7 +217,11 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 // event's): each is evaluated alone, without a bitmap per node, and the
 // entries and exits are appended to out. Nothing changes on an error.
 func (ix *Index) changesEach(s *tracked, dirty *roaring.Bitmap, asOf time.Time, out []Change) ([]Change, error) {
-	e := evaluation{ix: ix, asOf: asOf.UnixMilli(), asOfTime: asOf, refs: ix.track.refs}
+	e := &ix.oneEval // Changes holds the write lock
+	if e.refs == nil {
+		e.refs = ix.track.refs // a method value: allocated once
+	}
+	e.ix, e.asOf, e.asOfTime, e.stack = ix, asOf.UnixMilli(), asOf, e.stack[:0]
 	var in [smallUniverse]bool
 	k := 0
 	var err error

@@ -26,11 +26,13 @@ import (
 // Source is where the index is back-filled from: the store.
 type Source interface {
 	// ScanCustomers calls fn with each customer of the workspace, with
-	// traits and features.
-	ScanCustomers(ctx context.Context, workspaceID int64, fn func(*touchbase.Customer) error) error
+	// features; c.Traits is not read: traits is the customer's traits as a
+	// JSON object (empty or null for none), valid until fn returns.
+	ScanCustomers(ctx context.Context, workspaceID int64, fn func(c *touchbase.Customer, traits []byte) error) error
 	// ScanEvents calls fn with each event of the workspace whose name is
-	// one of names and whose id is at most upTo, ordered by customer and
-	// timestamp.
+	// one of names and whose id is at most upTo, in id order (events of
+	// equal timestamps count in that order); ev.Properties is valid until
+	// fn returns.
 	ScanEvents(ctx context.Context, workspaceID int64, names []string, upTo int64, fn func(touchbase.EventRow) error) error
 	// LastEventID returns the id of the workspace's latest event.
 	LastEventID(ctx context.Context, workspaceID int64) (int64, error)
@@ -48,10 +50,10 @@ type Index struct {
 	ids  []int64          // dense index -> customer id
 	pos  map[int64]uint32 // customer id -> dense index
 	live *roaring.Bitmap  // the universe: customers with a profile
-	// traits holds each customer's traits as compact JSON (nil for none),
-	// to build a trait column the first time a segment names the trait.
-	// Decoded maps would cost ten times the memory.
-	traits [][]byte
+	// traits holds each customer's traits as compact JSON (none: no
+	// traits), to build a trait column the first time a segment names the
+	// trait. Decoded maps would cost ten times the memory.
+	traits traitArena
 
 	features  []featureColumn
 	byFeature map[string]*column
@@ -75,8 +77,19 @@ type Index struct {
 
 	tzMu sync.Mutex
 	tz   map[string]*time.Location // nil value: not a known zone
+	// windows are within next's month-days by zone and instant (see
+	// window), under tzMu too.
+	windows map[windowKey]*monthDays
 
 	track tracker
+
+	// Scratch of the real-time path, under mu's write lock: the traits
+	// encoded (and their keys), an event's properties, the evaluation of
+	// one customer.
+	enc     []byte
+	encKeys []string
+	props   map[string]any
+	oneEval evaluation
 
 	// splitMin is the universe size from which evaluations run on all
 	// cores (defaultSplitMin; tests lower it to exercise the parts).
@@ -106,7 +119,7 @@ func (ix *Index) reset() {
 	ix.ids = nil
 	ix.pos = map[int64]uint32{}
 	ix.live = roaring.New()
-	ix.traits = nil
+	ix.traits.reset()
 	ix.features = nil
 	ix.byFeature = map[string]*column{}
 	for _, name := range ix.reg.Names() {
@@ -134,10 +147,7 @@ func (ix *Index) Load(ctx context.Context, src Source, ws int64) error {
 		return fmt.Errorf("load workspace %d: %w", ws, err)
 	}
 	ix.upTo = upTo
-	err = src.ScanCustomers(ctx, ws, func(c *touchbase.Customer) error {
-		ix.applyCustomer(c)
-		return nil
-	})
+	err = src.ScanCustomers(ctx, ws, ix.loadCustomer)
 	if err != nil {
 		return fmt.Errorf("load workspace %d: %w", ws, err)
 	}
@@ -164,7 +174,7 @@ func (ix *Index) add(id int64) uint32 {
 	i := uint32(len(ix.ids))
 	ix.ids = append(ix.ids, id)
 	ix.pos[id] = i
-	ix.traits = append(ix.traits, nil)
+	ix.traits.grow(len(ix.ids))
 	n := len(ix.ids)
 	for _, fc := range ix.features {
 		fc.col.grow(n)
@@ -187,6 +197,54 @@ func (ix *Index) ApplyCustomer(c *touchbase.Customer) {
 }
 
 func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
+	for k := range c.Traits {
+		ix.names.trait(k)
+	}
+	var b []byte
+	if len(c.Traits) > 0 {
+		var ok bool
+		ix.enc, ix.encKeys, ok = appendTraits(ix.enc[:0], c.Traits, ix.encKeys)
+		b = ix.enc
+		if !ok {
+			// Marshalling also normalises what the caller built (ints,
+			// nested Go types) to what the store returns: JSON's types.
+			b, _ = json.Marshal(c.Traits) // nil on error: no traits
+		}
+	}
+	return ix.setCustomer(c, b)
+}
+
+// loadCustomer is applyCustomer for a customer of the store, whose traits
+// come as the JSON the store holds (see Source.ScanCustomers). A flat
+// object (scalars only, strings without escapes: what traits almost
+// always are) is kept as it is: it decodes to what its re-encoding would.
+// Anything else takes applyCustomer's way, decoded as the store would
+// decode it, so that the traits are the same either way.
+func (ix *Index) loadCustomer(c *touchbase.Customer, traits []byte) error {
+	if len(traits) == 0 {
+		ix.setCustomer(c, nil)
+		return nil
+	}
+	n, ok := flatKeys(traits, ix.names.traitBytes)
+	if !ok {
+		var m map[string]any
+		if err := json.Unmarshal(traits, &m); err != nil {
+			return fmt.Errorf("customer %d traits: %w", c.ID, err)
+		}
+		c.Traits = m
+		ix.applyCustomer(c)
+		return nil
+	}
+	if n == 0 {
+		traits = nil
+	}
+	ix.setCustomer(c, traits)
+	return nil
+}
+
+// setCustomer sets customer c's features, and traits b (compact JSON of a
+// non-empty object, or nil).
+func (ix *Index) setCustomer(c *touchbase.Customer, b []byte) uint32 {
 	i, ok := ix.pos[c.ID]
 	if !ok {
 		i = ix.add(c.ID)
@@ -196,23 +254,14 @@ func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
 		v, ok := fc.f.Get(c)
 		fc.col.setFeature(i, v, ok)
 	}
-	for k := range c.Traits {
-		ix.names.trait(k)
-	}
-	var b []byte
-	if len(c.Traits) > 0 {
-		// Marshalling also normalises what the caller built (ints, nested
-		// Go types) to what the store returns: JSON's types.
-		b, _ = json.Marshal(c.Traits) // nil on error: no traits
-	}
-	if bytes.Equal(b, ix.traits[i]) {
+	if bytes.Equal(b, ix.traits.get(i)) {
 		// Unchanged (an event's customer, mostly): the trait columns hold
 		// these traits already, so they need no decoding.
 		return i
 	}
-	ix.traits[i] = b
+	ix.traits.set(i, b)
 	if len(ix.traitCols) > 0 {
-		m := decodeTraits(ix.traits[i])
+		m := decodeTraits(b)
 		for key, col := range ix.traitCols {
 			col.set(i, fromJSON(lookup(m, strings.Split(key, "."))))
 		}
@@ -294,7 +343,7 @@ func (ix *Index) removeCustomer(id int64) {
 	}
 	delete(ix.pos, id)
 	ix.live.Remove(i)
-	ix.traits[i] = nil
+	ix.traits.set(i, nil)
 	for _, fc := range ix.features {
 		fc.col.set(i, scalar{})
 	}
@@ -351,7 +400,8 @@ func (ix *Index) buildTraits(keys []string) {
 	if len(ws) == 0 {
 		return
 	}
-	for i, b := range ix.traits {
+	for i := range ix.traits.spans {
+		b := ix.traits.get(uint32(i))
 		if b == nil {
 			continue
 		}

@@ -105,7 +105,8 @@ func (e *evaluation) leafOne(n *segment.Node, i uint32) (bool, error) {
 		// column on the left as leaf does.
 		return compare(op, left, right), nil
 	case segment.OpIn, segment.OpNotIn, segment.OpBetween:
-		lits, err := literals(n)
+		var buf [8]scalar
+		lits, err := appendLiterals(buf[:0], n)
 		if err != nil {
 			return false, err
 		}
@@ -140,11 +141,11 @@ func (e *evaluation) leafOne(n *segment.Node, i uint32) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		test, err := e.withinNextTest(n, o, nil)
+		w, err := e.withinNextTest(n, o, nil)
 		if err != nil {
 			return false, err
 		}
-		return test(i, 0), nil
+		return w.test(i, 0), nil
 	}
 	return false, fmt.Errorf("unknown operation %q", n.Op)
 }

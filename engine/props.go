@@ -17,9 +17,10 @@ import (
 // is always decodeProps's, restricted to the keys.
 
 // decodeKeys returns the properties raw holds under keys (top-level
-// names), as decodeProps would decode them.
-func decodeKeys(raw []byte, keys []string) map[string]any {
-	if m, ok := scanFlat(raw, keys); ok {
+// names), as decodeProps would decode them. The result may be into, a
+// map reused from one event to the next (nil: a new one), cleared first.
+func decodeKeys(raw []byte, keys []string, into map[string]any) map[string]any {
+	if m, ok := scanFlat(raw, keys, into); ok {
 		return m
 	}
 	return decodeProps(raw)
@@ -27,25 +28,29 @@ func decodeKeys(raw []byte, keys []string) map[string]any {
 
 // scanFlat decodes raw when it is a JSON object whose values are strings
 // without escapes, numbers, booleans or null; ok is false for anything
-// else, valid or not.
-func scanFlat(raw []byte, keys []string) (map[string]any, bool) {
+// else, valid or not. The result is m (cleared) unless m is nil.
+func scanFlat(raw []byte, keys []string, m map[string]any) (map[string]any, bool) {
+	clear(m)
 	s := raw
 	p := skipSpace(s, 0)
 	if p >= len(s) || s[p] != '{' {
 		return nil, false
 	}
-	var m map[string]any
 	p = skipSpace(s, p+1)
 	if p < len(s) && s[p] == '}' {
 		p = skipSpace(s, p+1)
-		return map[string]any{}, p == len(s)
+		if m == nil {
+			m = map[string]any{}
+		}
+		return m, p == len(s)
 	}
 	for {
 		k, q, ok := plainString(s, p)
 		if !ok {
 			return nil, false
 		}
-		want := wantedBytes(keys, k)
+		at := wantedAt(keys, k)
+		want := at >= 0
 		p = skipSpace(s, q)
 		if p >= len(s) || s[p] != ':' {
 			return nil, false
@@ -88,7 +93,7 @@ func scanFlat(raw []byte, keys []string) (map[string]any, bool) {
 			if m == nil {
 				m = make(map[string]any, len(keys))
 			}
-			m[string(k)] = v // a repeated key: the last wins, as in encoding/json
+			m[keys[at]] = v // a repeated key: the last wins, as in encoding/json
 		}
 		p = skipSpace(s, p)
 		if p >= len(s) {
@@ -111,6 +116,74 @@ func scanFlat(raw []byte, keys []string) (map[string]any, bool) {
 	}
 }
 
+// flatKeys reports whether raw is a JSON object whose values are strings
+// without escapes, numbers, booleans or null (what scanFlat reads), calling
+// key with each of its keys; n is how many it has.
+func flatKeys(raw []byte, key func(k []byte)) (n int, ok bool) {
+	s := raw
+	p := skipSpace(s, 0)
+	if p >= len(s) || s[p] != '{' {
+		return 0, false
+	}
+	p = skipSpace(s, p+1)
+	if p < len(s) && s[p] == '}' {
+		return 0, skipSpace(s, p+1) == len(s)
+	}
+	for {
+		k, q, ok := plainString(s, p)
+		if !ok {
+			return 0, false
+		}
+		p = skipSpace(s, q)
+		if p >= len(s) || s[p] != ':' {
+			return 0, false
+		}
+		p = skipSpace(s, p+1)
+		if p >= len(s) {
+			return 0, false
+		}
+		switch c := s[p]; {
+		case c == '"':
+			_, q, ok := plainString(s, p)
+			if !ok {
+				return 0, false
+			}
+			p = q
+		case c == '-' || (c >= '0' && c <= '9'):
+			q := numberEnd(s, p)
+			if q < 0 {
+				return 0, false
+			}
+			if _, err := strconv.ParseFloat(string(s[p:q]), 64); err != nil {
+				return 0, false // out of range: encoding/json fails the object
+			}
+			p = q
+		case c == 't' && hasWord(s, p, "true"):
+			p += 4
+		case c == 'f' && hasWord(s, p, "false"):
+			p += 5
+		case c == 'n' && hasWord(s, p, "null"):
+			p += 4
+		default:
+			return 0, false
+		}
+		key(k)
+		n++
+		p = skipSpace(s, p)
+		if p >= len(s) {
+			return 0, false
+		}
+		switch s[p] {
+		case ',':
+			p = skipSpace(s, p+1)
+		case '}':
+			return n, skipSpace(s, p+1) == len(s)
+		default:
+			return 0, false
+		}
+	}
+}
+
 func wanted(keys []string, k string) bool {
 	for _, w := range keys {
 		if w == k {
@@ -120,13 +193,14 @@ func wanted(keys []string, k string) bool {
 	return false
 }
 
-func wantedBytes(keys []string, k []byte) bool {
-	for _, w := range keys {
+// wantedAt returns where k is in keys, -1 when it is not.
+func wantedAt(keys []string, k []byte) int {
+	for at, w := range keys {
 		if w == string(k) {
-			return true
+			return at
 		}
 	}
-	return false
+	return -1
 }
 
 func skipSpace(s []byte, p int) int {

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -42,18 +43,28 @@ func TestLoadFromStore(t *testing.T) {
 
 			var got []touchbase.EventRow
 			if err := s.ScanEvents(ctx, ws, []string{"Order Completed"}, math.MaxInt64, func(e touchbase.EventRow) error {
+				e.Properties = slices.Clone(e.Properties) // valid until the callback returns
 				got = append(got, e)
 				return nil
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != 3 || got[0].CustomerID != c1 || got[0].Timestamp != asOf.Add(-9*day).UnixMilli() ||
-				got[1].Timestamp != asOf.Add(-2*day).UnixMilli() || got[2].CustomerID != c2 || got[2].Properties != nil {
+			// In id order, the order of insertion.
+			if len(got) != 3 || got[0].CustomerID != c1 || got[0].Timestamp != asOf.Add(-2*day).UnixMilli() ||
+				got[1].Timestamp != asOf.Add(-9*day).UnixMilli() || got[2].CustomerID != c2 || got[2].Properties != nil ||
+				got[0].ID >= got[1].ID || got[1].ID >= got[2].ID || got[0].Event != "Order Completed" {
 				t.Errorf("ScanEvents: %+v", got)
 			}
+			// The latest event of each workspace, 0 for none.
+			lastWS, err1 := s.LastEventID(ctx, ws)
+			lastOther, err2 := s.LastEventID(ctx, other)
+			none, err3 := s.LastEventID(ctx, storetest.Workspace(t, s, "empty").ID)
+			if err := errors.Join(err1, err2, err3); err != nil || lastWS <= got[2].ID || lastOther <= lastWS || none != 0 {
+				t.Errorf("LastEventID: %d, %d, %d (%v); the last order of ws is %d", lastWS, lastOther, none, err, got[2].ID)
+			}
 			var revenue map[string]float64
-			if err := json.Unmarshal(got[0].Properties, &revenue); err != nil || revenue["revenue"] != 180 {
-				t.Errorf("properties %s: %v", got[0].Properties, err)
+			if err := json.Unmarshal(got[1].Properties, &revenue); err != nil || revenue["revenue"] != 180 {
+				t.Errorf("properties %s: %v", got[1].Properties, err)
 			}
 
 			ix := engine.NewIndex(segment.NewRegistry())

@@ -25,6 +25,13 @@ func (n *names) trait(name string) {
 	n.traits[name] = struct{}{}
 }
 
+// traitBytes is trait without a string for a name already seen.
+func (n *names) traitBytes(name []byte) {
+	if _, ok := n.traits[string(name)]; !ok {
+		n.trait(string(name))
+	}
+}
+
 func (n *names) event(name string) {
 	if n.events == nil {
 		n.events = map[string]struct{}{}

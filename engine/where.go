@@ -115,14 +115,19 @@ func propOperand(o *segment.Operand) (func(map[string]any) scalar, error) {
 
 // literals returns a node's Values, checking their number for the op.
 func literals(n *segment.Node) ([]scalar, error) {
+	return appendLiterals(nil, n)
+}
+
+// appendLiterals is literals appending to dst (a customer's test passes
+// an array on its stack).
+func appendLiterals(dst []scalar, n *segment.Node) ([]scalar, error) {
 	if len(n.Values) == 0 || (n.Op == segment.OpBetween && len(n.Values) != 2) {
 		return nil, fmt.Errorf("%s: wrong number of values (%d)", n.Op, len(n.Values))
 	}
-	out := make([]scalar, len(n.Values))
-	for k, v := range n.Values {
-		out[k] = literal(v)
+	for _, v := range n.Values {
+		dst = append(dst, literal(v))
 	}
-	return out, nil
+	return dst, nil
 }
 
 // between is "a between lo and hi": lo <= a and a <= hi.

@@ -485,19 +485,11 @@ func (s *Store) FindCustomers(ctx context.Context, workspaceID int64, ids []int6
 }
 
 func scanCustomer(row interface{ Scan(...any) error }) (*touchbase.Customer, error) {
-	var (
-		c                                     touchbase.Customer
-		userID, email, phone                  sql.NullString
-		traits                                []byte
-		firstOrder, lastOrder, first, lastSee sql.NullInt64
-		created, updated                      int64
-	)
-	f := &c.Features
-	if err := row.Scan(&c.ID, &c.WorkspaceID, &userID, &email, &phone, &traits, &f.Orders, &f.Revenue,
-		&firstOrder, &lastOrder, &first, &lastSee, &f.Refunds, &f.RefundTotal, &f.Events, &created, &updated); err != nil {
+	var traits []byte
+	c, err := scanCustomerTraits(row, &traits)
+	if err != nil {
 		return nil, err
 	}
-	c.UserID, c.Email, c.Phone = userID.String, email.String, phone.String
 	c.Traits = map[string]any{}
 	if len(traits) > 0 {
 		if err := json.Unmarshal(traits, &c.Traits); err != nil {
@@ -507,6 +499,25 @@ func scanCustomer(row interface{ Scan(...any) error }) (*touchbase.Customer, err
 			c.Traits = map[string]any{}
 		}
 	}
+	return c, nil
+}
+
+// scanCustomerTraits scans a row of customerColumns, leaving c.Traits nil
+// and the traits column, as stored, in traits (a *[]byte, or a
+// *sql.RawBytes for rows).
+func scanCustomerTraits(row interface{ Scan(...any) error }, traits any) (*touchbase.Customer, error) {
+	var (
+		c                                     touchbase.Customer
+		userID, email, phone                  sql.NullString
+		firstOrder, lastOrder, first, lastSee sql.NullInt64
+		created, updated                      int64
+	)
+	f := &c.Features
+	if err := row.Scan(&c.ID, &c.WorkspaceID, &userID, &email, &phone, traits, &f.Orders, &f.Revenue,
+		&firstOrder, &lastOrder, &first, &lastSee, &f.Refunds, &f.RefundTotal, &f.Events, &created, &updated); err != nil {
+		return nil, err
+	}
+	c.UserID, c.Email, c.Phone = userID.String, email.String, phone.String
 	if f.Orders > 0 {
 		f.AOV = f.Revenue / float64(f.Orders)
 	}

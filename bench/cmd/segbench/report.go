@@ -231,6 +231,12 @@ func printSummary(w io.Writer, s *summary) {
 	in := tb.Incremental
 	fmt.Fprintf(w, "incremental (%d events, one at a time): p50 %.1f µs, p90 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, max %.0f µs; consistent with full evaluation: %v\n",
 		in.N, in.P50, in.P90, in.P99, in.P999, in.Max, tb.IncrementalOK)
+	al := tb.IncrementalAlone
+	fmt.Fprintf(w, "  not preempted (%d events; %d were): p50 %.1f µs, p90 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, max %.0f µs; GC during the phase: %d cycles, %.1f ms of assists\n",
+		al.N, tb.Preempted, al.P50, al.P90, al.P99, al.P999, al.Max, tb.GCCycles, tb.GCAssistMilli)
+	nf := tb.IncrementalNoFault
+	fmt.Fprintf(w, "  nor a page fault (%d events; %d took one): p50 %.1f µs, p90 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, max %.0f µs\n",
+		nf.N, tb.Faulted, nf.P50, nf.P90, nf.P99, nf.P999, nf.Max)
 	if s.DuckDB != nil || s.Postgres != nil {
 		if s.Match {
 			fmt.Fprintln(w, "members: identical in every system")

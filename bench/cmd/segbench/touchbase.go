@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -32,8 +33,20 @@ type engineResult struct {
 	RSSBytes        int64       `json:"rss_bytes"` // VmRSS after GC, suite registered
 	HeapBytes       uint64      `json:"heap_bytes"`
 	Incremental     latency     `json:"incremental"`
-	IncrementalOK   bool        `json:"incremental_consistent"`
-	Changes         int         `json:"incremental_changes"`
+	// IncrementalAlone is Incremental over the events during which the
+	// thread was not preempted (Preempted counts the others): the engine's
+	// own latency, without the shared machine's. IncrementalNoFault is
+	// over the events that were neither preempted nor took a page fault
+	// (Faulted counts those that did).
+	IncrementalAlone   latency `json:"incremental_alone"`
+	Preempted          int     `json:"incremental_preempted"`
+	IncrementalNoFault latency `json:"incremental_no_fault"`
+	Faulted            int     `json:"incremental_faulted"`
+	// GC during the incremental phase (runtime/metrics).
+	GCCycles      uint64  `json:"incremental_gc_cycles"`
+	GCAssistMilli float64 `json:"incremental_gc_assist_ms"`
+	IncrementalOK bool    `json:"incremental_consistent"`
+	Changes       int     `json:"incremental_changes"`
 }
 
 // latency summarises per-event costs in microseconds.
@@ -162,13 +175,18 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 	if err != nil {
 		return nil, err
 	}
-	lat, changes, err := incremental(ix, d, c, lastID)
+	gc0 := gcMetrics()
+	lat, alone, noFault, changes, err := incremental(ix, d, c, lastID)
 	if err != nil {
 		return nil, err
 	}
+	gc1 := gcMetrics()
+	res.GCCycles, res.GCAssistMilli = gc1.cycles-gc0.cycles, 1e3*(gc1.assist-gc0.assist)
 	res.Incremental, res.Changes = summariseLatency(lat), changes
-	logf("touchbase: incremental p50 %.1f µs, p99 %.1f µs, max %.0f µs over %d events (%d membership changes)",
-		res.Incremental.P50, res.Incremental.P99, res.Incremental.Max, len(lat), changes)
+	res.IncrementalAlone, res.Preempted = summariseLatency(alone), len(lat)-len(alone)
+	res.IncrementalNoFault, res.Faulted = summariseLatency(noFault), len(alone)-len(noFault)
+	logf("touchbase: incremental p50 %.1f µs, p99 %.1f µs, max %.0f µs over %d events (%d membership changes); not preempted (%d): p99 %.1f µs; %d GC cycles, %.1f ms of assists",
+		res.Incremental.P50, res.Incremental.P99, res.Incremental.Max, len(lat), changes, len(alone), res.IncrementalAlone.P99, res.GCCycles, res.GCAssistMilli)
 	if stopProf != nil {
 		stopProf()
 		stopProf = nil
@@ -192,14 +210,20 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 
 // incremental applies --events new events one at a time, as the engine's
 // real-time path does (the profile, then the event, then Changes), and
-// times each.
-func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) ([]time.Duration, int, error) {
+// times each: all, those during which the thread ran alone (was not
+// preempted), and those of these that took no page fault.
+func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) (all, alone, noFault []time.Duration, changes int, err error) {
+	// One thread, so that its involuntary context switches are the
+	// events'.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	g := newGenerator(d.Seed, d.Customers, c.asOf)
 	r := rand.New(rand.NewPCG(d.Seed, 99))
 	profiles := map[int64]*touchbase.Customer{}
 	asOf := c.asOf
-	lat := make([]time.Duration, 0, c.events)
-	changes := 0
+	all = make([]time.Duration, 0, c.events)
+	alone = make([]time.Duration, 0, c.events)
+	noFault = make([]time.Duration, 0, c.events)
 	for k := range c.events {
 		id := 1 + r.Int64N(int64(d.Customers))
 		cust, ok := profiles[id]
@@ -224,17 +248,44 @@ func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) ([]time.
 			ev.OrderSeq = f.Orders
 		}
 		row := touchbase.EventRow{ID: lastID + int64(k) + 1, CustomerID: id, Event: eventNames[kind], Timestamp: ts, Properties: []byte(ev.props(id))}
+		sw, pf := threadCounters()
 		t0 := time.Now()
 		ix.ApplyCustomer(cust)
 		ix.ApplyEvent(row)
 		cs, err := ix.Changes(asOf, false)
-		lat = append(lat, time.Since(t0))
+		dt := time.Since(t0)
+		all = append(all, dt)
+		sw1, pf1 := threadCounters()
+		if sw1 == sw {
+			alone = append(alone, dt)
+			if pf1 == pf {
+				noFault = append(noFault, dt)
+			}
+		}
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, nil, 0, err
 		}
 		changes += len(cs)
 	}
-	return lat, changes, nil
+	return all, alone, noFault, changes, nil
+}
+
+type gcCounters struct {
+	cycles uint64
+	assist float64 // seconds of CPU in mark assists
+}
+
+func gcMetrics() gcCounters {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/cpu/classes/gc/mark/assist:cpu-seconds"}}
+	metrics.Read(s)
+	var g gcCounters
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		g.cycles = s[0].Value.Uint64()
+	}
+	if s[1].Value.Kind() == metrics.KindFloat64 {
+		g.assist = s[1].Value.Float64()
+	}
+	return g
 }
 
 // profile is the customer as the store returns it.
