@@ -497,12 +497,27 @@ func (sp *space) refs(name string) (*segment.Node, error) {
 // Members returns the ids of n's members as of asOf (now when zero),
 // ascending, after catching up with the store.
 func (e *Engine) Members(ctx context.Context, ws int64, n *segment.Node, asOf time.Time) ([]int64, error) {
+	var ids []int64
+	err := e.withPrepared(ctx, ws, n, asOf, func(sp *space, asOf time.Time) error {
+		bm, err := sp.ix.Evaluate(n, asOf, sp.refs)
+		if err != nil {
+			return invalid(err)
+		}
+		ids = sp.ix.Members(bm)
+		return nil
+	})
+	return ids, err
+}
+
+// withPrepared runs fn on workspace ws's space, caught up with the store
+// and prepared for n, under its lock; asOf zero becomes now.
+func (e *Engine) withPrepared(ctx context.Context, ws int64, n *segment.Node, asOf time.Time, fn func(sp *space, asOf time.Time) error) error {
 	sp, err := e.space(ctx, ws)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := e.sync(ctx, sp, false); err != nil {
-		return nil, err
+		return err
 	}
 	if asOf.IsZero() {
 		asOf = e.cfg.Now()
@@ -510,13 +525,9 @@ func (e *Engine) Members(ctx context.Context, ws int64, n *segment.Node, asOf ti
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if err := sp.ix.Prepare(ctx, n, sp.refs); err != nil {
-		return nil, err
+		return err
 	}
-	bm, err := sp.ix.Evaluate(n, asOf, sp.refs)
-	if err != nil {
-		return nil, invalid(err)
-	}
-	return sp.ix.Members(bm), nil
+	return fn(sp, asOf)
 }
 
 // Vocabulary returns the names workspace ws uses, for "did you mean".

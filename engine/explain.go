@@ -69,22 +69,13 @@ func (x *Explanation) write(b *strings.Builder, depth int) {
 // member of n as of asOf (now when zero). ENOTFOUND for a customer the
 // workspace does not have.
 func (e *Engine) Explain(ctx context.Context, ws int64, n *segment.Node, customerID int64, asOf time.Time) (*Explanation, error) {
-	sp, err := e.space(ctx, ws)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.sync(ctx, sp, false); err != nil {
-		return nil, err
-	}
-	if asOf.IsZero() {
-		asOf = e.cfg.Now()
-	}
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	if err := sp.ix.Prepare(ctx, n, sp.refs); err != nil {
-		return nil, err
-	}
-	return sp.ix.Explain(n, customerID, asOf, sp.refs)
+	var x *Explanation
+	err := e.withPrepared(ctx, ws, n, asOf, func(sp *space, asOf time.Time) error {
+		var err error
+		x, err = sp.ix.Explain(n, customerID, asOf, sp.refs)
+		return err
+	})
+	return x, err
 }
 
 // Explain is Engine.Explain on the index (prepared for n).
