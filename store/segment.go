@@ -220,6 +220,15 @@ func (s *Store) RecordMembershipChanges(ctx context.Context, workspaceID int64, 
 	}
 	now := s.now()
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		if s.d.dollar {
+			// The timeline events written here take ids from the events
+			// sequence: under the lock ingestion takes, so that a
+			// workspace's event ids commit in order and the engine,
+			// which follows them, skips none.
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", workspaceID); err != nil {
+				return fmt.Errorf("record changes: lock workspace %d: %w", workspaceID, err)
+			}
+		}
 		bySeg := map[int64][]touchbase.MembershipChange{}
 		for _, c := range changes {
 			bySeg[c.SegmentID] = append(bySeg[c.SegmentID], c)
