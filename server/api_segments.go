@@ -12,30 +12,15 @@ import (
 	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/segment"
+	"github.com/touchbase/touchbase/server/ui"
 )
 
-// SegmentEngine evaluates segments; an *engine.Engine is one.
+// SegmentEngine evaluates segments; an *engine.Engine is one. It is what
+// the console needs (ui.SegmentEngine), and Forget for erasure.
 type SegmentEngine interface {
-	// Members returns the ids of n's members as of asOf (now when zero),
-	// ascending.
-	Members(ctx context.Context, workspaceID int64, n *segment.Node, asOf time.Time) ([]int64, error)
-	// Explain says, clause by clause, why a customer is or is not a
-	// member of n; ENOTFOUND for an unknown customer.
-	Explain(ctx context.Context, workspaceID int64, n *segment.Node, customerID int64, asOf time.Time) (*engine.Explanation, error)
-	// Refresh takes up the workspace's segments as stored after one was
-	// created, changed or deleted, and records the membership changes.
-	Refresh(ctx context.Context, workspaceID int64) error
-	// Vocabulary is the workspace's trait, event and segment names, for
-	// "did you mean" warnings.
-	Vocabulary(ctx context.Context, workspaceID int64) (segment.Vocabulary, error)
+	ui.SegmentEngine
 	// Forget drops an erased customer.
 	Forget(ctx context.Context, workspaceID, customerID int64) error
-	// Save creates or updates a segment with definition n (nil for a
-	// list), checking what it names, and takes it up; EINVALID, ECONFLICT.
-	Save(ctx context.Context, seg *touchbase.Segment, n *segment.Node) error
-	// Delete deletes a segment no other segment names; ECONFLICT,
-	// ENOTFOUND.
-	Delete(ctx context.Context, workspaceID, id int64) (*touchbase.Segment, error)
 }
 
 // segmentSample is how many members a preview shows.

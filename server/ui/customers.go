@@ -193,11 +193,21 @@ func (h *Handler) customer(w http.ResponseWriter, r *http.Request, rq *request) 
 	return nil
 }
 
-// findCustomer reads the {id} of the path in the session's workspace.
-func (h *Handler) findCustomer(r *http.Request, rq *request) (*touchbase.Customer, error) {
+// pathID reads the {id} of the path: a positive number, or ENOTFOUND for
+// the thing (what) the path names.
+func pathID(r *http.Request, what string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return nil, touchbase.Errorf(touchbase.ENOTFOUND, "there is no customer %q", r.PathValue("id"))
+		return 0, touchbase.Errorf(touchbase.ENOTFOUND, "there is no %s %q", what, r.PathValue("id"))
+	}
+	return id, nil
+}
+
+// findCustomer reads the {id} of the path in the session's workspace.
+func (h *Handler) findCustomer(r *http.Request, rq *request) (*touchbase.Customer, error) {
+	id, err := pathID(r, "customer")
+	if err != nil {
+		return nil, err
 	}
 	return h.svc.Customers.FindCustomer(r.Context(), rq.ws.ID, id)
 }

@@ -141,9 +141,9 @@ func (h *Handler) findImport(r *http.Request, rq *request) (*touchbase.Import, e
 	if h.svc.Imports == nil {
 		return nil, touchbase.Errorf(touchbase.EUNAVAILABLE, "this server does not record imports")
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, touchbase.Errorf(touchbase.ENOTFOUND, "there is no import %q", r.PathValue("id"))
+	id, err := pathID(r, "import")
+	if err != nil {
+		return nil, err
 	}
 	return h.svc.Imports.FindImport(r.Context(), rq.ws.ID, id)
 }

@@ -15,8 +15,7 @@ import (
 )
 
 // SegmentEngine evaluates segments; an *engine.Engine is one. Declared
-// here, as server declares its own, because server sits above this
-// package.
+// here, below server, whose own interface embeds it.
 type SegmentEngine interface {
 	// Members returns the ids of n's members as of asOf (now when zero),
 	// ascending.
@@ -25,7 +24,7 @@ type SegmentEngine interface {
 	// member of n; ENOTFOUND for an unknown customer.
 	Explain(ctx context.Context, workspaceID int64, n *segment.Node, customerID int64, asOf time.Time) (*engine.Explanation, error)
 	// Refresh takes up the workspace's segments as stored after one was
-	// created, changed or deleted.
+	// created, changed or deleted, and records the membership changes.
 	Refresh(ctx context.Context, workspaceID int64) error
 	// Vocabulary is the workspace's trait, event and segment names, for
 	// "did you mean" warnings.
@@ -392,9 +391,9 @@ func (h *Handler) deleteSegment(w http.ResponseWriter, r *http.Request, rq *requ
 // findSegment reads the {id} of the path in the session's workspace; a
 // segment of another workspace is not found, whatever the id.
 func (h *Handler) findSegment(r *http.Request, rq *request) (*touchbase.Segment, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, touchbase.Errorf(touchbase.ENOTFOUND, "there is no segment %q", r.PathValue("id"))
+	id, err := pathID(r, "segment")
+	if err != nil {
+		return nil, err
 	}
 	return h.svc.Segments.FindSegment(r.Context(), rq.ws.ID, id)
 }
