@@ -215,11 +215,19 @@ var (
 // segments' sizes, in one transaction. Changes that change nothing are
 // skipped; so are changes of customers that no longer exist.
 func (s *Store) RecordMembershipChanges(ctx context.Context, workspaceID int64, changes []touchbase.MembershipChange) error {
+	_, err := s.recordMembershipChanges(ctx, workspaceID, changes)
+	return err
+}
+
+// recordMembershipChanges is RecordMembershipChanges, returning how many
+// changes it applied.
+func (s *Store) recordMembershipChanges(ctx context.Context, workspaceID int64, changes []touchbase.MembershipChange) (int, error) {
 	if len(changes) == 0 {
-		return nil
+		return 0, nil
 	}
 	now := s.now()
-	return s.writeTx(ctx, func(tx *sql.Tx) error {
+	applied := 0
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		if s.d.dollar {
 			// The timeline events written here take ids from the events
 			// sequence: under the lock ingestion takes, so that a
@@ -239,21 +247,26 @@ func (s *Store) RecordMembershipChanges(ctx context.Context, workspaceID int64, 
 		}
 		slices.Sort(segIDs)
 		for _, segID := range segIDs {
-			if err := s.recordSegmentChanges(ctx, tx, workspaceID, segID, bySeg[segID], now); err != nil {
+			n, err := s.recordSegmentChanges(ctx, tx, workspaceID, segID, bySeg[segID], now)
+			if err != nil {
 				return fmt.Errorf("record changes of segment %d: %w", segID, err)
 			}
+			applied += n
 		}
 		return nil
 	})
+	return applied, err
 }
 
-func (s *Store) recordSegmentChanges(ctx context.Context, tx *sql.Tx, ws, segID int64, changes []touchbase.MembershipChange, now int64) error {
+// recordSegmentChanges records one segment's changes and returns how many
+// were real.
+func (s *Store) recordSegmentChanges(ctx context.Context, tx *sql.Tx, ws, segID int64, changes []touchbase.MembershipChange, now int64) (int, error) {
 	var name string
 	err := tx.QueryRowContext(ctx, s.d.q("SELECT name FROM segments WHERE workspace_id = ? AND id = ?"), ws, segID).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil // deleted meanwhile: nothing to record
+		return 0, nil // deleted meanwhile: nothing to record
 	} else if err != nil {
-		return err
+		return 0, err
 	}
 	// The last change per customer wins; then keep only real changes of
 	// customers that exist.
@@ -274,7 +287,7 @@ func (s *Store) recordSegmentChanges(ctx context.Context, tx *sql.Tx, ws, segID 
 			return err
 		})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	exists := map[int64]bool{}
 	err = s.queryIn(ctx, tx, "SELECT id FROM customers WHERE workspace_id = ? AND id IN (%s)", []any{ws}, ids, func(rows *sql.Rows) error {
@@ -284,7 +297,7 @@ func (s *Store) recordSegmentChanges(ctx context.Context, tx *sql.Tx, ws, segID 
 		return err
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var enter, leave, hist, events []any
 	delta := 0
@@ -315,32 +328,35 @@ func (s *Store) recordSegmentChanges(ctx context.Context, tx *sql.Tx, ws, segID 
 		}
 	}
 	if len(hist) == 0 {
-		return nil
+		return 0, nil
 	}
 	if err := s.insertRows(ctx, tx, &insertMembers, enter); err != nil {
-		return err
+		return 0, err
 	}
 	for len(leave) > 0 {
 		n := min(len(leave), 500)
 		q := "DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND customer_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 		if _, err := tx.ExecContext(ctx, s.d.q(q), append([]any{ws, segID}, leave[:n]...)...); err != nil {
-			return err
+			return 0, err
 		}
 		leave = leave[n:]
 	}
 	if err := s.insertRows(ctx, tx, &insertMembershipChanges, hist); err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.insertRows(ctx, tx, &insertEvents, events); err != nil {
-		return err
+		return 0, err
 	}
 	var size int64
 	if err := tx.QueryRowContext(ctx, s.d.q("UPDATE segments SET size = size + ? WHERE workspace_id = ? AND id = ? RETURNING size"), delta, ws, segID).Scan(&size); err != nil {
-		return err
+		return 0, err
 	}
 	_, err = tx.ExecContext(ctx, s.d.q(`INSERT INTO segment_sizes (workspace_id, segment_id, at, size) VALUES (?, ?, ?, ?)
 		ON CONFLICT (workspace_id, segment_id, at) DO UPDATE SET size = excluded.size`), ws, segID, now/sizeBucket*sizeBucket, size)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return len(hist) / insertMembershipChanges.cols, nil
 }
 
 // AddStaticMembers adds customers to a static segment and returns how many
@@ -364,26 +380,12 @@ func (s *Store) changeStaticMembers(ctx context.Context, workspaceID, segmentID 
 	if seg.Kind != touchbase.SegmentStatic {
 		return 0, touchbase.Errorf(touchbase.EINVALID, "segment %q is dynamic: its members follow its definition", seg.Name)
 	}
-	before, err := s.SegmentMembers(ctx, workspaceID, segmentID)
-	if err != nil {
-		return 0, err
-	}
 	changes := make([]touchbase.MembershipChange, 0, len(customerIDs))
 	at := timeOf(s.now())
 	for _, id := range customerIDs {
 		changes = append(changes, touchbase.MembershipChange{SegmentID: segmentID, CustomerID: id, Entered: add, At: at})
 	}
-	if err := s.RecordMembershipChanges(ctx, workspaceID, changes); err != nil {
-		return 0, err
-	}
-	after, err := s.SegmentMembers(ctx, workspaceID, segmentID)
-	if err != nil {
-		return 0, err
-	}
-	if add {
-		return len(after) - len(before), nil
-	}
-	return len(before) - len(after), nil
+	return s.recordMembershipChanges(ctx, workspaceID, changes)
 }
 
 // SegmentSizes returns the recorded sizes since since, oldest first.
