@@ -63,6 +63,7 @@ type Customer struct {
 	Phone       string         `json:"phone,omitempty"`
 	Traits      map[string]any `json:"traits"`
 	Features    Features       `json:"features"`
+	Scores      Scores         `json:"scores"`
 	CreatedAt   time.Time      `json:"created_at"`
 	UpdatedAt   time.Time      `json:"updated_at"`
 	Identities  []Identity     `json:"identities,omitempty"`

@@ -17,14 +17,20 @@ import (
 var _ touchbase.CustomerService = (*Store)(nil)
 
 const customerColumns = `c.id, c.workspace_id, c.user_id, c.email, c.phone, c.traits, c.orders, c.revenue,
-	c.first_order_at, c.last_order_at, c.first_seen_at, c.last_seen_at, c.refunds, c.refund_total, c.events, c.created_at, c.updated_at`
+	c.first_order_at, c.last_order_at, c.first_seen_at, c.last_seen_at, c.refunds, c.refund_total, c.events, c.created_at, c.updated_at,
+	s.rfm_recency, s.rfm_frequency, s.rfm_monetary, s.rfm_r, s.rfm_f, s.rfm_m, s.rfm_segment, s.cluster,
+	s.p_alive, s.expected_purchases, s.predicted_clv, s.churn_risk, s.next_order_at, s.updated_at`
+
+// customersWithScores is what customerColumns are selected from: each
+// customer with the scores the analyses last computed for them.
+const customersWithScores = `customers c LEFT JOIN customer_scores s ON s.workspace_id = c.workspace_id AND s.customer_id = c.id`
 
 // FindCustomer returns the customer with their identities, or ENOTFOUND.
 func (s *Store) FindCustomer(ctx context.Context, workspaceID, id int64) (*touchbase.Customer, error) {
 	var c *touchbase.Customer
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		c, err = s.findCustomer(ctx, tx, workspaceID, id, "")
+		c, err = s.findCustomer(ctx, tx, workspaceID, id, false)
 		return err
 	})
 	if err != nil {
@@ -33,10 +39,14 @@ func (s *Store) FindCustomer(ctx context.Context, workspaceID, id int64) (*touch
 	return c, nil
 }
 
-// findCustomer reads a customer and their identities in tx; suffix is
-// appended to the customer query (a lock).
-func (s *Store) findCustomer(ctx context.Context, tx *sql.Tx, workspaceID, id int64, suffix string) (*touchbase.Customer, error) {
-	c, err := scanCustomer(tx.QueryRowContext(ctx, s.d.q("SELECT "+customerColumns+" FROM customers c WHERE c.workspace_id = ? AND c.id = ?"+suffix),
+// findCustomer reads a customer and their identities in tx; lock locks the
+// customer's row (on PostgreSQL) for a read-modify-write.
+func (s *Store) findCustomer(ctx context.Context, tx *sql.Tx, workspaceID, id int64, lock bool) (*touchbase.Customer, error) {
+	suffix := ""
+	if lock && s.d.dollar {
+		suffix = " FOR UPDATE OF c" // not the scores: they are outer-joined
+	}
+	c, err := scanCustomer(tx.QueryRowContext(ctx, s.d.q("SELECT "+customerColumns+" FROM "+customersWithScores+" WHERE c.workspace_id = ? AND c.id = ?"+suffix),
 		workspaceID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, touchbase.Errorf(touchbase.ENOTFOUND, "customer %d not found", id)
@@ -248,7 +258,7 @@ func (s *Store) ListCustomers(ctx context.Context, workspaceID int64, f touchbas
 			if len(cs) > limit {
 				break
 			}
-			rows, err := tx.QueryContext(ctx, s.d.q("SELECT "+customerColumns+" FROM customers c WHERE "+strings.Join(p.where, " AND ")+
+			rows, err := tx.QueryContext(ctx, s.d.q("SELECT "+customerColumns+" FROM "+customersWithScores+" WHERE "+strings.Join(p.where, " AND ")+
 				" ORDER BY "+p.order+" LIMIT ?"), append(slices.Clip(p.args), limit+1-len(cs))...)
 			if err != nil {
 				return fmt.Errorf("list customers: %w", err)
@@ -330,7 +340,7 @@ func (s *Store) UpdateTraits(ctx context.Context, workspaceID, id int64, traits 
 	var c *touchbase.Customer
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if c, err = s.findCustomer(ctx, tx, workspaceID, id, s.forUpdate()); err != nil {
+		if c, err = s.findCustomer(ctx, tx, workspaceID, id, true); err != nil {
 			return err
 		}
 		if len(traits) == 0 {
@@ -377,7 +387,7 @@ func (s *Store) EraseCustomer(ctx context.Context, workspaceID, id int64) error 
 		defer s.cache.forgetCustomer(workspaceID, id)
 	}
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
-		c, err := s.findCustomer(ctx, tx, workspaceID, id, s.forUpdate())
+		c, err := s.findCustomer(ctx, tx, workspaceID, id, true)
 		if err != nil {
 			return err
 		}
@@ -414,6 +424,7 @@ func (s *Store) EraseCustomer(ctx context.Context, workspaceID, id int64) error 
 		for _, stmt := range []string{
 			"DELETE FROM segment_members WHERE workspace_id = ? AND customer_id = ?",
 			"DELETE FROM membership_changes WHERE workspace_id = ? AND customer_id = ?",
+			"DELETE FROM customer_scores WHERE workspace_id = ? AND customer_id = ?",
 			"DELETE FROM events WHERE workspace_id = ? AND customer_id = ?",
 			"UPDATE orders SET customer_id = NULL WHERE workspace_id = ? AND customer_id = ?",
 			"DELETE FROM customers WHERE workspace_id = ? AND id = ?",
@@ -433,7 +444,7 @@ func (s *Store) ExportCustomer(ctx context.Context, workspaceID, id int64) (*tou
 	x := &touchbase.CustomerExport{}
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if x.Customer, err = s.findCustomer(ctx, tx, workspaceID, id, ""); err != nil {
+		if x.Customer, err = s.findCustomer(ctx, tx, workspaceID, id, false); err != nil {
 			return err
 		}
 		if x.Events, err = s.customerEvents(ctx, tx, workspaceID, id); err != nil {
@@ -461,7 +472,7 @@ func (s *Store) FindCustomers(ctx context.Context, workspaceID int64, ids []int6
 		args[i] = id
 	}
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		return s.queryIn(ctx, tx, "SELECT "+customerColumns+" FROM customers c WHERE c.workspace_id = ? AND c.id IN (%s)", []any{workspaceID}, args,
+		return s.queryIn(ctx, tx, "SELECT "+customerColumns+" FROM "+customersWithScores+" WHERE c.workspace_id = ? AND c.id IN (%s)", []any{workspaceID}, args,
 			func(rows *sql.Rows) error {
 				c, err := scanCustomer(rows)
 				if err != nil {
@@ -511,12 +522,24 @@ func scanCustomerTraits(row interface{ Scan(...any) error }, traits any) (*touch
 		userID, email, phone                  sql.NullString
 		firstOrder, lastOrder, first, lastSee sql.NullInt64
 		created, updated                      int64
+		recency, frequency, monetary          sql.NullFloat64
+		r, fs, m, cluster                     sql.NullInt64
+		group, risk                           sql.NullString
+		pAlive, expected, clv                 sql.NullFloat64
+		nextOrder, scored                     sql.NullInt64
 	)
 	f := &c.Features
 	if err := row.Scan(&c.ID, &c.WorkspaceID, &userID, &email, &phone, traits, &f.Orders, &f.Revenue,
-		&firstOrder, &lastOrder, &first, &lastSee, &f.Refunds, &f.RefundTotal, &f.Events, &created, &updated); err != nil {
+		&firstOrder, &lastOrder, &first, &lastSee, &f.Refunds, &f.RefundTotal, &f.Events, &created, &updated,
+		&recency, &frequency, &monetary, &r, &fs, &m, &group, &cluster, &pAlive, &expected, &clv, &risk, &nextOrder, &scored); err != nil {
 		return nil, err
 	}
+	sc := &c.Scores
+	sc.Recency, sc.Frequency, sc.Monetary = nullFloat(recency), nullFloat(frequency), nullFloat(monetary)
+	sc.R, sc.F, sc.M, sc.Cluster = nullIntPtr(r), nullIntPtr(fs), nullIntPtr(m), nullIntPtr(cluster)
+	sc.RFMGroup, sc.ChurnRisk = group.String, risk.String
+	sc.PAlive, sc.ExpectedPurchases, sc.PredictedCLV = nullFloat(pAlive), nullFloat(expected), nullFloat(clv)
+	sc.NextOrderAt, sc.UpdatedAt = fromMillis(nextOrder), fromMillis(scored)
 	c.UserID, c.Email, c.Phone = userID.String, email.String, phone.String
 	if f.Orders > 0 {
 		f.AOV = f.Revenue / float64(f.Orders)
@@ -526,4 +549,21 @@ func scanCustomerTraits(row interface{ Scan(...any) error }, traits any) (*touch
 	c.CreatedAt = time.UnixMilli(created).UTC()
 	c.UpdatedAt = time.UnixMilli(updated).UTC()
 	return &c, nil
+}
+
+// nullFloat is v's value, or nil when it is NULL.
+func nullFloat(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Float64
+}
+
+// nullIntPtr is v's value as an int, or nil when it is NULL.
+func nullIntPtr(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	i := int(v.Int64)
+	return &i
 }

@@ -27,7 +27,7 @@ import (
 // returned as is.
 func (s *Store) ScanCustomers(ctx context.Context, workspaceID int64, fn func(c *touchbase.Customer, traits []byte) error) error {
 	return s.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.d.q("SELECT "+customerColumns+" FROM customers c WHERE c.workspace_id = ? ORDER BY c.id"), workspaceID)
+		rows, err := tx.QueryContext(ctx, s.d.q("SELECT "+customerColumns+" FROM "+customersWithScores+" WHERE c.workspace_id = ? ORDER BY c.id"), workspaceID)
 		if err != nil {
 			return fmt.Errorf("scan customers: %w", err)
 		}

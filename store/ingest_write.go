@@ -121,6 +121,9 @@ func (b *ingestBatch) applyMerges(ctx context.Context) error {
 			// The engine records the survivor's memberships afresh.
 			{leaveSegments, []any{b.ws, b.ws, gone}},
 			{"DELETE FROM segment_members WHERE workspace_id = ? AND customer_id = ?", []any{b.ws, gone}},
+			// The survivor's scores stand until the next run scores the
+			// merged history.
+			{"DELETE FROM customer_scores WHERE workspace_id = ? AND customer_id = ?", []any{b.ws, gone}},
 		} {
 			if _, err := b.tx.ExecContext(ctx, b.s.d.q(st.q), st.args...); err != nil {
 				return fmt.Errorf("merge customer %d into %d: %w", gone, to, err)

@@ -1,0 +1,323 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/touchbase/touchbase"
+)
+
+const analysisRunCols = "id, workspace_id, kind, started_at, finished_at, customers, params, result, error"
+
+// CreateAnalysisRun records the start of a run; it sets run.ID and
+// run.StartedAt.
+func (s *Store) CreateAnalysisRun(ctx context.Context, run *touchbase.AnalysisRun) error {
+	if !run.Kind.Valid() {
+		return touchbase.Errorf(touchbase.EINVALID, "analysis %q is not one of rfm, clusters, clv, basket, cohorts", run.Kind)
+	}
+	run.StartedAt = timeOf(s.now())
+	params := string(run.Params)
+	if params == "" {
+		params = "{}"
+	}
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.d.q(`INSERT INTO analysis_runs (workspace_id, kind, started_at, params) VALUES (?, ?, ?, ?) RETURNING id`),
+			run.WorkspaceID, string(run.Kind), ms(run.StartedAt), params).Scan(&run.ID)
+		if err != nil {
+			return fmt.Errorf("create analysis run: %w", err)
+		}
+		return nil
+	})
+}
+
+// FinishAnalysisRun records the end of a run: its customers, result and
+// error; it sets run.FinishedAt.
+func (s *Store) FinishAnalysisRun(ctx context.Context, run *touchbase.AnalysisRun) error {
+	t := timeOf(s.now())
+	run.FinishedAt = &t
+	var result any
+	if len(run.Result) > 0 {
+		result = string(run.Result)
+	}
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.d.q(`UPDATE analysis_runs SET finished_at = ?, customers = ?, result = ?, error = ? WHERE workspace_id = ? AND id = ?`),
+			ms(t), run.Customers, result, run.Error, run.WorkspaceID, run.ID)
+		if err != nil {
+			return fmt.Errorf("finish analysis run %d: %w", run.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return touchbase.Errorf(touchbase.ENOTFOUND, "analysis run %d not found", run.ID)
+		}
+		return nil
+	})
+}
+
+// ListAnalysisRuns returns the workspace's runs, newest first, of one kind
+// or of all when kind is empty (limit 50 when <= 0).
+func (s *Store) ListAnalysisRuns(ctx context.Context, workspaceID int64, kind touchbase.AnalysisKind, limit int) ([]*touchbase.AnalysisRun, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 50
+	}
+	q, args := "SELECT "+analysisRunCols+" FROM analysis_runs WHERE workspace_id = ?", []any{workspaceID}
+	if kind != "" {
+		q, args = q+" AND kind = ?", append(args, string(kind))
+	}
+	var out []*touchbase.AnalysisRun
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return queryRows(ctx, tx, s.d.q(q+" ORDER BY id DESC LIMIT ?"), append(args, limit), func(rows *sql.Rows) error {
+			run, err := scanAnalysisRun(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, run)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list analysis runs: %w", err)
+	}
+	return out, nil
+}
+
+// LatestAnalysisRun returns the newest finished, successful run of kind,
+// or ENOTFOUND.
+func (s *Store) LatestAnalysisRun(ctx context.Context, workspaceID int64, kind touchbase.AnalysisKind) (*touchbase.AnalysisRun, error) {
+	var run *touchbase.AnalysisRun
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		run, err = scanAnalysisRun(tx.QueryRowContext(ctx, s.d.q("SELECT "+analysisRunCols+` FROM analysis_runs
+			WHERE workspace_id = ? AND kind = ? AND finished_at IS NOT NULL AND error = '' ORDER BY id DESC LIMIT 1`), workspaceID, string(kind)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return touchbase.Errorf(touchbase.ENOTFOUND, "no %s analysis has run yet", kind)
+		}
+		if err != nil {
+			return fmt.Errorf("latest %s run: %w", kind, err)
+		}
+		return nil
+	})
+	return run, err
+}
+
+func scanAnalysisRun(row interface{ Scan(...any) error }) (*touchbase.AnalysisRun, error) {
+	var (
+		run      touchbase.AnalysisRun
+		kind     string
+		started  int64
+		finished sql.NullInt64
+		params   string
+		result   sql.NullString
+	)
+	if err := row.Scan(&run.ID, &run.WorkspaceID, &kind, &started, &finished, &run.Customers, &params, &result, &run.Error); err != nil {
+		return nil, err
+	}
+	run.Kind = touchbase.AnalysisKind(kind)
+	run.StartedAt = timeOf(started)
+	run.FinishedAt = fromMillis(finished)
+	run.Params = json.RawMessage(params)
+	if result.Valid {
+		run.Result = json.RawMessage(result.String)
+	}
+	return &run, nil
+}
+
+// scoreSQL are the statements one analysis writes its score columns with.
+type scoreSQL struct {
+	upsert *rowsSQL
+	// clear empties the analysis's columns where an earlier run wrote
+	// them: for customers this run did not score.
+	clear string
+}
+
+func newScoreSQL(run string, cols ...string) scoreSQL {
+	all := append([]string{"workspace_id", "customer_id"}, cols...)
+	all = append(all, run, "updated_at")
+	head := "INSERT INTO customer_scores ("
+	set, null := "", ""
+	for i, c := range all {
+		if i > 0 {
+			head += ", "
+		}
+		head += c
+		if i < 2 {
+			continue
+		}
+		if set != "" {
+			set += ", "
+		}
+		set += c + " = excluded." + c
+		if c != "updated_at" {
+			null += c + " = NULL, "
+		}
+	}
+	return scoreSQL{
+		upsert: &rowsSQL{head: head + ") VALUES", cols: len(all),
+			suffix: " ON CONFLICT (workspace_id, customer_id) DO UPDATE SET " + set},
+		clear: "UPDATE customer_scores SET " + null + "updated_at = ? WHERE workspace_id = ? AND " + run + " IS NOT NULL AND " + run + " <> ?",
+	}
+}
+
+var (
+	rfmScoreSQL = newScoreSQL("rfm_run", "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_r", "rfm_f", "rfm_m", "rfm_segment")
+	clusterSQL  = newScoreSQL("cluster_run", "cluster")
+	clvScoreSQL = newScoreSQL("clv_run", "p_alive", "expected_purchases", "predicted_clv", "churn_risk", "next_order_at")
+)
+
+// scoreChunk is how many customers' scores one transaction writes: a run
+// over a million customers must not hold the one writer for seconds
+// while ingestion waits.
+const scoreChunk = 5000
+
+// saveScores writes rows (sq.upsert.cols-4 values per customer after
+// its id) for run, scoreChunk customers per transaction, then clears the
+// columns of the customers an earlier run scored and this one did not.
+// The scores are derived data: a reader may see a run half written.
+func (s *Store) saveScores(ctx context.Context, ws, run int64, sq scoreSQL, n int, row func(i int, args []any) []any) error {
+	now := s.now()
+	args := make([]any, 0, scoreChunk*sq.upsert.cols)
+	for start := 0; start < n; start += scoreChunk {
+		end := min(start+scoreChunk, n)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			args = append(args, ws)
+			args = row(i, args)
+			args = append(args, run, now)
+		}
+		if err := s.writeTx(ctx, func(tx *sql.Tx) error {
+			return s.insertRows(ctx, tx, sq.upsert, args)
+		}); err != nil {
+			return fmt.Errorf("save scores: %w", err)
+		}
+	}
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.d.q(sq.clear), now, ws, run); err != nil {
+			return fmt.Errorf("save scores: clear earlier run's: %w", err)
+		}
+		return nil
+	})
+}
+
+// SaveRFMScores replaces the workspace's RFM scores with those of run.
+func (s *Store) SaveRFMScores(ctx context.Context, workspaceID, run int64, scores []touchbase.RFMScore) error {
+	return s.saveScores(ctx, workspaceID, run, rfmScoreSQL, len(scores), func(i int, args []any) []any {
+		c := &scores[i]
+		return append(args, c.CustomerID, c.Recency, c.Frequency, c.Monetary, c.R, c.F, c.M, c.Group)
+	})
+}
+
+// SaveClusterScores replaces the workspace's cluster numbers with those
+// of run.
+func (s *Store) SaveClusterScores(ctx context.Context, workspaceID, run int64, scores []touchbase.ClusterScore) error {
+	return s.saveScores(ctx, workspaceID, run, clusterSQL, len(scores), func(i int, args []any) []any {
+		return append(args, scores[i].CustomerID, scores[i].Cluster)
+	})
+}
+
+// SaveCLVScores replaces the workspace's lifetime-value predictions with
+// those of run.
+func (s *Store) SaveCLVScores(ctx context.Context, workspaceID, run int64, scores []touchbase.CLVScore) error {
+	return s.saveScores(ctx, workspaceID, run, clvScoreSQL, len(scores), func(i int, args []any) []any {
+		c := &scores[i]
+		var next any
+		if !c.NextOrderAt.IsZero() {
+			next = c.NextOrderAt.UnixMilli()
+		}
+		return append(args, c.CustomerID, c.PAlive, c.ExpectedPurchases, c.PredictedCLV, c.ChurnRisk, next)
+	})
+}
+
+// BuyerTotals returns the orders of every customer who ordered in
+// [since, until), by customer id. A zero since and until read the
+// customers' built-in features (all time), which is one pass over the
+// customers instead of over the orders.
+func (s *Store) BuyerTotals(ctx context.Context, workspaceID int64, since, until time.Time) ([]touchbase.BuyerTotals, error) {
+	var out []touchbase.BuyerTotals
+	q := `SELECT id, orders, revenue, first_order_at, last_order_at FROM customers
+		WHERE workspace_id = ? AND orders > 0 AND last_order_at IS NOT NULL ORDER BY id`
+	args := []any{workspaceID}
+	if !since.IsZero() || !until.IsZero() {
+		if until.IsZero() {
+			until = time.UnixMilli(1 << 62)
+		}
+		q = `SELECT customer_id, count(*), sum(revenue - refunded), min(placed_at), max(placed_at) FROM orders
+			WHERE workspace_id = ? AND customer_id IS NOT NULL AND status <> 'cancelled' AND placed_at >= ? AND placed_at < ?
+			GROUP BY customer_id ORDER BY customer_id`
+		args = append(args, since.UnixMilli(), until.UnixMilli())
+	}
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return queryRows(ctx, tx, s.d.q(q), args, func(rows *sql.Rows) error {
+			var b touchbase.BuyerTotals
+			var first sql.NullInt64
+			if err := rows.Scan(&b.CustomerID, &b.Orders, &b.Revenue, &first, &b.LastOrderAt); err != nil {
+				return err
+			}
+			b.FirstOrderAt = first.Int64
+			out = append(out, b)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("buyer totals: %w", err)
+	}
+	return out, nil
+}
+
+// ScanOrderFacts calls fn with every order of a known customer that is
+// not cancelled, by customer and time. An error from fn stops the scan
+// and is returned as is.
+func (s *Store) ScanOrderFacts(ctx context.Context, workspaceID int64, fn func(touchbase.OrderFact) error) error {
+	return s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.d.q(`SELECT id, customer_id, placed_at, revenue - refunded FROM orders
+			WHERE workspace_id = ? AND customer_id IS NOT NULL AND status <> 'cancelled' ORDER BY customer_id, placed_at, id`), workspaceID)
+		if err != nil {
+			return fmt.Errorf("scan orders: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var o touchbase.OrderFact
+			if err := rows.Scan(&o.ID, &o.CustomerID, &o.PlacedAt, &o.Value); err != nil {
+				return fmt.Errorf("scan orders: %w", err)
+			}
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("scan orders: %w", err)
+		}
+		return nil
+	})
+}
+
+// ScanOrderLines calls fn with every line of every order that is not
+// cancelled, by order. An error from fn stops the scan and is returned as
+// is.
+func (s *Store) ScanOrderLines(ctx context.Context, workspaceID int64, fn func(touchbase.OrderLine) error) error {
+	return s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.d.q(`SELECT o.id, o.customer_id, o.placed_at, i.product_id, i.quantity, i.price
+			FROM orders o JOIN order_items i ON i.workspace_id = o.workspace_id AND i.order_id = o.id
+			WHERE o.workspace_id = ? AND o.status <> 'cancelled' AND i.product_id <> '' ORDER BY o.id, i.line`), workspaceID)
+		if err != nil {
+			return fmt.Errorf("scan order lines: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l touchbase.OrderLine
+			var cust sql.NullInt64
+			if err := rows.Scan(&l.OrderID, &cust, &l.PlacedAt, &l.ProductID, &l.Quantity, &l.Price); err != nil {
+				return fmt.Errorf("scan order lines: %w", err)
+			}
+			l.CustomerID = cust.Int64
+			if err := fn(l); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("scan order lines: %w", err)
+		}
+		return nil
+	})
+}
