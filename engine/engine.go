@@ -465,6 +465,29 @@ func (e *Engine) apply(ctx context.Context, sp *space, evs []touchbase.EventRow)
 	return nil
 }
 
+// Rescore takes up the scores the analyses wrote for workspace ws (which
+// reach the engine through no event) and records who entered and left
+// segments because of them. A workspace not loaded yet has nothing to
+// take up: its load reads the scores.
+func (e *Engine) Rescore(ctx context.Context, ws int64) error {
+	e.mu.Lock()
+	sp, ok := e.spaces[ws]
+	e.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	sp.mu.Lock()
+	var err error
+	if sp.ix != nil {
+		err = sp.ix.ReloadProfiles(ctx)
+	}
+	sp.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return e.sync(ctx, sp, false)
+}
+
 // Forget drops a customer erased from the store and records them leaving
 // their segments (the store has removed their memberships already).
 func (e *Engine) Forget(ctx context.Context, ws, customerID int64) error {

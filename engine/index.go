@@ -168,6 +168,23 @@ func (ix *Index) Load(ctx context.Context, src Source, ws int64) error {
 	return nil
 }
 
+// ReloadProfiles reads every customer's profile (features, scores and
+// traits) from the store again: after the analyses rewrote the scores,
+// which reach the index through no event. Segments tracked by Register
+// are re-evaluated for every customer at the next Changes.
+func (ix *Index) ReloadProfiles(ctx context.Context) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.src == nil {
+		return nil // never loaded: nothing to reload
+	}
+	if err := ix.src.ScanCustomers(ctx, ix.ws, ix.loadCustomer); err != nil {
+		return fmt.Errorf("reload workspace %d: %w", ix.ws, err)
+	}
+	ix.track.dirtyAll()
+	return nil
+}
+
 // add gives customer id the next dense index; the customer is not live
 // (in the universe) until their profile is applied.
 func (ix *Index) add(id int64) uint32 {

@@ -97,6 +97,34 @@ func seedOracle(t testing.TB, s *store.Store, r *rand.Rand, n int) *oracleData {
 		}
 		c.CreatedAt = instant()
 		storetest.InsertCustomer(t, s, c)
+		if r.IntN(3) > 0 {
+			// Scores, as the analyses write them, some not computed.
+			maybeF := func(v float64) any {
+				if r.IntN(5) == 0 {
+					return nil
+				}
+				return v
+			}
+			rs, fs, mscore := 1+r.IntN(5), 1+r.IntN(5), 1+r.IntN(5)
+			group := pick("Champions", "At Risk", "Lost", "Cannot Lose Them").(string)
+			cluster := r.IntN(4)
+			pAlive, clv := float64(r.IntN(11))/10, float64(r.IntN(100))*5
+			risk := pick("low", "medium", "high").(string)
+			next := instant()
+			storetest.Exec(t, s, `INSERT INTO customer_scores (workspace_id, customer_id, rfm_recency, rfm_frequency, rfm_monetary, rfm_r, rfm_f, rfm_m,
+				rfm_segment, cluster, p_alive, expected_purchases, predicted_clv, churn_risk, next_order_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				d.ws, c.ID, maybeF(float64(r.IntN(400))), maybeF(float64(r.IntN(9))), maybeF(float64(r.IntN(900))/3), rs, fs, mscore,
+				group, cluster, maybeF(pAlive), maybeF(float64(r.IntN(30))/10), maybeF(clv), risk, next.UnixMilli(), 1)
+			note("rfm.segment", segment.String(group))
+			note("rfm.score", segment.String(fmt.Sprintf("%d%d%d", rs, fs, mscore)))
+			note("rfm.r", segment.Number(float64(rs)))
+			note("cluster", segment.Number(float64(cluster)))
+			note("p_alive", segment.Number(pAlive))
+			note("predicted_clv", segment.Number(clv))
+			note("churn_risk", segment.String(risk))
+			note("next_order_at", ms(next))
+		}
 		for name, v := range traits {
 			switch v := v.(type) {
 			case string:

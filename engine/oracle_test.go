@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/analytics"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/segment/segmenttest"
@@ -34,6 +35,9 @@ func TestOracle(t *testing.T) {
 			r := rand.New(rand.NewPCG(20261122, 4))
 			d := seedOracle(t, s, r, 120)
 			reg := segment.NewRegistry()
+			if err := analytics.RegisterFeatures(reg); err != nil {
+				t.Fatal(err)
+			}
 			ix := engine.NewIndex(reg)
 			// Evaluations of the whole store run in parts, on all cores,
 			// as they do at a million customers.
@@ -201,6 +205,12 @@ var (
 		{Name: "first_seen_at", Type: segment.TypeTime}, {Name: "last_seen_at", Type: segment.TypeTime},
 		{Name: "created_at", Type: segment.TypeTime}, {Name: "user_id", Type: segment.TypeString},
 		{Name: "email", Type: segment.TypeString},
+		{Name: "rfm.segment", Type: segment.TypeString}, {Name: "rfm.score", Type: segment.TypeString},
+		{Name: "rfm.r", Type: segment.TypeNumber}, {Name: "rfm.recency", Type: segment.TypeNumber},
+		{Name: "rfm.monetary", Type: segment.TypeNumber}, {Name: "cluster", Type: segment.TypeNumber},
+		{Name: "p_alive", Type: segment.TypeNumber}, {Name: "expected_purchases", Type: segment.TypeNumber},
+		{Name: "predicted_clv", Type: segment.TypeNumber}, {Name: "churn_risk", Type: segment.TypeString},
+		{Name: "next_order_at", Type: segment.TypeTime},
 		{Name: "country"}, {Name: "age"}, {Name: "traits.plan"}, {Name: "vip"}, {Name: "score"},
 		{Name: "tags"}, {Name: "address.city"}, {Name: "address.zip"}, {Name: "name"}, {Name: "birthday"},
 		{Name: "signup_at"}, {Name: "timezone"}, {Name: "missing"},
