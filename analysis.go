@@ -79,6 +79,8 @@ type AnalysisService interface {
 	// ListAnalysisRuns returns the workspace's runs, newest first, of one
 	// kind or of all when kind is empty.
 	ListAnalysisRuns(ctx context.Context, workspaceID int64, kind AnalysisKind, limit int) ([]*AnalysisRun, error)
+	// FindAnalysisRun returns one run, or ENOTFOUND.
+	FindAnalysisRun(ctx context.Context, workspaceID, id int64) (*AnalysisRun, error)
 	// LatestAnalysisRun returns the newest finished, successful run of a
 	// kind, or ENOTFOUND.
 	LatestAnalysisRun(ctx context.Context, workspaceID int64, kind AnalysisKind) (*AnalysisRun, error)

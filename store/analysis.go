@@ -102,6 +102,23 @@ func (s *Store) LatestAnalysisRun(ctx context.Context, workspaceID int64, kind t
 	return run, err
 }
 
+// FindAnalysisRun returns run id, or ENOTFOUND.
+func (s *Store) FindAnalysisRun(ctx context.Context, workspaceID, id int64) (*touchbase.AnalysisRun, error) {
+	var run *touchbase.AnalysisRun
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		run, err = scanAnalysisRun(tx.QueryRowContext(ctx, s.d.q("SELECT "+analysisRunCols+" FROM analysis_runs WHERE workspace_id = ? AND id = ?"), workspaceID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return touchbase.Errorf(touchbase.ENOTFOUND, "analysis run %d not found", id)
+		}
+		if err != nil {
+			return fmt.Errorf("find analysis run %d: %w", id, err)
+		}
+		return nil
+	})
+	return run, err
+}
+
 func scanAnalysisRun(row interface{ Scan(...any) error }) (*touchbase.AnalysisRun, error) {
 	var (
 		run      touchbase.AnalysisRun

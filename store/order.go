@@ -206,6 +206,41 @@ func (s *Store) FindProduct(ctx context.Context, workspaceID int64, productID st
 	return p, nil
 }
 
+// FindProducts returns the products of ids that exist, in the order of
+// ids (one each).
+func (s *Store) FindProducts(ctx context.Context, workspaceID int64, ids []string) ([]*touchbase.Product, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	byID := make(map[string]*touchbase.Product, len(ids))
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return s.queryIn(ctx, tx, "SELECT "+productColumns+" FROM products WHERE workspace_id = ? AND product_id IN (%s)", []any{workspaceID}, args,
+			func(rows *sql.Rows) error {
+				p, err := scanProduct(rows)
+				if err != nil {
+					return err
+				}
+				byID[p.ProductID] = p
+				return nil
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find products: %w", err)
+	}
+	out := make([]*touchbase.Product, 0, len(byID))
+	for _, id := range ids {
+		if p, ok := byID[id]; ok {
+			out = append(out, p)
+			delete(byID, id)
+		}
+	}
+	return out, nil
+}
+
 // ListProducts returns one page of products ordered by product id and the
 // cursor of the next page. Query matches the product id, SKU or name,
 // case-insensitively, anywhere. EINVALID for a bad cursor or limit.

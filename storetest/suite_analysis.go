@@ -58,6 +58,13 @@ func testAnalysis(t *testing.T, s *store.Store) {
 			t.Errorf("workspace b sees %d runs", len(runs))
 		}
 		wantCode(t, s.FinishAnalysisRun(ctx, &touchbase.AnalysisRun{WorkspaceID: b.ID, ID: ok.ID}), touchbase.ENOTFOUND)
+		_, err = s.FindAnalysisRun(ctx, b.ID, ok.ID)
+		wantCode(t, err, touchbase.ENOTFOUND)
+		found, err := s.FindAnalysisRun(ctx, a.ID, failed.ID)
+		must(t, err)
+		if found.Error != "no buyers" || found.Kind != touchbase.AnalysisRFM {
+			t.Errorf("FindAnalysisRun = %+v", found)
+		}
 	})
 
 	t.Run("scores", func(t *testing.T) {
@@ -148,6 +155,15 @@ func testAnalysis(t *testing.T, s *store.Store) {
 		if len(lines) != 4 || lines[0].ProductID != "p1" || lines[1].ProductID != "p2" || lines[2].ProductID != "p1" ||
 			lines[3].CustomerID != 0 || lines[3].ProductID != "p2" {
 			t.Errorf("order lines = %+v, want o1's two, o2's one and the guest order's, no cancelled order", lines)
+		}
+
+		InsertProduct(t, s, &touchbase.Product{WorkspaceID: a.ID, ProductID: "p1", Name: "Mug"})
+		InsertProduct(t, s, &touchbase.Product{WorkspaceID: a.ID, ProductID: "p2", Name: "Tea"})
+		InsertProduct(t, s, &touchbase.Product{WorkspaceID: b.ID, ProductID: "p3", Name: "Other"})
+		ps, err := s.FindProducts(ctx, a.ID, []string{"p2", "nope", "p3", "p1", "p2"})
+		must(t, err)
+		if len(ps) != 2 || ps[0].Name != "Tea" || ps[1].Name != "Mug" {
+			t.Errorf("FindProducts = %+v, want Tea then Mug (p3 is another workspace's)", ps)
 		}
 
 		all, err := s.BuyerTotals(ctx, a.ID, time.Time{}, time.Time{})

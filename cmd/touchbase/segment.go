@@ -50,7 +50,7 @@ func (f *segmentFlags) time(cmd *cobra.Command) (time.Time, error) {
 // withEngine opens the store and an engine over it for the workspace.
 func (a *app) withEngine(ctx context.Context, f *segmentFlags, fn func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error) error {
 	return a.inWorkspace(ctx, f.workspace, func(st *store.Store, ws *touchbase.Workspace) error {
-		eng := engine.New(st, segment.NewRegistry(), engine.Config{Logger: a.log})
+		eng := engine.New(st, newRegistry(), engine.Config{Logger: a.log})
 		defer eng.Close()
 		return fn(st, ws, eng)
 	})
@@ -94,7 +94,7 @@ func resolveSegment(ctx context.Context, st *store.Store, ws int64, arg string) 
 func parseDefinition(text string) (*segment.Node, error) {
 	n, err := segment.Parse(text)
 	if err == nil {
-		err = segment.Check(n, segment.NewRegistry())
+		err = segment.Check(n, newRegistry())
 	}
 	if err != nil {
 		return nil, touchbase.Errorf(touchbase.EINVALID, "%s", err)

@@ -1,0 +1,195 @@
+package analytics
+
+import "time"
+
+// ClusterResult is what a clustering run found.
+type ClusterResult struct {
+	AsOf      time.Time `json:"as_of"`
+	Features  []string  `json:"features"`
+	Customers int       `json:"customers"`
+	K         int       `json:"k"`
+	// Silhouettes are the mean silhouette of each k tried, when k was
+	// chosen (the best is K).
+	Silhouettes []KSilhouette `json:"silhouettes,omitempty"`
+	Inertia     float64       `json:"inertia"`
+	Iterations  int           `json:"iterations"`
+	Clusters    []Cluster     `json:"clusters"`
+	// Sample is up to 1,000 customers on the plane of the two principal
+	// components of the standardised features, for a scatter plot.
+	Sample []ClusterPoint `json:"sample"`
+}
+
+// KSilhouette is the mean silhouette of a clustering into K clusters.
+type KSilhouette struct {
+	K          int     `json:"k"`
+	Silhouette float64 `json:"silhouette"`
+}
+
+// Cluster describes one cluster: its number (kept from the previous run
+// when the cluster is essentially the same), size, description in words,
+// and centre.
+type Cluster struct {
+	Number      int     `json:"number"`
+	Size        int     `json:"size"`
+	Share       float64 `json:"share"`
+	Description string  `json:"description"`
+	// Means are the cluster's mean of each feature, in its own units.
+	Means []float64 `json:"means"`
+	// Centroid is the centre in standard deviations from the population
+	// mean (after the log transform): what the description reads.
+	Centroid []float64 `json:"centroid"`
+}
+
+// ClusterPoint is one sampled customer on the scatter plot.
+type ClusterPoint struct {
+	X       float64 `json:"x"`
+	Y       float64 `json:"y"`
+	Cluster int     `json:"cluster"`
+}
+
+// CLVResult is a lifetime-value run: the fitted BG/NBD (r, alpha, a, b)
+// and Gamma-Gamma (p, q, v) models with their log-likelihoods and
+// standard errors, and what they predict over the horizon.
+type CLVResult struct {
+	AsOf           time.Time `json:"as_of"`
+	CalibrationEnd string    `json:"calibration_end"`
+	Unit           string    `json:"unit"`
+	Horizon        string    `json:"horizon"`
+
+	R                       float64            `json:"r"`
+	Alpha                   float64            `json:"alpha"`
+	A                       float64            `json:"a"`
+	B                       float64            `json:"b"`
+	BGNBDLogLikelihood      float64            `json:"bgnbd_log_likelihood"`
+	P                       float64            `json:"p"`
+	Q                       float64            `json:"q"`
+	V                       float64            `json:"v"`
+	GammaGammaLogLikelihood float64            `json:"gamma_gamma_log_likelihood"`
+	StdErrors               map[string]float64 `json:"std_errors"`
+
+	// Customers are those fitted (first order by the calibration end);
+	// Repeaters those with a repeat order, whom Gamma-Gamma is fitted on.
+	Customers int `json:"customers"`
+	Repeaters int `json:"repeaters"`
+	// ExpectedPurchases and PredictedRevenue are the totals over the
+	// horizon.
+	ExpectedPurchases float64 `json:"expected_purchases"`
+	PredictedRevenue  float64 `json:"predicted_revenue"`
+	// Risk counts the customers of each churn-risk band.
+	Risk map[string]int `json:"risk"`
+	// Distribution is a histogram of predicted CLV.
+	Distribution []Bucket `json:"distribution"`
+	// Top are the customers with the highest predicted CLV; AtRisk the
+	// most valuable customers (by revenue so far) whose churn risk is
+	// high.
+	Top    []CLVCustomer `json:"top"`
+	AtRisk []CLVCustomer `json:"at_risk"`
+	// Holdout compares the prediction for the orders after the
+	// calibration end with what happened, when there are such orders.
+	Holdout *Holdout `json:"holdout,omitempty"`
+}
+
+// Bucket is one bar of a histogram: Count values in [Min, Max).
+type Bucket struct {
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+	Count int     `json:"count"`
+}
+
+// CLVCustomer is one customer's prediction.
+type CLVCustomer struct {
+	CustomerID        int64   `json:"customer_id"`
+	Revenue           float64 `json:"revenue"`
+	Orders            int     `json:"orders"`
+	PAlive            float64 `json:"p_alive"`
+	ExpectedPurchases float64 `json:"expected_purchases"`
+	PredictedCLV      float64 `json:"predicted_clv"`
+	ChurnRisk         string  `json:"churn_risk"`
+}
+
+// Holdout compares predicted and actual purchases in the holdout period
+// (from the calibration end to as-of), per number of repeat purchases in
+// the calibration period, as the BG/NBD paper does.
+type Holdout struct {
+	Length    float64      `json:"length"` // in units
+	Rows      []HoldoutRow `json:"rows"`
+	Actual    float64      `json:"actual"`
+	Predicted float64      `json:"predicted"`
+}
+
+// HoldoutRow is the customers with Frequency repeat purchases in the
+// calibration period (the last row: that many or more): their mean
+// actual and predicted purchases in the holdout period.
+type HoldoutRow struct {
+	Frequency int     `json:"frequency"`
+	Customers int     `json:"customers"`
+	Actual    float64 `json:"actual"`
+	Predicted float64 `json:"predicted"`
+}
+
+// BasketResult is a basket analysis: the association rules among the
+// products of the orders.
+type BasketResult struct {
+	Orders        int     `json:"orders"`
+	Products      int     `json:"products"`
+	MinSupport    float64 `json:"min_support"`
+	MinConfidence float64 `json:"min_confidence"`
+	MinLen        int     `json:"min_len"`
+	// Found is how many rules met the thresholds; Rules are the first
+	// MaxRules of them by lift.
+	Found int    `json:"found"`
+	Rules []Rule `json:"rules"`
+	// Names are the products' names, by product id.
+	Names map[string]string `json:"names,omitempty"`
+}
+
+// Rule is an association rule: orders with every Antecedent product
+// also hold the Consequent, in Count orders (Support of all orders), with
+// the given Confidence and Lift.
+type Rule struct {
+	Antecedent []string `json:"antecedent"`
+	Consequent []string `json:"consequent"`
+	Support    float64  `json:"support"`
+	Confidence float64  `json:"confidence"`
+	Lift       float64  `json:"lift"`
+	Count      int      `json:"count"`
+}
+
+// CohortResult is the monthly acquisition cohorts: customers by the month
+// of their first order, and how many of them ordered, and for how much,
+// in each month since.
+type CohortResult struct {
+	Cohorts []Cohort `json:"cohorts"`
+}
+
+// Cohort is the customers whose first order was in Month (YYYY-MM).
+// Index i of the slices is i months after Month.
+type Cohort struct {
+	Month     string    `json:"month"`
+	Size      int       `json:"size"`
+	Active    []int     `json:"active"`
+	Retention []float64 `json:"retention"`
+	Revenue   []float64 `json:"revenue"`
+	// CumulativeRevenuePerCustomer is the cohort's revenue up to each
+	// month, per customer of the cohort.
+	CumulativeRevenuePerCustomer []float64 `json:"cumulative_revenue_per_customer"`
+}
+
+// Recommendation is a product recommended to a customer, or like another
+// product, with why.
+type Recommendation struct {
+	ProductID string  `json:"product_id"`
+	Name      string  `json:"name,omitempty"`
+	Category  string  `json:"category,omitempty"`
+	Price     float64 `json:"price,omitempty"`
+	URL       string  `json:"url,omitempty"`
+	ImageURL  string  `json:"image_url,omitempty"`
+	Score     float64 `json:"score"`
+	// Reason says why: "bought with Mug", "popular".
+	Reason string `json:"reason,omitempty"`
+	// Support, Confidence and Lift are those of the rule
+	// {product} => {this} for products bought together.
+	Support    float64 `json:"support,omitempty"`
+	Confidence float64 `json:"confidence,omitempty"`
+	Lift       float64 `json:"lift,omitempty"`
+}
