@@ -1,6 +1,7 @@
 package basket
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -72,6 +73,26 @@ func (it *Items) Names(ids []int32) []string {
 
 // Len returns the number of distinct items.
 func (it *Items) Len() int { return len(it.names) }
+
+// nameOrder returns, for every id, its position when the names are sorted,
+// so that output can be ordered by name with integer comparisons.
+func (it *Items) nameOrder() []int32 {
+	byName := make([]int32, len(it.names))
+	for i := range byName {
+		byName[i] = int32(i)
+	}
+	slices.SortFunc(byName, func(a, b int32) int {
+		if c := cmp.Compare(it.names[a], it.names[b]); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	order := make([]int32, len(it.names))
+	for pos, id := range byName {
+		order[id] = int32(pos)
+	}
+	return order
+}
 
 // Transactions are baskets of item ids in compressed sparse rows: basket i
 // is ids[off[i]:off[i+1]], sorted ascending and without duplicates. A
