@@ -1,5 +1,6 @@
 // Package basket is market-basket analysis: frequent itemsets mined by
-// FP-Growth and association rules with support, confidence and lift.
+// FP-Growth, association rules with support, confidence and lift, and
+// "frequently bought together" lists for every product.
 //
 // It is a pure package: no I/O besides reading baskets from an io.Reader,
 // no goroutines, no package state, and the same input always gives the same
@@ -26,4 +27,10 @@
 //   - a rule is kept when its confidence is at least MinConfidence − 1e-12;
 //   - with MinLen 1, an item whose support reaches MinConfidence gives the
 //     rule {} => {item} (confidence = support, lift 1).
+//
+// # Frequently bought together
+//
+// [Together] counts every co-occurring pair once per basket with a vertical
+// (item to baskets) index, then keeps each product's best companions; the
+// numbers are those of the two-item rules {product} => {companion}.
 package basket
