@@ -205,3 +205,37 @@ func TestFitGammaGammaCDNOW(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareHoldoutCDNOW: the paper's conditional-expectation check
+// (figure 5) on the 39-week holdout. The actual means are facts of the
+// data; the predictions are this fit's, pinned against regressions.
+func TestCompareHoldoutCDNOW(t *testing.T) {
+	s := cdnowSummaries(t)
+	m, err := clv.FitBGNBD(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.CompareHoldout(s, 39, 7)
+	want := []clv.HoldoutRow{
+		{0, 1411, 0.2367, 0.2251},
+		{1, 439, 0.6970, 0.5231},
+		{2, 214, 1.3925, 1.0441},
+		{3, 100, 1.5600, 1.5203},
+		{4, 62, 2.5323, 2.1639},
+		{5, 38, 2.9474, 2.6538},
+		{6, 29, 3.8621, 3.5040},
+		{7, 64, 6.3594, 6.1572},
+	}
+	if len(c.Rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(c.Rows), len(want))
+	}
+	for i, w := range want {
+		g := c.Rows[i]
+		if g.Frequency != w.Frequency || g.Customers != w.Customers || !near(g.Actual, w.Actual, 1e-4) || !near(g.Predicted, w.Predicted, 1e-4) {
+			t.Errorf("row %d: got %+v, want %+v", i, g, w)
+		}
+	}
+	if c.Actual != 1882 || !near(c.Predicted, 1653.41, 0.01) {
+		t.Errorf("totals: actual %v, predicted %.2f; want 1882, 1653.41", c.Actual, c.Predicted)
+	}
+}
