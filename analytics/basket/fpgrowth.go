@@ -77,7 +77,7 @@ type miner struct {
 	bucket []int32 // scratch, by rank, zero between uses: radix counters
 	keys   []int32 // scratch: the ranks a radix pass met
 	aux    []int32 // scratch: radix scatter buffer
-	fill   []int32
+	fill   []int32 // scratch: where the header table's next node goes
 	set    []int32 // scratch for emitted itemsets
 	sel    []int32 // scratch for the items chosen from a chain
 }

@@ -95,10 +95,10 @@ func Mine(t *Transactions, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := t.Len()
-	if n > math.MaxInt32 {
-		return nil, fmt.Errorf("basket: %d baskets, more than the 2^31-1 that counts hold", n)
+	if err := t.checkSize(); err != nil {
+		return nil, err
 	}
+	n := t.Len()
 	minCount := max(int(math.Ceil(float64(n)*opt.MinSupport)), opt.MinCount, 1)
 	res := &Result{Baskets: n, MinCount: minCount}
 

@@ -3,7 +3,6 @@ package basket
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 )
 
@@ -75,7 +74,7 @@ func Together(t *Transactions, opt TogetherOptions) ([][]Companion, error) {
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
-	if err := t.spannable(); err != nil {
+	if err := t.checkSize(); err != nil {
 		return nil, err
 	}
 	nItems := t.items.Len()
@@ -127,7 +126,7 @@ func TogetherWith(t *Transactions, item int32, opt TogetherOptions) ([]Companion
 	if item < 0 || int(item) >= t.items.Len() {
 		return nil, fmt.Errorf("basket: item id %d not in the dictionary of %d items", item, t.items.Len())
 	}
-	if err := t.spannable(); err != nil {
+	if err := t.checkSize(); err != nil {
 		return nil, err
 	}
 	var holding []span
@@ -195,15 +194,6 @@ func newPairCounter(t *Transactions, counts []int, opt TogetherOptions) *pairCou
 
 // span locates one basket in Transactions.ids.
 type span struct{ from, to uint32 }
-
-// spannable reports whether t's baskets can be located by spans, which is
-// when it holds fewer than 2^32 items in all, and counted in int32.
-func (t *Transactions) spannable() error {
-	if t.Len() > math.MaxInt32 || len(t.ids) > math.MaxUint32 {
-		return fmt.Errorf("basket: %d baskets of %d items in all, more than pair counting handles (2^31-1, 2^32-1)", t.Len(), len(t.ids))
-	}
-	return nil
-}
 
 // companions returns the best companions of item, whose baskets are given;
 // the slice is reused by the next call.
