@@ -34,6 +34,17 @@ func (m Measure) String() string {
 	return fmt.Sprintf("Measure(%d)", int(m))
 }
 
+// ParseMeasure returns the Measure named s ("lift", "confidence" or
+// "count"), for command-line flags and query parameters.
+func ParseMeasure(s string) (Measure, error) {
+	for m := ByLift; m <= ByCount; m++ {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("basket: unknown measure %q (want lift, confidence or count)", s)
+}
+
 // DefaultTopN is the number of companions per product when
 // TogetherOptions.TopN is 0.
 const DefaultTopN = 10
