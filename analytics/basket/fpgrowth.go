@@ -1,12 +1,17 @@
 package basket
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // FP-Growth (Han, Pei & Yin 2000) without the child lookups of the
-// textbook tree: paths are sorted before insertion, so a path shares nodes
-// only with its predecessor's prefix and a tree is built in one pass with
-// no hash map and no sibling lists. Mining only ever walks up (parent) and
-// across (the nodes of one item), so children are never needed afterwards.
+// textbook tree: a tree is built from all its paths at once by grouping
+// them on their first item, each group on its second item, and so on (a
+// most-significant-digit radix sort that emits one node per group), so no
+// hash map or sibling list is needed. Mining only ever walks up (parent)
+// and across (the nodes of one item), so children are never needed
+// afterwards.
 //
 // Items are "ranks": 0 is the most frequent item, and every path runs from
 // low rank (near the root) to high rank. Conditional trees keep the global
@@ -29,30 +34,33 @@ type fpTree struct {
 	byItem []int32
 }
 
-// pathSet is a list of weighted paths in one flat slice, and the order
-// that sorts them.
+// pathSet is a list of weighted paths in one flat slice.
 type pathSet struct {
 	items []int32
-	off   []int32 // path i is items[off[i]:off[i+1]]
+	off   []int // path i is items[off[i]:off[i+1]]
 	count []int32
-	order []int32
+	ids   []int32 // the paths to build from; build reorders them
 }
 
 func (p *pathSet) reset() {
-	p.items, p.off, p.count, p.order = p.items[:0], append(p.off[:0], 0), p.count[:0], p.order[:0]
+	p.items, p.off, p.count, p.ids = p.items[:0], append(p.off[:0], 0), p.count[:0], p.ids[:0]
 }
-
-func (p *pathSet) path(i int32) []int32 { return p.items[p.off[i]:p.off[i+1]] }
 
 // close ends the path whose items were appended since the last close.
 func (p *pathSet) close(count int32) {
-	if int(p.off[len(p.off)-1]) == len(p.items) {
+	if p.off[len(p.off)-1] == len(p.items) {
 		return // empty paths add nothing to a tree
 	}
-	p.order = append(p.order, int32(len(p.count)))
+	p.ids = append(p.ids, int32(len(p.count)))
 	p.count = append(p.count, count)
-	p.off = append(p.off, int32(len(p.items)))
+	p.off = append(p.off, len(p.items))
 }
+
+// len returns the number of items of path i.
+func (p *pathSet) len(i int32) int { return p.off[i+1] - p.off[i] }
+
+// item returns the d-th item of path i.
+func (p *pathSet) item(i int32, d int) int32 { return p.items[p.off[i]+d] }
 
 // miner holds the state of one mining run. Buffers are kept per recursion
 // depth: the tree of depth d is read while the one of depth d+1 is built.
@@ -66,7 +74,10 @@ type miner struct {
 	prefix []int32 // items of the current conditional base, deepest last
 	freq   []int32 // scratch, by rank, zero between uses
 	pos    []int32 // scratch, by rank: index in the tree's items
-	stack  []int32
+	bucket []int32 // scratch, by rank, zero between uses: radix counters
+	keys   []int32 // scratch: the ranks a radix pass met
+	aux    []int32 // scratch: radix scatter buffer
+	fill   []int32 // scratch: where the header table's next node goes
 	set    []int32 // scratch for emitted itemsets
 	sel    []int32 // scratch for the items chosen from a chain
 }
@@ -80,34 +91,18 @@ func newMiner(nRanks int, minCount int32, maxLen int, out *itemsetTable) *miner 
 		paths:    make([]pathSet, maxLen+1),
 		freq:     make([]int32, nRanks),
 		pos:      make([]int32, nRanks),
+		bucket:   make([]int32, nRanks),
 		sel:      make([]int32, 0, maxLen),
 	}
 }
 
-// build makes t from the paths of ps (sorted here); t.items and t.counts
-// must already hold the items of the paths, ascending, and their counts.
+// build makes t from the paths of ps; t.items and t.counts must already
+// hold the items of the paths, ascending, and their counts.
 func (m *miner) build(t *fpTree, ps *pathSet) {
-	slices.SortFunc(ps.order, func(a, b int32) int { return slices.Compare(ps.path(a), ps.path(b)) })
 	t.nodes = append(t.nodes[:0], fpNode{item: -1, parent: -1})
-	stack := append(m.stack[:0], 0) // stack[d] is the node at depth d of the previous path
-	var prev []int32
-	for _, p := range ps.order {
-		path, c := ps.path(p), ps.count[p]
-		l := 0
-		for l < len(path) && l < len(prev) && path[l] == prev[l] {
-			l++
-		}
-		stack = stack[:l+1]
-		for d := 1; d <= l; d++ {
-			t.nodes[stack[d]].count += c
-		}
-		for d := l; d < len(path); d++ {
-			t.nodes = append(t.nodes, fpNode{item: path[d], parent: stack[d], count: c})
-			stack = append(stack, int32(len(t.nodes)-1))
-		}
-		prev = path
+	if len(ps.ids) > 0 {
+		m.grow(t, ps, ps.ids, 0, 0)
 	}
-	m.stack = stack
 
 	// Header table: the nodes of each item, by a counting sort on rank.
 	items := t.items
@@ -123,14 +118,80 @@ func (m *miner) build(t *fpTree, ps *pathSet) {
 		t.start[i] += t.start[i-1]
 	}
 	t.byItem = slices.Grow(t.byItem[:0], len(t.nodes)-1)[:len(t.nodes)-1]
-	fill := m.stack[:0]
-	fill = append(fill, t.start[:len(items)]...)
+	fill := append(m.fill[:0], t.start[:len(items)]...)
 	for id := 1; id < len(t.nodes); id++ {
 		i := m.pos[t.nodes[id].item]
 		t.byItem[fill[i]] = int32(id)
 		fill[i]++
 	}
-	m.stack = fill
+	m.fill = fill
+}
+
+// grow adds below parent the subtree of group: paths that share their
+// first d items (the path down to parent) and have more. It orders them by
+// their item at d and adds one child per distinct item, ascending, so that
+// nodes are numbered depth first and a chain is numbered 1, 2, 3 ...
+func (m *miner) grow(t *fpTree, ps *pathSet, group []int32, d int, parent int32) {
+	m.partition(ps, group, d)
+	for len(group) > 0 {
+		item := ps.item(group[0], d)
+		end, count := 0, int32(0)
+		for end < len(group) && ps.item(group[end], d) == item {
+			count += ps.count[group[end]]
+			end++
+		}
+		t.nodes = append(t.nodes, fpNode{item: item, parent: parent, count: count})
+		node := int32(len(t.nodes) - 1)
+		longer := group[:0] // the run's paths that go on below node
+		for _, p := range group[:end] {
+			if ps.len(p) > d+1 {
+				longer = append(longer, p)
+			}
+		}
+		if len(longer) > 0 {
+			m.grow(t, ps, longer, d+1, node)
+		}
+		group = group[end:]
+	}
+}
+
+// partition orders group by the paths' item at d: a counting sort for
+// large groups, whose cost does not grow with log n, a comparison sort of
+// one integer key for small ones.
+func (m *miner) partition(ps *pathSet, group []int32, d int) {
+	if len(group) < 256 {
+		slices.SortFunc(group, func(a, b int32) int { return cmp.Compare(ps.item(a, d), ps.item(b, d)) })
+		return
+	}
+	keys := m.keys[:0]
+	for _, p := range group {
+		k := ps.item(p, d)
+		if m.bucket[k] == 0 {
+			keys = append(keys, k)
+		}
+		m.bucket[k]++
+	}
+	slices.Sort(keys)
+	next := int32(0)
+	for _, k := range keys {
+		c := m.bucket[k]
+		m.bucket[k] = next
+		next += c
+	}
+	if cap(m.aux) < len(group) {
+		m.aux = make([]int32, len(group))
+	}
+	aux := m.aux[:len(group)]
+	for _, p := range group {
+		k := ps.item(p, d)
+		aux[m.bucket[k]] = p
+		m.bucket[k]++
+	}
+	copy(group, aux)
+	for _, k := range keys {
+		m.bucket[k] = 0
+	}
+	m.keys = keys
 }
 
 // single reports whether t is one chain, whose itemsets need no recursion.

@@ -98,6 +98,10 @@ func (it *Items) nameOrder() []int32 {
 // is ids[off[i]:off[i+1]], sorted ascending and without duplicates. A
 // million orders of five products cost about 28 MB instead of the ~100 MB
 // of a [][]int32.
+//
+// Transactions never change once built, so [Mine] and [Together] may run
+// on them concurrently, as long as no Builder is adding names to their
+// Items at the same time.
 type Transactions struct {
 	items *Items
 	off   []int // len = number of baskets + 1
@@ -121,6 +125,15 @@ func (t *Transactions) Items() *Items { return t.items }
 // the basket × item matrix; Size / (Len × Items().Len()) is what arules
 // calls the density.
 func (t *Transactions) Size() int { return len(t.ids) }
+
+// checkSize reports whether t fits the int32 counts, node numbers and
+// offsets of mining: fewer than 2^31 baskets and 2^31 items in all.
+func (t *Transactions) checkSize() error {
+	if t.Len() > math.MaxInt32 || len(t.ids) > math.MaxInt32 {
+		return fmt.Errorf("basket: %d baskets of %d items in all, more than the 2^31-1 that mining counts", t.Len(), len(t.ids))
+	}
+	return nil
+}
 
 // ItemCounts returns, for every item id, the number of baskets that hold it.
 func (t *Transactions) ItemCounts() []int {

@@ -95,10 +95,10 @@ func Mine(t *Transactions, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := t.Len()
-	if n > math.MaxInt32 {
-		return nil, fmt.Errorf("basket: %d baskets, more than the 2^31-1 that counts hold", n)
+	if err := t.checkSize(); err != nil {
+		return nil, err
 	}
+	n := t.Len()
 	minCount := max(int(math.Ceil(float64(n)*opt.MinSupport)), opt.MinCount, 1)
 	res := &Result{Baskets: n, MinCount: minCount}
 
@@ -139,6 +139,8 @@ func Mine(t *Transactions, opt Options) (*Result, error) {
 	} else {
 		ps := &m.paths[0]
 		ps.reset()
+		ps.items = slices.Grow(ps.items, t.Size())
+		ps.off, ps.count, ps.ids = slices.Grow(ps.off, n), slices.Grow(ps.count, n), slices.Grow(ps.ids, n)
 		for i := range n {
 			from := len(ps.items)
 			for _, id := range t.At(i) {
@@ -149,6 +151,9 @@ func Mine(t *Transactions, opt Options) (*Result, error) {
 			slices.Sort(ps.items[from:])
 			ps.close(1)
 		}
+		// Shared prefixes left about half as many nodes as items in the
+		// stores tried; sizing for that spares most of append's copying.
+		top.nodes = make([]fpNode, 0, len(ps.items)/2+1)
 		m.build(top, ps)
 		m.mine(top, 0)
 	}

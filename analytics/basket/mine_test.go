@@ -366,3 +366,29 @@ func ruleBefore(items *basket.Items, a, b basket.Rule) bool {
 	}
 	return ruleKey(items, a) < ruleKey(items, b)
 }
+
+// TestConcurrent runs Mine and Together on one Transactions from several
+// goroutines, as the API may; run with -race.
+func TestConcurrent(t *testing.T) {
+	tx := textbook()
+	want := format(tx.Items(), mine(t, tx, basket.Options{MinCount: 1}).Rules)
+	errs := make(chan error, 8)
+	for range 4 {
+		go func() {
+			res, err := basket.Mine(tx, basket.Options{MinCount: 1})
+			if err == nil && !slices.Equal(format(tx.Items(), res.Rules), want) {
+				err = fmt.Errorf("concurrent Mine gave other rules")
+			}
+			errs <- err
+		}()
+		go func() {
+			_, err := basket.Together(tx, basket.TogetherOptions{})
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package basket
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 )
 
@@ -33,6 +32,17 @@ func (m Measure) String() string {
 		return "count"
 	}
 	return fmt.Sprintf("Measure(%d)", int(m))
+}
+
+// ParseMeasure returns the Measure named s ("lift", "confidence" or
+// "count"), for command-line flags and query parameters.
+func ParseMeasure(s string) (Measure, error) {
+	for m := ByLift; m <= ByCount; m++ {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	return 0, fmt.Errorf("basket: unknown measure %q (want lift, confidence or count)", s)
 }
 
 // DefaultTopN is the number of companions per product when
@@ -75,22 +85,25 @@ func Together(t *Transactions, opt TogetherOptions) ([][]Companion, error) {
 	if err := opt.check(); err != nil {
 		return nil, err
 	}
-	if t.Len() > math.MaxInt32 {
-		return nil, fmt.Errorf("basket: %d baskets, more than the 2^31-1 that counts hold", t.Len())
+	if err := t.checkSize(); err != nil {
+		return nil, err
 	}
 	nItems := t.items.Len()
 	counts := t.ItemCounts()
 
-	// The vertical index: the baskets of each item, by a counting sort.
+	// The vertical index: where the baskets of each item are, by a
+	// counting sort. It holds spans of t.ids rather than basket numbers,
+	// which would cost a second cache miss (on t.off) per basket visited.
 	start := make([]int, nItems+1)
 	for id, c := range counts {
 		start[id+1] = start[id] + c
 	}
-	baskets := make([]int32, len(t.ids))
+	baskets := make([]span, len(t.ids))
 	fill := slices.Clone(start[:nItems])
 	for i := range t.Len() {
+		s := span{uint32(t.off[i]), uint32(t.off[i+1])}
 		for _, id := range t.At(i) {
-			baskets[fill[id]] = int32(i)
+			baskets[fill[id]] = s
 			fill[id]++
 		}
 	}
@@ -124,10 +137,13 @@ func TogetherWith(t *Transactions, item int32, opt TogetherOptions) ([]Companion
 	if item < 0 || int(item) >= t.items.Len() {
 		return nil, fmt.Errorf("basket: item id %d not in the dictionary of %d items", item, t.items.Len())
 	}
-	var holding []int32
+	if err := t.checkSize(); err != nil {
+		return nil, err
+	}
+	var holding []span
 	for i := range t.Len() {
 		if _, ok := slices.BinarySearch(t.At(i), item); ok {
-			holding = append(holding, int32(i))
+			holding = append(holding, span{uint32(t.off[i]), uint32(t.off[i+1])})
 		}
 	}
 	return slices.Clone(newPairCounter(t, t.ItemCounts(), opt).companions(item, holding)), nil
@@ -187,15 +203,18 @@ func newPairCounter(t *Transactions, counts []int, opt TogetherOptions) *pairCou
 	return p
 }
 
+// span locates one basket in Transactions.ids.
+type span struct{ from, to uint32 }
+
 // companions returns the best companions of item, whose baskets are given;
 // the slice is reused by the next call.
-func (p *pairCounter) companions(item int32, baskets []int32) []Companion {
+func (p *pairCounter) companions(item int32, baskets []span) []Companion {
 	p.top = p.top[:0]
 	if len(baskets) < p.minCount {
 		return nil
 	}
 	for _, b := range baskets {
-		for _, other := range p.t.At(int(b)) {
+		for _, other := range p.t.ids[b.from:b.to] {
 			if p.co[other] == 0 {
 				p.touched = append(p.touched, other)
 			}

@@ -125,3 +125,27 @@ func TestTogetherMatchesRules(t *testing.T) {
 		t.Errorf("TogetherWith(herbs) %v, Together %v", one, got[herbs][:3])
 	}
 }
+
+func TestParseMeasure(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want basket.Measure
+		ok   bool
+	}{
+		{"lift", basket.ByLift, true},
+		{"confidence", basket.ByConfidence, true},
+		{"count", basket.ByCount, true},
+		{"Lift", 0, false},
+		{"", 0, false},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			m, err := basket.ParseMeasure(c.in)
+			if (err == nil) != c.ok || (c.ok && m != c.want) {
+				t.Errorf("ParseMeasure(%q) = %v, %v", c.in, m, err)
+			}
+			if c.ok && m.String() != c.in {
+				t.Errorf("%v.String() = %q", m, m.String())
+			}
+		})
+	}
+}
