@@ -14,7 +14,7 @@ import (
 // records them with their defaults filled in.
 type Params struct {
 	// AsOf is the instant the analysis takes as now (default: now).
-	AsOf time.Time `json:"as_of"`
+	AsOf time.Time `json:"as_of,omitzero" required:"false"`
 
 	// Period (rfm): frequency and monetary count the orders of this
 	// period before AsOf, such as "365d"; empty is all time.
@@ -45,7 +45,7 @@ type Params struct {
 
 	// MinSupport, MinConfidence and MinLen (basket) are the rules'
 	// thresholds (defaults 0.01, 0.2 and 2 items); MaxRules caps how
-	// many the run keeps, by lift (default 1,000).
+	// many the run keeps, by lift (default 1,000; -1 keeps every one).
 	MinSupport    float64 `json:"min_support,omitempty"`
 	MinConfidence float64 `json:"min_confidence,omitempty"`
 	MinLen        int     `json:"min_len,omitempty"`
@@ -136,15 +136,18 @@ func (p *Params) resolve(kind touchbase.AnalysisKind, reg *segment.Registry) err
 		if !(p.MinConfidence > 0 && p.MinConfidence <= 1) {
 			return bad("min_confidence %v: want above 0 and at most 1", p.MinConfidence)
 		}
-		if p.MinLen < 1 || p.MaxRules < 1 {
-			return bad("min_len and max_rules must be positive")
+		if p.MinLen < 1 {
+			return bad("min_len %d: want 1 or more", p.MinLen)
+		}
+		if p.MaxRules < 0 {
+			p.MaxRules = -1 // every rule
 		}
 	}
 	return nil
 }
 
-// calibrationEnd is CalibrationEnd's day as an instant: the start of the
-// day after it, UTC.
+// calibrationEnd is CalibrationEnd's day (its midnight, UTC): clv takes
+// any instant of the last day counted.
 func (p *Params) calibrationEnd() time.Time {
 	d, _ := time.Parse(time.DateOnly, p.CalibrationEnd)
 	return d

@@ -14,6 +14,9 @@ type ClusterResult struct {
 	Inertia     float64       `json:"inertia"`
 	Iterations  int           `json:"iterations"`
 	Clusters    []Cluster     `json:"clusters"`
+	// Next is the first cluster number never given, so that a number
+	// that disappeared does not come back with another meaning.
+	Next int `json:"next"`
 	// Sample is up to 1,000 customers on the plane of the two principal
 	// components of the standardised features, for a scatter plot.
 	Sample []ClusterPoint `json:"sample"`
@@ -38,6 +41,9 @@ type Cluster struct {
 	// Centroid is the centre in standard deviations from the population
 	// mean (after the log transform): what the description reads.
 	Centroid []float64 `json:"centroid"`
+	// Centre is the centre mapped back to the features' units, which the
+	// next run matches its clusters with to keep their numbers.
+	Centre []float64 `json:"centre"`
 }
 
 // ClusterPoint is one sampled customer on the scatter plot.
@@ -84,6 +90,9 @@ type CLVResult struct {
 	// high.
 	Top    []CLVCustomer `json:"top"`
 	AtRisk []CLVCustomer `json:"at_risk"`
+	// Warnings say what to mind about the fit, such as a parameter at the
+	// edge of its range (then without a standard error).
+	Warnings []string `json:"warnings,omitempty"`
 	// Holdout compares the prediction for the orders after the
 	// calibration end with what happened, when there are such orders.
 	Holdout *Holdout `json:"holdout,omitempty"`

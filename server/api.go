@@ -43,6 +43,9 @@ func (s *Server) registerAPI() {
 	if s.svc.Segments != nil && s.svc.Engine != nil {
 		s.registerSegmentRoutes()
 	}
+	if s.svc.Analyses != nil {
+		s.registerAnalysisRoutes()
+	}
 	s.registerWorkspaceRoutes()
 	s.registerKeyRoutes()
 	s.registerUserRoutes()

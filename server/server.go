@@ -80,6 +80,11 @@ type Services struct {
 	Segments touchbase.SegmentStore
 	Engine   SegmentEngine
 	Features *segment.Registry
+	// Analyses and Analyst serve /api/v1/analyses and recommendations;
+	// without Analyses the routes are not registered, without Analyst
+	// runs and recommendations answer 503.
+	Analyses touchbase.AnalysisService
+	Analyst  Analyst
 }
 
 // Server serves touchbase over HTTP. Create it with New, then Open it, or

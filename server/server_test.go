@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/analytics"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
@@ -53,7 +54,12 @@ func newEnv(t *testing.T, s *store.Store) *env {
 	t.Cleanup(func() { runner.Close() })
 	var srv *server.Server
 	features := segment.NewRegistry()
+	if err := analytics.RegisterFeatures(features); err != nil {
+		t.Fatal(err)
+	}
 	eng := engine.New(s, features, engine.Config{})
+	analyst := analytics.New(s, eng, features, analytics.Config{})
+	t.Cleanup(func() { analyst.Close() })
 	w := ingest.NewWriter(s, ingest.WriterConfig{OnCommit: func(st ingest.CommitStats) {
 		srv.ObserveCommit(st)
 		eng.Notify()
@@ -70,6 +76,7 @@ func newEnv(t *testing.T, s *store.Store) *env {
 		Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Imports: s, Ingest: w,
 		Sessions: s, Reports: s, Importer: runner,
 		Segments: s, Engine: eng, Features: features,
+		Analyses: s, Analyst: analyst,
 	})
 	if err := eng.Open(ctx, nil); err != nil {
 		t.Fatal(err)

@@ -246,6 +246,27 @@ func (s *Store) SaveCLVScores(ctx context.Context, workspaceID, run int64, score
 	})
 }
 
+// CustomerClusters returns every customer's cluster from the last
+// clustering, by customer id.
+func (s *Store) CustomerClusters(ctx context.Context, workspaceID int64) ([]touchbase.ClusterScore, error) {
+	var out []touchbase.ClusterScore
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		return queryRows(ctx, tx, s.d.q("SELECT customer_id, cluster FROM customer_scores WHERE workspace_id = ? AND cluster IS NOT NULL ORDER BY customer_id"),
+			[]any{workspaceID}, func(rows *sql.Rows) error {
+				var c touchbase.ClusterScore
+				if err := rows.Scan(&c.CustomerID, &c.Cluster); err != nil {
+					return err
+				}
+				out = append(out, c)
+				return nil
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("customer clusters: %w", err)
+	}
+	return out, nil
+}
+
 // BuyerTotals returns the orders of every customer who ordered in
 // [since, until), by customer id. A zero since and until read the
 // customers' built-in features (all time), which is one pass over the

@@ -92,6 +92,11 @@ func testAnalysis(t *testing.T, s *store.Store) {
 			t.Errorf("bob's scores = %+v, want no next order", c.Scores)
 		}
 
+		cl, err := s.CustomerClusters(ctx, a.ID)
+		must(t, err)
+		if len(cl) != 2 || cl[0] != (touchbase.ClusterScore{CustomerID: ann, Cluster: 3}) || cl[1].Cluster != 1 {
+			t.Errorf("CustomerClusters = %+v", cl)
+		}
 		// A new RFM run that scores ann only clears bob's RFM columns,
 		// and leaves his cluster and CLV.
 		must(t, s.SaveRFMScores(ctx, a.ID, 4, []touchbase.RFMScore{{CustomerID: ann, Recency: 1, Frequency: 5, Monetary: 300, R: 5, F: 5, M: 5, Group: "Champions"}}))

@@ -95,10 +95,13 @@ func minimize(f objective, x0 []float64) ([]float64, FitInfo, error) {
 	return res.X, info, nil
 }
 
-// errNotIdentified is the error of a fit whose information matrix is not
+// ErrNotIdentified is the error of a fit whose information matrix is not
 // positive definite: the optimiser stopped where the likelihood is flat in
-// some direction, typically with a parameter drifting to 0 or infinity.
-var errNotIdentified = errors.New("the likelihood has no maximum inside the parameter space (the Hessian is not positive definite): too few customers, or too little variation among them")
+// some direction, typically with a parameter drifting to 0 or infinity
+// (BG/NBD's a when hardly anyone drops out). The model returned with it
+// is the best one on the boundary, without standard errors: usable for
+// predictions, with that caveat.
+var ErrNotIdentified = errors.New("the likelihood has no maximum inside the parameter space (the Hessian is not positive definite): too few customers, or too little variation among them")
 
 // standardErrors returns the standard errors of the parameters exp(logParams)
 // from the observed information: the Hessian of the summed negative
@@ -119,17 +122,17 @@ func standardErrors(f objective, logParams []float64, customers float64) ([]floa
 	}
 	var chol mat.Cholesky
 	if !chol.Factorize(sym) {
-		return nil, errNotIdentified
+		return nil, ErrNotIdentified
 	}
 	var cov mat.SymDense
 	if err := chol.InverseTo(&cov); err != nil {
-		return nil, fmt.Errorf("%w: %w", errNotIdentified, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotIdentified, err)
 	}
 	se := make([]float64, n)
 	for i := range se {
 		v := cov.At(i, i)
 		if !(v > 0) || math.IsInf(v, 0) {
-			return nil, errNotIdentified
+			return nil, ErrNotIdentified
 		}
 		se[i] = math.Exp(logParams[i]) * math.Sqrt(v)
 	}

@@ -46,6 +46,7 @@ var settings = []setting{
 	{"rate_limit", "0", "default events per second one write key may send (0: the server's default)"},
 	{"owner_email", "owner@localhost", "email of the owner created on first start"},
 	{"segment_interval", "1m", "how often segments that depend on the clock (windows, \"ago\", birthdays) are re-evaluated"},
+	{"analytics_interval", "24h", "how often RFM, clusters, lifetime value, basket rules and cohorts are recomputed (0: on demand only)"},
 }
 
 func lookupSetting(key string) (setting, bool) {
@@ -69,6 +70,9 @@ type config struct {
 	// SegmentInterval is how often clock-dependent segments are
 	// re-evaluated.
 	SegmentInterval time.Duration
+	// AnalyticsInterval is how often serve recomputes the analyses; 0
+	// means on demand only.
+	AnalyticsInterval time.Duration
 
 	// File is the config file that was read, "" when none.
 	File string
@@ -252,6 +256,12 @@ func (c *config) resolve() error {
 		return bad("segment_interval", "%q is not a duration of a second or more (for example 30s, 1m, 5m)", c.values["segment_interval"])
 	}
 	c.SegmentInterval = d
+
+	d, err = time.ParseDuration(strings.TrimSpace(c.values["analytics_interval"]))
+	if err != nil || (d != 0 && d < time.Minute) {
+		return bad("analytics_interval", "%q is not 0 or a duration of a minute or more (for example 6h, 24h)", c.values["analytics_interval"])
+	}
+	c.AnalyticsInterval = d
 	return nil
 }
 

@@ -70,14 +70,15 @@ func TestConfigDefaults(t *testing.T) {
 	clearEnv(t)
 	c := effective(t)
 	want := map[string]string{
-		"data":             "./touchbase-data",
-		"db":               filepath.Join("./touchbase-data", "touchbase.db"),
-		"log_level":        "info",
-		"log_format":       "auto",
-		"addr":             "127.0.0.1:8080",
-		"rate_limit":       "0",
-		"owner_email":      "owner@localhost",
-		"segment_interval": "1m",
+		"data":               "./touchbase-data",
+		"db":                 filepath.Join("./touchbase-data", "touchbase.db"),
+		"log_level":          "info",
+		"log_format":         "auto",
+		"addr":               "127.0.0.1:8080",
+		"rate_limit":         "0",
+		"owner_email":        "owner@localhost",
+		"segment_interval":   "1m",
+		"analytics_interval": "24h",
 	}
 	if len(c) != len(want) {
 		t.Errorf("config lists %d keys, want %d: %v", len(c), len(want), c)
@@ -158,7 +159,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing file", nil, []string{"--config", "/no/such/file.yaml"}, 1,
 			[]string{"config file /no/such/file.yaml does not exist"}},
 		{"unknown key", nil, []string{"--config", badKey}, 1,
-			[]string{badKey, `unknown key "log.level"`, "known keys: addr, data, db"}},
+			[]string{badKey, `unknown key "log.level"`, "known keys: addr, analytics_interval, data, db"}},
 		{"bad yaml", nil, []string{"--config", badYAML}, 1, []string{"config file " + badYAML}},
 		{"list value", nil, []string{"--config", listValue}, 1, []string{"addr (file " + listValue + ")", "single value"}},
 		{"bad env number", map[string]string{"TOUCHBASE_RATE_LIMIT": "lots"}, nil, 1,

@@ -12,10 +12,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/analytics"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
-	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
 )
@@ -51,6 +51,7 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.Int("rate-limit", 0, "default events/s per write key; 0 is the server's default (env TOUCHBASE_RATE_LIMIT)")
 	f.String("owner-email", "owner@localhost", "email of the owner created on first start (env TOUCHBASE_OWNER_EMAIL)")
 	f.String("segment-interval", "1m", "how often segments that depend on the clock are re-evaluated (env TOUCHBASE_SEGMENT_INTERVAL)")
+	f.String("analytics-interval", "24h", "how often the analyses are recomputed; 0 for on demand only (env TOUCHBASE_ANALYTICS_INTERVAL)")
 }
 
 // serve runs the server until ctx ends.
@@ -86,7 +87,7 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 	// The writer reports commits to the server's metrics; srv is set
 	// before the writer opens, so before any commit.
 	var srv *server.Server
-	features := segment.NewRegistry()
+	features := newRegistry()
 	eng := engine.New(st, features, engine.Config{Every: a.cfg.SegmentInterval, Logger: log})
 	w := ingest.NewWriter(st, ingest.WriterConfig{
 		OnCommit: func(cs ingest.CommitStats) {
@@ -97,6 +98,7 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 		},
 	})
 	runner := importer.NewRunner(notifying{st, eng.Notify}, filepath.Join(a.cfg.Data, "imports"), log)
+	analyst := analytics.New(st, eng, features, analytics.Config{Every: a.cfg.AnalyticsInterval, Logger: log})
 	srv = server.New(server.Config{
 		Addr:      a.cfg.Addr,
 		RateLimit: a.cfg.RateLimit,
@@ -118,6 +120,8 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 		Segments:   st,
 		Engine:     eng,
 		Features:   features,
+		Analyses:   st,
+		Analyst:    analyst,
 	})
 	// The engine loads in the background, records what changed while
 	// touchbase was stopped, then follows the events table.
@@ -139,6 +143,10 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 		return fmt.Errorf("open import runner: %w", err)
 	}
 	defer runner.Close() // before the store closes; an import it was running resumes at the next start
+	if err := analyst.Open(ctx); err != nil {
+		return fmt.Errorf("open analytics: %w", err)
+	}
+	defer analyst.Close() // a run cut short is recorded as such; the next start runs it again
 	if err := srv.Open(ctx); err != nil {
 		return err
 	}

@@ -1,0 +1,147 @@
+package analytics
+
+import (
+	"context"
+	"time"
+
+	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/analytics/rfm"
+)
+
+// RFMResult is what an RFM run found: each named group's size and value,
+// the 5×5 grid of recency score by the frequency-monetary score, and what
+// each score means in raw values.
+type RFMResult struct {
+	AsOf   time.Time `json:"as_of"`
+	Period string    `json:"period,omitempty"`
+	// Scored customers ordered at some time: Active in the period (the
+	// quintiles describe them), Inactive before it only (in Lost).
+	Scored   int `json:"scored"`
+	Active   int `json:"active"`
+	Inactive int `json:"inactive"`
+	// Groups are the eleven named groups, best first.
+	Groups []RFMGroup `json:"groups"`
+	// Grid[r-1][fm-1] is the cell of recency score r and FM score fm (the
+	// rounded mean of F and M).
+	Grid [5][5]RFMCell `json:"grid"`
+	// Recency, Frequency and Monetary[s-1] are the raw values that scored
+	// s: days since the last order, orders, revenue.
+	Recency   [5]RFMRange `json:"recency"`
+	Frequency [5]RFMRange `json:"frequency"`
+	Monetary  [5]RFMRange `json:"monetary"`
+}
+
+// RFMGroup summarises one named group.
+type RFMGroup struct {
+	Name            string  `json:"name"`
+	Description     string  `json:"description"`
+	Action          string  `json:"action"`
+	Count           int     `json:"count"`
+	Share           float64 `json:"share"`
+	Revenue         float64 `json:"revenue"`
+	RevenueShare    float64 `json:"revenue_share"`
+	MeanRecencyDays float64 `json:"mean_recency_days"`
+	MeanOrders      float64 `json:"mean_orders"`
+	MeanRevenue     float64 `json:"mean_revenue"`
+}
+
+// RFMCell is one cell of the RFM grid: its group and how many customers
+// are in it.
+type RFMCell struct {
+	Group string `json:"group"`
+	Count int    `json:"count"`
+}
+
+// RFMRange is the span of raw values that got one score.
+type RFMRange struct {
+	Count int     `json:"count"`
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+}
+
+// runRFM scores every customer who ever ordered: from their built-in
+// features for all time (one pass over the customers), or with the
+// period's orders counted from the orders table.
+func (r *Runner) runRFM(ctx context.Context, run *touchbase.AnalysisRun, p Params, progress Progress) (*RFMResult, error) {
+	progress("reading customers", 0, 0)
+	ws := run.WorkspaceID
+	buyers, err := r.st.BuyerTotals(ctx, ws, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	if len(buyers) == 0 {
+		return nil, errNoData
+	}
+	in := make([]rfm.Customer, len(buyers))
+	for i, b := range buyers {
+		in[i] = rfm.Customer{ID: b.CustomerID, LastOrder: time.UnixMilli(b.LastOrderAt), Orders: b.Orders, Revenue: b.Revenue}
+	}
+	if p.Period != "" {
+		progress("counting the period's orders", 0, 0)
+		period, err := r.st.BuyerTotals(ctx, ws, p.AsOf.Add(-std(p.Period)), p.AsOf.Add(time.Millisecond))
+		if err != nil {
+			return nil, err
+		}
+		// Both are by customer id: the period's buyers are among all.
+		j := 0
+		for i := range in {
+			c := &in[i]
+			for j < len(period) && period[j].CustomerID < c.ID {
+				j++
+			}
+			if j < len(period) && period[j].CustomerID == c.ID {
+				c.Orders, c.Revenue = period[j].Orders, period[j].Revenue
+				c.LastOrder = time.UnixMilli(period[j].LastOrderAt)
+			} else {
+				c.Orders, c.Revenue = 0, 0
+			}
+		}
+	}
+	progress("scoring", 0, len(in))
+	res, err := rfm.Analyze(in, rfm.Options{AsOf: p.AsOf})
+	if err != nil {
+		return nil, err
+	}
+	scores := make([]touchbase.RFMScore, 0, len(res.Scores))
+	for i, s := range res.Scores {
+		if s.Group == rfm.None {
+			continue
+		}
+		scores = append(scores, touchbase.RFMScore{
+			CustomerID: s.ID, Recency: float64(s.RecencyDays), Frequency: float64(in[i].Orders), Monetary: in[i].Revenue,
+			R: int(s.R), F: int(s.F), M: int(s.M), Group: s.Group.String(),
+		})
+	}
+	progress("saving scores", 0, len(scores))
+	if err := r.st.SaveRFMScores(ctx, ws, run.ID, scores); err != nil {
+		return nil, err
+	}
+	run.Customers = len(scores)
+	return rfmResult(res, p), nil
+}
+
+func rfmResult(res *rfm.Result, p Params) *RFMResult {
+	out := &RFMResult{AsOf: p.AsOf, Period: string(p.Period), Active: res.Active, Inactive: res.Inactive}
+	out.Scored = res.Active + res.Inactive
+	for _, g := range res.Groups {
+		out.Groups = append(out.Groups, RFMGroup{
+			Name: g.Group.String(), Description: g.Group.Description(), Action: g.Group.Action(),
+			Count: g.Count, Share: g.Share, Revenue: g.Revenue, RevenueShare: g.RevenueShare,
+			MeanRecencyDays: g.MeanRecencyDays, MeanOrders: g.MeanOrders, MeanRevenue: g.MeanRevenue,
+		})
+	}
+	grid := rfm.Grid()
+	for ri := range 5 {
+		for fi := range 5 {
+			out.Grid[ri][fi] = RFMCell{Group: grid[ri][fi].String(), Count: res.Cells[ri][fi]}
+		}
+	}
+	conv := func(rs [5]rfm.Range) (out [5]RFMRange) {
+		for i, r := range rs {
+			out[i] = RFMRange{Count: r.Count, Min: r.Min, Max: r.Max}
+		}
+		return out
+	}
+	out.Recency, out.Frequency, out.Monetary = conv(res.Recency), conv(res.Frequency), conv(res.Monetary)
+	return out
+}
