@@ -77,8 +77,10 @@ func TestSummarizeCDNOW(t *testing.T) {
 
 // TestFitBGNBDCDNOW reproduces the BG/NBD estimates of Fader, Hardie & Lee
 // (2005, Marketing Science, section 4): r = 0.243, alpha = 4.414,
-// a = 0.793, b = 2.426, LL = -9582.4, to the published precision, and
-// Hardie's full-precision spreadsheet values to 1e-4 relative.
+// a = 0.793, b = 2.426, LL = -9582.4, to the published precision; Hardie's
+// full-precision spreadsheet values to 1e-4 relative; and the log-likelihood
+// CLVTools pins, -9582.429 (bachmannpatrick/CLVTools,
+// tests/testthat/test_correctness_bgnbd.R).
 func TestFitBGNBDCDNOW(t *testing.T) {
 	s := cdnowSummaries(t)
 	m, err := clv.FitBGNBD(s)
@@ -107,6 +109,9 @@ func TestFitBGNBDCDNOW(t *testing.T) {
 				t.Errorf("%s = %.8f, Hardie's spreadsheet %.8f", tt.name, tt.got, tt.hardie)
 			}
 		})
+	}
+	if !near(m.LogLikelihood, -9582.429, 5e-4) {
+		t.Errorf("LL = %.4f, CLVTools -9582.429", m.LogLikelihood)
 	}
 	if !m.Fit.Converged || m.Customers != 2357 {
 		t.Errorf("fit %+v over %d customers, want converged over 2357", m.Fit, m.Customers)
@@ -167,8 +172,10 @@ func TestBGNBDPublishedPredictions(t *testing.T) {
 // p = 6.25, q = 3.74, gamma = 15.44 on the 946 customers with a repeat
 // purchase, their mean repeat spend as monetary value; the implied
 // population mean is nine cents above the observed $35.08 (JMR, section
-// 2.2); and the conditional expected spend of the first ten customers,
-// from Hardie's spreadsheet as pinned by lifetimes
+// 2.2); the log-likelihood at the optimum, -4055.9177, as pinned by
+// CLVTools (bachmannpatrick/CLVTools, tests/testthat/test_correctness_gg.R);
+// and the conditional expected spend of the first ten customers, from
+// Hardie's spreadsheet as pinned by lifetimes
 // (test_conditional_expected_average_profit).
 func TestFitGammaGammaCDNOW(t *testing.T) {
 	s := cdnowSummaries(t)
@@ -188,6 +195,9 @@ func TestFitGammaGammaCDNOW(t *testing.T) {
 		if rounded := math.Round(tt.got*100) / 100; rounded != tt.published {
 			t.Errorf("%s = %.6f rounds to %v, published %v", tt.name, tt.got, rounded, tt.published)
 		}
+	}
+	if !near(m.LogLikelihood, -4055.9177, 5e-5) {
+		t.Errorf("LL = %.5f, CLVTools -4055.9177", m.LogLikelihood)
 	}
 	if m.Customers != 946 || m.Skipped != 0 || !m.Fit.Converged {
 		t.Errorf("fit over %d customers (%d skipped), %+v; want 946, 0, converged", m.Customers, m.Skipped, m.Fit)

@@ -15,8 +15,12 @@ import (
 type FitInfo struct {
 	// Converged is true when the optimiser stopped at a point where the
 	// gradient of the mean log-likelihood vanishes (to GradientNorm).
+	// It is the flag to trust: a fit converges too when BFGS ends in a
+	// failed line search at the optimum, where in floating point no step
+	// lowers the function any more.
 	Converged bool
-	// Status is the optimiser's reason for stopping.
+	// Status is the optimiser's reason for stopping, with its error if
+	// any.
 	Status string
 	// Iterations and Evaluations count BFGS iterations and likelihood
 	// evaluations.
@@ -43,9 +47,10 @@ const (
 )
 
 // minimize runs BFGS on f from x0. It minimises a mean rather than a summed
-// negative log-likelihood because the sum's gradient never gets below a
-// fixed threshold on large data (it grows with n), so BFGS ends in a failed
-// line search at the optimum; the mean keeps every scale O(1).
+// negative log-likelihood because the sum's gradient carries rounding error
+// in proportion to the number of customers: on large data it cannot fall
+// below a fixed threshold and BFGS ends in a failed line search at the
+// optimum. The mean keeps every scale O(1) whatever the data's size.
 func minimize(f objective, x0 []float64) ([]float64, FitInfo, error) {
 	n := len(x0)
 	// BFGS asks for the value and the gradient at the same point in two
@@ -76,8 +81,12 @@ func minimize(f objective, x0 []float64) ([]float64, FitInfo, error) {
 	}
 	g := make([]float64, n)
 	fx := f(res.X, g)
+	status := res.Status.String()
+	if err != nil {
+		status += ": " + err.Error()
+	}
 	info := FitInfo{
-		Status:       res.Status.String(),
+		Status:       status,
 		Iterations:   res.MajorIterations,
 		Evaluations:  res.FuncEvaluations,
 		GradientNorm: floats.Norm(g, math.Inf(1)),

@@ -123,6 +123,8 @@ func (m Model) Predict(s Summary, o PredictOptions) (Prediction, error) {
 }
 
 // PredictAll predicts every customer, in the order of the summaries.
+// Customers with the same history (x, t_x, T), common when times are whole
+// days, share the purchase model's part of the work.
 func (m Model) PredictAll(s []Summary, o PredictOptions) ([]Prediction, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -133,40 +135,80 @@ func (m Model) PredictAll(s []Summary, o PredictOptions) ([]Prediction, error) {
 		}
 	}
 	out := make([]Prediction, len(s))
+	seen := make(map[history]outlook)
 	for i := range s {
-		out[i] = m.predict(&s[i], &o)
+		h := history{x: s[i].Frequency, tx: s[i].Recency, T: s[i].T}
+		if h.x == 0 {
+			h.tx = 0 // unused by the model
+		}
+		ol, ok := seen[h]
+		if !ok {
+			ol = m.Purchases.outlook(h, &o)
+			seen[h] = ol
+		}
+		out[i] = m.prediction(&s[i], &ol)
 	}
 	return out, nil
 }
 
-func (m Model) predict(s *Summary, o *PredictOptions) Prediction {
-	bg := &m.Purchases
-	x, tx, T := s.Frequency, s.Recency, s.T
-	p := Prediction{Customer: s.Customer}
-	p.PAlive = bg.PAlive(x, tx, T)
-	p.Risk = RiskOf(p.PAlive)
-	p.Purchases = bg.conditional(o.Horizon, x, T, p.PAlive)
-	p.OrderProb = bg.orderProb(o.Horizon, x, T, p.PAlive)
-	p.NextOrder, p.HasNextOrder = bg.nextOrder(x, T, o.Horizon, p.PAlive)
-	p.Spend = m.Spend.ExpectedSpend(x, s.Monetary)
+// history is what the purchase model knows of a customer.
+type history struct {
+	x     int
+	tx, T float64
+}
 
-	n := max(o.Periods, 1)
-	if o.DiscountRate == 0 {
-		p.CLV = p.Spend * p.Purchases
-		return p
+// outlook is what the purchase model predicts for a history: a Prediction
+// but for spend.
+type outlook struct {
+	pAlive, purchases, orderProb, nextOrder float64
+	hasNextOrder                            bool
+	// discounted is the sum of each period's expected purchases,
+	// discounted: CLV per unit of spend.
+	discounted float64
+}
+
+func (m Model) predict(s *Summary, o *PredictOptions) Prediction {
+	ol := m.Purchases.outlook(history{x: s.Frequency, tx: s.Recency, T: s.T}, o)
+	return m.prediction(s, &ol)
+}
+
+func (m Model) prediction(s *Summary, ol *outlook) Prediction {
+	spend := m.Spend.ExpectedSpend(s.Frequency, s.Monetary)
+	return Prediction{
+		Customer:     s.Customer,
+		PAlive:       ol.pAlive,
+		Risk:         RiskOf(ol.pAlive),
+		Purchases:    ol.purchases,
+		OrderProb:    ol.orderProb,
+		Spend:        spend,
+		CLV:          spend * ol.discounted,
+		NextOrder:    ol.nextOrder,
+		HasNextOrder: ol.hasNextOrder,
 	}
+}
+
+func (bg BGNBD) outlook(h history, o *PredictOptions) outlook {
+	var ol outlook
+	ol.pAlive = bg.PAlive(h.x, h.tx, h.T)
+	ol.purchases = bg.conditional(o.Horizon, h.x, h.T, ol.pAlive)
+	ol.orderProb = bg.orderProb(o.Horizon, h.x, h.T, ol.pAlive)
+	ol.nextOrder, ol.hasNextOrder = bg.nextOrder(h.x, h.T, o.Horizon, ol.pAlive)
+	if o.DiscountRate == 0 {
+		ol.discounted = ol.purchases
+		return ol
+	}
+	n := max(o.Periods, 1)
 	step := o.Horizon / float64(n)
-	var prev, value float64
+	var prev float64
 	disc := 1.0
 	for k := 1; k <= n; k++ {
-		cum := p.Purchases
+		cum := ol.purchases
 		if k < n {
-			cum = bg.conditional(float64(k)*step, x, T, p.PAlive)
+			cum = bg.conditional(float64(k)*step, h.x, h.T, ol.pAlive)
 		}
 		disc /= 1 + o.DiscountRate
-		value += (cum - prev) * disc
+		ol.discounted += (cum - prev) * disc
 		prev = cum
 	}
-	p.CLV = p.Spend * value
-	return p
+	return ol
 }
