@@ -133,16 +133,16 @@ func lloyd(x []float64, d int, centres []float64, maxIter int, tol float64, thre
 				next[j*d+f] *= inv
 			}
 		}
-		if len(empty) > 0 {
-			relocate(x, d, centres, labels, next, total, empty)
-		}
+		relocated := len(empty) > 0 && relocate(x, d, centres, labels, next, total, empty)
 		shift := 0.0
 		for j := range k * d {
 			delta := next[j] - centres[j]
 			shift += delta * delta
 		}
 		centres, next = next, centres
-		if moved == 0 {
+		// A relocated centre has no points yet: not converged, whatever
+		// the labels did.
+		if moved == 0 && !relocated {
 			strict, run.converged = true, true
 			break
 		}
@@ -169,7 +169,8 @@ func lloyd(x []float64, d int, centres []float64, maxIter int, tol float64, thre
 // out of its cluster's mean. Points are taken farthest first, the lowest
 // index on a tie; a point at distance 0 is never taken (there are then
 // fewer distinct points than clusters), and the centre stays where it was.
-func relocate(x []float64, d int, centres []float64, labels []int32, next []float64, total []int, empty []int) {
+// It tells whether it moved any centre.
+func relocate(x []float64, d int, centres []float64, labels []int32, next []float64, total []int, empty []int) bool {
 	n := len(labels)
 	// The m farthest points, farthest first.
 	m := len(empty)
@@ -209,6 +210,7 @@ func relocate(x []float64, d int, centres []float64, labels []int32, next []floa
 		}
 		total[j] = 1
 	}
+	return len(far) > 0
 }
 
 func sqDist(a, b []float64) float64 {
