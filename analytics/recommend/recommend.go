@@ -138,6 +138,7 @@ type scratch struct {
 	taken   []bool // already in the list
 	seen    []bool // in touched
 	touched []int32
+	top     topN
 }
 
 func newScratch(n int) *scratch {
@@ -284,22 +285,20 @@ func (m *Model) recommend(h []entry, unknown map[string]bool, n int, opts Option
 		}
 	}
 
-	cands := make([]int32, 0, len(s.touched))
+	s.top.items = s.top.items[:0]
 	for _, j := range s.touched {
 		if s.score[j] > 0 {
-			cands = append(cands, j)
+			s.top.offer(ranked{item: j, score: s.score[j]}, n)
 		}
 	}
-	slices.SortFunc(cands, func(a, b int32) int {
-		return cmp.Or(cmp.Compare(s.score[b], s.score[a]), cmp.Compare(a, b))
-	})
 	out := make([]Recommendation, 0, n)
-	for _, j := range cands[:min(n, len(cands))] {
-		r := Recommendation{Product: m.products[j], Score: s.score[j], Reason: BoughtWith, Because: m.products[s.because[j]]}
+	for _, r := range s.top.sorted() {
+		j := r.item
+		rec := Recommendation{Product: m.products[j], Score: r.score, Reason: BoughtWith, Because: m.products[s.because[j]]}
 		if s.because[j] == j {
-			r.Reason = BuyAgain
+			rec.Reason = BuyAgain
 		}
-		out = append(out, r)
+		out = append(out, rec)
 		s.taken[j] = true
 	}
 	if len(out) == n {
