@@ -33,13 +33,6 @@ func coldStart(t *testing.T, d retail, h holdout, m *recommend.Model) {
 		slices.Sort(ids)
 	}
 	recent := m.Stats().End.Add(-90 * 24 * time.Hour)
-	names := func(ss []recommend.Scored) []string {
-		out := make([]string, len(ss))
-		for i, s := range ss {
-			out[i] = s.Product
-		}
-		return out
-	}
 	recentPopular := m.Popular(10, recommend.PopularOptions{Since: recent})
 	// perCountry computes a segment's list once, as a caller would.
 	perCountry := func(popular func(country string) []recommend.Scored) func(int64) []recommend.Scored {
@@ -55,7 +48,7 @@ func coldStart(t *testing.T, d retail, h holdout, m *recommend.Model) {
 	fallback := func(popular func(c int64) []recommend.Scored) func(int64) []string {
 		return func(c int64) []string {
 			var out []string
-			for _, r := range m.ForCustomer(c, 10, recommend.Options{Fallback: names(popular(c))}) {
+			for _, r := range m.ForCustomer(c, 10, recommend.Options{Fallback: recommend.Products(popular(c))}) {
 				out = append(out, r.Product)
 			}
 			return out

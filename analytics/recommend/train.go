@@ -56,7 +56,8 @@ type Similarity uint8
 
 const (
 	// Cosine is c / sqrt(n(i) n(j)), the cosine of the binary basket
-	// vectors of i and j. Symmetric; the default.
+	// vectors of i and j. Symmetric; the default, because on Online Retail
+	// it tied Jaccard and beat Conditional at every Alpha.
 	Cosine Similarity = iota
 	// Conditional is c / (n(i) n(j)^Alpha): the probability of buying j
 	// having bought i, with j's popularity damped by Alpha (Deshpande &
@@ -74,8 +75,13 @@ const chunkRows = 1 << 15
 
 // Defaults used when a [TrainOptions] field is zero.
 const (
-	DefaultNeighbours     = 100
-	DefaultMinCount       = 2
+	// DefaultNeighbours keeps enough for [Model.Similar] lists; a
+	// recommendation uses fewer ([DefaultUseNeighbours]).
+	DefaultNeighbours = 100
+	// DefaultMinCount drops pairs with a single shared basket.
+	DefaultMinCount = 2
+	// DefaultMaxBasketItems bounds the work per customer; on Online
+	// Retail caps of 50 to 200 did as well as none or slightly better.
 	DefaultMaxBasketItems = 100
 )
 
@@ -87,8 +93,7 @@ type TrainOptions struct {
 	// Alpha is the popularity damping of [Conditional], in [0, 1].
 	Alpha float64
 	// Neighbours is how many neighbours each product keeps, which bounds
-	// the model's memory and the work of a recommendation; 0 means
-	// DefaultNeighbours.
+	// the model's memory (8 bytes each); 0 means DefaultNeighbours.
 	Neighbours int
 	// MinCount drops pairs bought together in fewer baskets, because one
 	// shared customer says little and makes rare products look alike;
