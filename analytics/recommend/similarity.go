@@ -140,12 +140,15 @@ func (m *Model) neighbours(bs baskets) {
 							continue
 						}
 						nj := float64(istart[j+1] - istart[j])
-						h.offer(ranked{item: j, score: m.sim(float64(c), ni, nj)}, m.opts.Neighbours)
+						// Ranked by the float32 that is kept, so that the
+						// order of Similar's scores breaks ties by id.
+						sim := float32(m.sim(float64(c), ni, nj))
+						h.offer(ranked{item: j, score: float64(sim)}, m.opts.Neighbours)
 					}
 					best := h.sorted()
 					lists[i] = make([]neighbour, len(best))
 					for k, r := range best {
-						lists[i][k] = neighbour{item: r.item, sim: float32(r.score)}
+						lists[i][k] = neighbour{item: r.item, sim: float32(r.score)} // exact
 					}
 				}
 			}
