@@ -97,6 +97,16 @@ type Scored struct {
 	Score   float64
 }
 
+// Products returns the product ids of scored, in order: a [Model.Popular]
+// list turned into an [Options.Fallback].
+func Products(scored []Scored) []string {
+	out := make([]string, len(scored))
+	for i, s := range scored {
+		out[i] = s.Product
+	}
+	return out
+}
+
 // Similar returns up to n products most similar to product, best first
 // ("customers who bought this also bought"), or nil for an unknown product.
 // Only the neighbours kept in training are available, so n past
@@ -126,8 +136,9 @@ type PopularOptions struct {
 }
 
 // Popular returns up to n products bought by the most distinct customers,
-// most first, then by product id. Its result is meant as
-// [Options.Fallback] for the customers of a segment.
+// most first, then by product id. For a segment's members, [Products] of
+// it is the [Options.Fallback] of their recommendations; compute it once
+// per segment, since it reads every member's history.
 func (m *Model) Popular(n int, opts PopularOptions) []Scored {
 	if n <= 0 {
 		return nil

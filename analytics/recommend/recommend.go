@@ -65,9 +65,11 @@ const (
 	ExcludeBought Repeats = iota
 	// IncludeRepeats lets bought products compete with the others. A
 	// bought product j gets, on top of its similarity to the rest of the
-	// history, its own weight times its repeat rate ([Model.RepeatRate]),
-	// which is the probability of buying j again having bought it: the
-	// "similarity" of j to itself in the sense of [Conditional].
+	// history, a buy-again term: its own weight times its repeat rate
+	// ([Model.RepeatRate], the chance that a returning buyer of j buys it
+	// again) times [Options.RepeatWeight]. With the default weight the
+	// customer's own staples come first and co-occurrence fills the rest,
+	// which beat both alone on Online Retail (docs/analytics.md).
 	IncludeRepeats
 	// IncludeFrequentRepeats is IncludeRepeats for products whose repeat
 	// rate is at least [Options.MinRepeatRate] (consumables, refills,
@@ -81,7 +83,9 @@ type Weighting uint8
 const (
 	// WeightLogOrders weighs a product by 1 + ln(orders holding it): a
 	// product bought again says more about the customer's taste than one
-	// bought once, but not ten times more for ten orders. The default.
+	// bought once, but not ten times more for ten orders. The default,
+	// though on Online Retail the weightings did not differ measurably for
+	// new products; it is the best one when repeats are allowed.
 	WeightLogOrders Weighting = iota
 	// WeightOnce weighs every bought product 1.
 	WeightOnce
@@ -93,9 +97,20 @@ const (
 
 // Defaults used when an [Options] field is zero.
 const (
-	DefaultHalfLife      = 180 * 24 * time.Hour
+	// DefaultHalfLife is mild: on Online Retail's ten months recency made
+	// no measurable difference, but over years of history a customer's
+	// taste of three years ago should fade.
+	DefaultHalfLife = 180 * 24 * time.Hour
+	// DefaultMinRepeatRate lets back products that about a third of
+	// returning buyers buy again.
 	DefaultMinRepeatRate = 0.3
-	DefaultRepeatWeight  = 32
+	// DefaultRepeatWeight is where the evaluation stopped improving (16:
+	// 0.858, 32: 0.862, 64: 0.863 validation hit rate).
+	DefaultRepeatWeight = 32
+	// DefaultUseNeighbours is fewer than the neighbours kept, because
+	// summing many weak similarities over a long history favours products
+	// that are a little like everything: on Online Retail 20 beat 50 and
+	// 100; the rest serve [Model.Similar].
 	DefaultUseNeighbours = 20
 )
 
@@ -138,6 +153,7 @@ type scratch struct {
 	taken   []bool // already in the list
 	seen    []bool // in touched
 	touched []int32
+	top     topN
 }
 
 func newScratch(n int) *scratch {
@@ -284,22 +300,20 @@ func (m *Model) recommend(h []entry, unknown map[string]bool, n int, opts Option
 		}
 	}
 
-	cands := make([]int32, 0, len(s.touched))
+	s.top.items = s.top.items[:0]
 	for _, j := range s.touched {
 		if s.score[j] > 0 {
-			cands = append(cands, j)
+			s.top.offer(ranked{item: j, score: s.score[j]}, n)
 		}
 	}
-	slices.SortFunc(cands, func(a, b int32) int {
-		return cmp.Or(cmp.Compare(s.score[b], s.score[a]), cmp.Compare(a, b))
-	})
 	out := make([]Recommendation, 0, n)
-	for _, j := range cands[:min(n, len(cands))] {
-		r := Recommendation{Product: m.products[j], Score: s.score[j], Reason: BoughtWith, Because: m.products[s.because[j]]}
+	for _, r := range s.top.sorted() {
+		j := r.item
+		rec := Recommendation{Product: m.products[j], Score: r.score, Reason: BoughtWith, Because: m.products[s.because[j]]}
 		if s.because[j] == j {
-			r.Reason = BuyAgain
+			rec.Reason = BuyAgain
 		}
-		out = append(out, r)
+		out = append(out, rec)
 		s.taken[j] = true
 	}
 	if len(out) == n {

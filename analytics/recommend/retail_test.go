@@ -37,6 +37,9 @@ type retail struct {
 	train []recommend.Purchase
 	test  []recommend.Purchase
 	rows  int // data rows read
+	// country is each customer's country, the first one given: the
+	// segment of the cold-start evaluation.
+	country map[int64]string
 }
 
 var splitAt = time.Date(2011, 10, 1, 0, 0, 0, 0, time.UTC)
@@ -64,7 +67,7 @@ func loadRetail(tb testing.TB) retail {
 	if _, err := r.Read(); err != nil {
 		tb.Fatal(err)
 	}
-	var d retail
+	d := retail{country: make(map[int64]string)}
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -80,6 +83,9 @@ func loadRetail(tb testing.TB) retail {
 		}
 		if !ok {
 			continue
+		}
+		if d.country[p.Customer] == "" {
+			d.country[p.Customer] = rec[7]
 		}
 		if p.Time.Before(splitAt) {
 			d.train = append(d.train, p)
@@ -351,6 +357,8 @@ func TestOnlineRetailEvaluation(t *testing.T) {
 		}
 	}
 	t.Logf("default lists: %d co-occurrence, %d popular fill-ins", reasons[recommend.BoughtWith], reasons[recommend.Popular])
+
+	t.Run("cold start", func(t *testing.T) { coldStart(t, d, h, m) })
 }
 
 func repeatsName(r recommend.Repeats) string {

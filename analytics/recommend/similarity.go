@@ -81,12 +81,6 @@ type neighbour struct {
 	sim  float32
 }
 
-// better orders neighbours best first: higher similarity, then lower index,
-// which is the lower product id.
-func better(a, b neighbour) bool {
-	return a.sim > b.sim || (a.sim == b.sim && a.item < b.item)
-}
-
 // neighbours computes every product's top neighbours. For each product i it
 // walks the baskets holding i and counts, in a dense array, how often every
 // other product shares one with it: the work is the sum of the squared
@@ -121,7 +115,7 @@ func (m *Model) neighbours(bs baskets) {
 		wg.Go(func() {
 			count := make([]int32, np)
 			var touched []int32
-			h := &topK{}
+			h := &topN{}
 			for {
 				lo := int(cursor.Add(chunk)) - chunk
 				if lo >= np {
@@ -146,9 +140,16 @@ func (m *Model) neighbours(bs baskets) {
 							continue
 						}
 						nj := float64(istart[j+1] - istart[j])
-						h.offer(neighbour{item: j, sim: float32(m.sim(float64(c), ni, nj))}, m.opts.Neighbours)
+						// Ranked by the float32 that is kept, so that the
+						// order of Similar's scores breaks ties by id.
+						sim := float32(m.sim(float64(c), ni, nj))
+						h.offer(ranked{item: j, score: float64(sim)}, m.opts.Neighbours)
 					}
-					lists[i] = h.sorted()
+					best := h.sorted()
+					lists[i] = make([]neighbour, len(best))
+					for k, r := range best {
+						lists[i][k] = neighbour{item: r.item, sim: float32(r.score)} // exact
+					}
 				}
 			}
 		})
@@ -180,17 +181,30 @@ func (m *Model) sim(c, ni, nj float64) float64 {
 	}
 }
 
-// topK keeps the k best neighbours offered, in a min-heap whose root is the
-// worst kept, so each offer costs O(log k). Hand-written rather than
-// container/heap, whose interface boxes every push.
-type topK struct{ items []neighbour }
+// ranked is a product with a score, ordered best first by better.
+type ranked struct {
+	item  int32
+	score float64
+}
 
-func (h *topK) offer(n neighbour, k int) {
+// better orders best first: higher score, then lower index, which is the
+// lower product id.
+func (a ranked) better(b ranked) bool {
+	return a.score > b.score || (a.score == b.score && a.item < b.item)
+}
+
+// topN keeps the k best products offered, in a min-heap whose root is the
+// worst kept, so each offer costs O(log k) instead of sorting every
+// candidate. Hand-written rather than container/heap, whose interface boxes
+// every push.
+type topN struct{ items []ranked }
+
+func (h *topN) offer(r ranked, k int) {
 	if len(h.items) < k {
-		h.items = append(h.items, n)
+		h.items = append(h.items, r)
 		for c := len(h.items) - 1; c > 0; {
 			p := (c - 1) / 2
-			if !better(h.items[p], h.items[c]) {
+			if !h.items[p].better(h.items[c]) {
 				break
 			}
 			h.items[p], h.items[c] = h.items[c], h.items[p]
@@ -198,16 +212,16 @@ func (h *topK) offer(n neighbour, k int) {
 		}
 		return
 	}
-	if !better(n, h.items[0]) {
+	if k == 0 || !r.better(h.items[0]) {
 		return
 	}
-	h.items[0] = n
+	h.items[0] = r
 	for p := 0; ; {
 		w := p
-		if l := 2*p + 1; l < len(h.items) && better(h.items[w], h.items[l]) {
+		if l := 2*p + 1; l < len(h.items) && h.items[w].better(h.items[l]) {
 			w = l
 		}
-		if r := 2*p + 2; r < len(h.items) && better(h.items[w], h.items[r]) {
+		if r := 2*p + 2; r < len(h.items) && h.items[w].better(h.items[r]) {
 			w = r
 		}
 		if w == p {
@@ -218,11 +232,11 @@ func (h *topK) offer(n neighbour, k int) {
 	}
 }
 
-// sorted returns a copy of the kept neighbours, best first.
-func (h *topK) sorted() []neighbour {
-	out := slices.Clone(h.items)
-	slices.SortFunc(out, func(a, b neighbour) int {
-		return cmp.Or(cmp.Compare(b.sim, a.sim), cmp.Compare(a.item, b.item))
+// sorted sorts the kept products best first and returns them; the next
+// offer must follow a reset (h.items = h.items[:0]).
+func (h *topN) sorted() []ranked {
+	slices.SortFunc(h.items, func(a, b ranked) int {
+		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.item, b.item))
 	})
-	return out
+	return h.items
 }
