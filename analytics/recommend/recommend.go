@@ -306,7 +306,8 @@ func (m *Model) recommend(h []entry, unknown map[string]bool, n int, opts Option
 			s.top.offer(ranked{item: j, score: s.score[j]}, n)
 		}
 	}
-	out := make([]Recommendation, 0, n)
+	// n may be far more than there are products to recommend.
+	out := make([]Recommendation, 0, min(n, len(m.products)+len(opts.Fallback)))
 	for _, r := range s.top.sorted() {
 		j := r.item
 		rec := Recommendation{Product: m.products[j], Score: r.score, Reason: BoughtWith, Because: m.products[s.because[j]]}

@@ -123,6 +123,10 @@ func TestForCustomer(t *testing.T) {
 			{Product: "B", Score: bAfterAC, Reason: recommend.BoughtWith, Because: "A"},
 			{Product: "D", Reason: recommend.Popular},
 		}},
+		{"n far past the catalogue", 3, 1 << 40, recommend.Options{}, []recommend.Recommendation{
+			{Product: "B", Score: bAfterAC, Reason: recommend.BoughtWith, Because: "A"},
+			{Product: "D", Reason: recommend.Popular},
+		}},
 		{"first n", 3, 1, recommend.Options{}, []recommend.Recommendation{
 			{Product: "B", Score: bAfterAC, Reason: recommend.BoughtWith, Because: "A"},
 		}},
