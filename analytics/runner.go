@@ -210,8 +210,8 @@ func (r *Runner) execute(ctx context.Context, run *touchbase.AnalysisRun, p Para
 }
 
 // Open starts the loop that runs every analysis of every workspace each
-// cfg.Every (nothing when it is 0), beginning with those whose last run
-// is older than that.
+// cfg.Every (nothing when it is 0): ten seconds after start the analyses
+// never run or older than that, then each as it falls due.
 func (r *Runner) Open(ctx context.Context) error {
 	if r.cfg.Every <= 0 {
 		return nil
@@ -231,9 +231,10 @@ func (r *Runner) Close() error {
 
 func (r *Runner) loop(ctx context.Context) {
 	defer r.wg.Done()
-	// A minute after start, then every tick: the first pass takes up
-	// what is due (stale or never run), later ones likewise.
-	t := time.NewTimer(time.Minute)
+	// Soon after start (a new store, a demo, shows its analyses within
+	// seconds), then every tick: each pass runs what is due (stale or
+	// never run).
+	t := time.NewTimer(10 * time.Second)
 	defer t.Stop()
 	for {
 		select {
