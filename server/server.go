@@ -80,6 +80,12 @@ type Services struct {
 	Segments touchbase.SegmentStore
 	Engine   SegmentEngine
 	Features *segment.Registry
+	// Analyses and Analyst serve the console's Insights pages: Analyses
+	// reads the runs (without it the pages are hidden), Analyst starts
+	// runs and recommends products (without it "Run now" and the 360
+	// page's recommendations are hidden).
+	Analyses touchbase.AnalysisService
+	Analyst  ui.Analyst
 }
 
 // Server serves touchbase over HTTP. Create it with New, then Open it, or
@@ -151,6 +157,7 @@ func (s *Server) registerConsole() {
 		Events: s.svc.Events, Orders: s.svc.Orders, Stats: s.svc.Stats, Reports: s.svc.Reports,
 		Imports: s.svc.Imports, Importer: s.svc.Importer,
 		Segments: s.svc.Segments, Engine: s.svc.Engine, Features: s.svc.Features,
+		Analyses: s.svc.Analyses, Analyst: s.svc.Analyst,
 	}
 	console := ui.New(ui.Config{
 		Logger:              s.log,
