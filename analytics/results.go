@@ -2,6 +2,63 @@ package analytics
 
 import "time"
 
+// RFMResult is what an RFM run found: the named groups with their
+// summaries, the R × FM grid with each cell's group and customers (for the
+// console's heat map), and what each 1-5 score means in raw values.
+type RFMResult struct {
+	AsOf time.Time `json:"as_of"`
+	// Period is the analysis period ("365d"); empty is all time.
+	Period string `json:"period,omitempty"`
+	// Scored is Active plus Inactive: every customer who ever ordered.
+	Scored int `json:"scored"`
+	// Active ordered in the period (the quintiles describe them);
+	// Inactive ordered before it only (scored 1/1/1, Lost); NeverOrdered
+	// have no scores.
+	Active       int `json:"active"`
+	Inactive     int `json:"inactive"`
+	NeverOrdered int `json:"never_ordered"`
+	// Groups are the eleven named groups, best first.
+	Groups []RFMGroup `json:"groups"`
+	// Grid is indexed [r-1][fm-1], FM being the rounded mean of F and M.
+	Grid [5][5]RFMCell `json:"grid"`
+	// Recency (days), Frequency (orders) and Monetary (revenue) give, for
+	// each score s (index s-1), the range of raw values that got it.
+	Recency   [5]RFMRange `json:"recency"`
+	Frequency [5]RFMRange `json:"frequency"`
+	Monetary  [5]RFMRange `json:"monetary"`
+}
+
+// RFMGroup summarises one named group: who is in it, what stores usually
+// do with it, and its customers' share of everyone scored and of revenue.
+type RFMGroup struct {
+	Name         string  `json:"name"`
+	Description  string  `json:"description"`
+	Action       string  `json:"action"`
+	Count        int     `json:"count"`
+	Share        float64 `json:"share"`
+	Revenue      float64 `json:"revenue"`
+	RevenueShare float64 `json:"revenue_share"`
+	// The means per customer of the group.
+	MeanRecencyDays float64 `json:"mean_recency_days"`
+	MeanOrders      float64 `json:"mean_orders"`
+	MeanRevenue     float64 `json:"mean_revenue"`
+}
+
+// RFMCell is one cell of the R × FM grid: its group and how many scored
+// customers fall in it.
+type RFMCell struct {
+	Group string `json:"group"`
+	Count int    `json:"count"`
+}
+
+// RFMRange is the span of raw values that got one score; Min and Max are
+// meaningless when Count is 0.
+type RFMRange struct {
+	Count int     `json:"count"`
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+}
+
 // ClusterResult is what a clustering run found.
 type ClusterResult struct {
 	AsOf      time.Time `json:"as_of"`

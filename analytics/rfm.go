@@ -8,57 +8,6 @@ import (
 	"github.com/touchbase/touchbase/analytics/rfm"
 )
 
-// RFMResult is what an RFM run found: each named group's size and value,
-// the 5×5 grid of recency score by the frequency-monetary score, and what
-// each score means in raw values.
-type RFMResult struct {
-	AsOf   time.Time `json:"as_of"`
-	Period string    `json:"period,omitempty"`
-	// Scored customers ordered at some time: Active in the period (the
-	// quintiles describe them), Inactive before it only (in Lost).
-	Scored   int `json:"scored"`
-	Active   int `json:"active"`
-	Inactive int `json:"inactive"`
-	// Groups are the eleven named groups, best first.
-	Groups []RFMGroup `json:"groups"`
-	// Grid[r-1][fm-1] is the cell of recency score r and FM score fm (the
-	// rounded mean of F and M).
-	Grid [5][5]RFMCell `json:"grid"`
-	// Recency, Frequency and Monetary[s-1] are the raw values that scored
-	// s: days since the last order, orders, revenue.
-	Recency   [5]RFMRange `json:"recency"`
-	Frequency [5]RFMRange `json:"frequency"`
-	Monetary  [5]RFMRange `json:"monetary"`
-}
-
-// RFMGroup summarises one named group.
-type RFMGroup struct {
-	Name            string  `json:"name"`
-	Description     string  `json:"description"`
-	Action          string  `json:"action"`
-	Count           int     `json:"count"`
-	Share           float64 `json:"share"`
-	Revenue         float64 `json:"revenue"`
-	RevenueShare    float64 `json:"revenue_share"`
-	MeanRecencyDays float64 `json:"mean_recency_days"`
-	MeanOrders      float64 `json:"mean_orders"`
-	MeanRevenue     float64 `json:"mean_revenue"`
-}
-
-// RFMCell is one cell of the RFM grid: its group and how many customers
-// are in it.
-type RFMCell struct {
-	Group string `json:"group"`
-	Count int    `json:"count"`
-}
-
-// RFMRange is the span of raw values that got one score.
-type RFMRange struct {
-	Count int     `json:"count"`
-	Min   float64 `json:"min"`
-	Max   float64 `json:"max"`
-}
-
 // runRFM scores every customer who ever ordered: from their built-in
 // features for all time (one pass over the customers), or with the
 // period's orders counted from the orders table.
@@ -121,7 +70,7 @@ func (r *Runner) runRFM(ctx context.Context, run *touchbase.AnalysisRun, p Param
 }
 
 func rfmResult(res *rfm.Result, p Params) *RFMResult {
-	out := &RFMResult{AsOf: p.AsOf, Period: string(p.Period), Active: res.Active, Inactive: res.Inactive}
+	out := &RFMResult{AsOf: p.AsOf, Period: string(p.Period), Active: res.Active, Inactive: res.Inactive, NeverOrdered: res.NeverOrdered}
 	out.Scored = res.Active + res.Inactive
 	for _, g := range res.Groups {
 		out.Groups = append(out.Groups, RFMGroup{

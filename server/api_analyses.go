@@ -7,14 +7,15 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/analytics"
+	"github.com/touchbase/touchbase/server/ui"
 )
 
 // Analyst runs the analyses and answers recommendations; an
-// *analytics.Runner is one.
+// *analytics.Runner is one. It is what the console needs (ui.Analyst),
+// and more.
 type Analyst interface {
+	ui.Analyst
 	Run(ctx context.Context, ws int64, kind touchbase.AnalysisKind, p analytics.Params, progress analytics.Progress) (*touchbase.AnalysisRun, error)
-	Start(ctx context.Context, ws int64, kind touchbase.AnalysisKind, p analytics.Params) (*touchbase.AnalysisRun, error)
-	RecommendForCustomer(ctx context.Context, ws, customerID int64, n int) ([]analytics.Recommendation, error)
 	SimilarProducts(ctx context.Context, ws int64, productID string, n int) ([]analytics.Recommendation, error)
 	BoughtTogether(ctx context.Context, ws int64, productID string, n int) ([]analytics.Recommendation, error)
 }

@@ -80,9 +80,10 @@ type Services struct {
 	Segments touchbase.SegmentStore
 	Engine   SegmentEngine
 	Features *segment.Registry
-	// Analyses and Analyst serve /api/v1/analyses and recommendations;
-	// without Analyses the routes are not registered, without Analyst
-	// runs and recommendations answer 503.
+	// Analyses and Analyst serve /api/v1/analyses, recommendations and
+	// the console's Insights pages. Without Analyses the routes and pages
+	// are not there; without Analyst runs and recommendations answer 503
+	// (the console hides "Run now" and the 360 page's recommendations).
 	Analyses touchbase.AnalysisService
 	Analyst  Analyst
 }
@@ -156,6 +157,7 @@ func (s *Server) registerConsole() {
 		Events: s.svc.Events, Orders: s.svc.Orders, Stats: s.svc.Stats, Reports: s.svc.Reports,
 		Imports: s.svc.Imports, Importer: s.svc.Importer,
 		Segments: s.svc.Segments, Engine: s.svc.Engine, Features: s.svc.Features,
+		Analyses: s.svc.Analyses, Analyst: s.svc.Analyst,
 	}
 	console := ui.New(ui.Config{
 		Logger:              s.log,

@@ -162,6 +162,10 @@ type customerData struct {
 	Orders        []*touchbase.Order
 	Timeline      *timelineData
 	Segments      *customerSegments // nil without the segment pages
+	// Scores is nil without the Insights pages, Recommendations without
+	// an analyst.
+	Scores          *customerScores
+	Recommendations *recommendations
 }
 
 // customerOrders is how many of their most recent orders a profile shows.
@@ -188,6 +192,14 @@ func (h *Handler) customer(w http.ResponseWriter, r *http.Request, rq *request) 
 			return err
 		}
 		d.Segments.loc = d.Loc()
+	}
+	if h.insightsOn() {
+		if d.Scores, err = h.loadCustomerScores(ctx, rq, c); err != nil {
+			return err
+		}
+	}
+	if h.analystOn() {
+		d.Recommendations = h.loadRecommendations(w, r, rq, c.ID, d.Currency())
 	}
 	h.render(w, http.StatusOK, "customer", d)
 	return nil

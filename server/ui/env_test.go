@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/analytics"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
 	"github.com/touchbase/touchbase/ingest"
@@ -85,11 +86,16 @@ func newEnv(t *testing.T, s *store.Store, svc ...func(*server.Services)) *env {
 	t.Cleanup(func() { runner.Close() })
 	// The engine is used synchronously, as the CLI does: each request
 	// catches up with the events table, so tests need not wait.
+	// The analytics' features too, as the CLI registers them, so that the
+	// Insights pages' "Segment" links parse in the builder.
 	features := segment.NewRegistry()
+	if err := analytics.RegisterFeatures(features); err != nil {
+		t.Fatal(err)
+	}
 	eng := engine.New(s, features, engine.Config{})
 	e.engine = eng
 	services := server.Services{Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Sessions: s, Reports: s,
-		Imports: s, Importer: runner, Segments: s, Engine: eng, Features: features}
+		Imports: s, Importer: runner, Segments: s, Engine: eng, Features: features, Analyses: s}
 	for _, f := range svc {
 		f(&services)
 	}

@@ -29,13 +29,16 @@ type base struct {
 	CanEdit     bool
 	// HasSegments shows the segment pages in the navigation.
 	HasSegments bool
+	// HasInsights shows the Insights pages in the navigation.
+	HasInsights bool
 	loc         *time.Location
 	currency    string
 }
 
 // base returns the layout's data for rq (nil when signed out).
 func (h *Handler) base(rq *request, title, nav string) base {
-	b := base{Title: title, Nav: nav, Version: h.cfg.Version, loc: time.UTC, currency: "USD", HasSegments: h.segmentsOn()}
+	b := base{Title: title, Nav: nav, Version: h.cfg.Version, loc: time.UTC, currency: "USD", HasSegments: h.segmentsOn(),
+		HasInsights: h.insightsOn()}
 	if rq == nil {
 		return b
 	}
@@ -84,6 +87,22 @@ func (h *Handler) funcs() template.FuncMap {
 		"name":    displayName,
 		"initial": initial,
 		"pct":     percent,
+		"share":   share,
+		"fixed":   func(f float64, decimals int) string { return strconv.FormatFloat(f, 'f', decimals, 64) },
+		"day":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("Mon 2 Jan 2006") },
+		"add":     func(a, b int) int { return a + b },
+		"int64":   func(i int) int64 { return int64(i) },
+		"letter": func(s string) string {
+			for _, r := range s {
+				return strings.ToUpper(string(r))
+			}
+			return "?"
+		},
+		"clvTable": func(rows []clvRow, id, currency string) clvTable {
+			return clvTable{Rows: rows, ID: id, currency: currency}
+		},
+		// pctnum writes a fraction as a form's percentage: 0.2 -> 20.
+		"pctnum": func(f float64) string { return strconv.FormatFloat(math.Round(f*1e8)/1e6, 'f', -1, 64) },
 		"explainNode": func(x *engine.Explanation, loc *time.Location) explainNode {
 			return explainNode{X: x, Loc: loc}
 		},
@@ -101,6 +120,14 @@ func formatInt(n any) string {
 		v = x
 	case float64:
 		v = int64(math.Round(x))
+	case *float64: // a score, which may be unset
+		if x != nil {
+			v = int64(math.Round(*x))
+		}
+	case *int:
+		if x != nil {
+			v = int64(*x)
+		}
 	}
 	return humanize.Comma(v)
 }

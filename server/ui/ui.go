@@ -73,6 +73,12 @@ type Services struct {
 	Segments touchbase.SegmentStore
 	Engine   SegmentEngine
 	Features *segment.Registry
+	// Analyses serve the Insights pages and the 360 page's scores;
+	// without them both are hidden. Analyst runs analyses ("Run now")
+	// and recommends products on the 360 page; without it those are
+	// hidden and the pages show what earlier runs found.
+	Analyses touchbase.AnalysisService
+	Analyst  Analyst
 }
 
 // Handler serves the console. Create it with New.
@@ -136,6 +142,9 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET "+Prefix+"/imports/{id}/errors.csv", h.authed(touchbase.RoleAnalyst, h.importErrors))
 	if h.segmentsOn() {
 		h.segmentRoutes()
+	}
+	if h.insightsOn() {
+		h.insightRoutes()
 	}
 	m.HandleFunc(Prefix+"/", h.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return touchbase.Errorf(touchbase.ENOTFOUND, "there is no page at %s", r.URL.Path)
@@ -275,6 +284,13 @@ var pageFiles = map[string][]string{
 	"segment":   {"segment.html", "segment_members.html"},
 	"segedit":   {"segment_edit.html"},
 	"fragment":  {},
+	// The analysis pages share insight.html's head, run status and form.
+	"insights":         {"insights.html"},
+	"insight-rfm":      {"insight.html", "insight_rfm.html"},
+	"insight-clusters": {"insight.html", "insight_clusters.html"},
+	"insight-clv":      {"insight.html", "insight_clv.html"},
+	"insight-basket":   {"insight.html", "insight_basket.html"},
+	"insight-cohorts":  {"insight.html", "insight_cohorts.html"},
 }
 
 func (h *Handler) parsePages() map[string]*template.Template {

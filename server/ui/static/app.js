@@ -89,6 +89,8 @@
       };
     } else if (kind === "segment-size") {
       cfg = segmentSize(opts, d);
+    } else if (insightCharts[kind]) {
+      cfg = insightCharts[kind](opts, d, canvas);
     } else {
       return;
     }
@@ -132,6 +134,103 @@
       options: opts
     };
   }
+
+  // The cluster palette: app.css's .clu-0 to .clu-9, in the same order.
+  var palette = ["#4f46e5", "#0d9488", "#d97706", "#db2777", "#2563eb", "#65a30d", "#9333ea", "#dc2626", "#0891b2", "#78716c"];
+
+  function alpha(hex, a) {
+    var n = parseInt(hex.slice(1), 16);
+    return "rgba(" + (n >> 16) + ", " + ((n >> 8) & 255) + ", " + (n & 255) + ", " + a + ")";
+  }
+
+  // The Insights pages' charts, by data-chart: each returns a Chart.js
+  // configuration from the page's JSON.
+  var insightCharts = {
+    // One cluster's centre: a bar per feature, in standard deviations
+    // from the mean, on an axis shared by every cluster's chart.
+    "centroid": function (opts, d, canvas) {
+      var c = d.clusters[Number(canvas.getAttribute("data-index"))];
+      var lim = 1;
+      d.clusters.forEach(function (k) { k.centroid.forEach(function (v) { lim = Math.max(lim, Math.ceil(Math.abs(v))); }); });
+      var colour = palette[c.colour];
+      opts.indexAxis = "y";
+      opts.plugins.legend.display = false;
+      opts.interaction = { mode: "nearest", axis: "y", intersect: false };
+      opts.scales = {
+        x: { min: -lim, max: lim, grid: { color: function (ctx) { return ctx.tick.value === 0 ? "#98a2b3" : colors.grid; } },
+          border: { display: false }, ticks: { stepSize: 1, callback: function (v) { return (v > 0 ? "+" : "") + v; } } },
+        y: { grid: { display: false }, border: { display: false } }
+      };
+      opts.plugins.tooltip.callbacks = {
+        label: function (ctx) { var v = ctx.parsed.x; return (v > 0 ? "+" : "") + v.toFixed(2) + " SD from the mean"; }
+      };
+      return {
+        type: "bar",
+        data: { labels: d.features, datasets: [{ data: c.centroid, borderRadius: 3, maxBarThickness: 18,
+          backgroundColor: c.centroid.map(function (v) { return v >= 0 ? colour : alpha(colour, 0.45); }) }] },
+        options: opts
+      };
+    },
+    "cluster-scatter": function (opts, d) {
+      opts.interaction = { mode: "nearest", intersect: true };
+      opts.scales = {
+        x: { type: "linear", grid: { color: colors.grid }, border: { display: false }, title: { display: true, text: "first principal component" } },
+        y: { type: "linear", grid: { color: colors.grid }, border: { display: false }, title: { display: true, text: "second" } }
+      };
+      opts.plugins.tooltip.callbacks = { label: function (ctx) { return ctx.dataset.label; } };
+      return {
+        type: "scatter",
+        data: { datasets: d.clusters.map(function (c) {
+          return { label: c.label, data: c.points.map(function (p) { return { x: p[0], y: p[1] }; }),
+            backgroundColor: alpha(palette[c.colour], 0.55), borderColor: palette[c.colour], borderWidth: 0, pointRadius: 2.5, pointHoverRadius: 5 };
+        }) },
+        options: opts
+      };
+    },
+    "clv-distribution": function (opts, d) {
+      opts.plugins.legend.display = false;
+      opts.scales.x.ticks.autoSkipPadding = 8;
+      opts.plugins.tooltip.callbacks = { label: function (ctx) { return integer(ctx.parsed.y) + " customers"; } };
+      return {
+        type: "bar",
+        data: { labels: d.distribution_labels, datasets: [{ label: "Customers", data: d.distribution, backgroundColor: colors.brand,
+          borderRadius: 3, maxBarThickness: 40, categoryPercentage: 0.9, barPercentage: 0.95 }] },
+        options: opts
+      };
+    },
+    "clv-holdout": function (opts, d) {
+      opts.scales.y.ticks.precision = undefined;
+      opts.scales.x.title = { display: true, text: "repeat orders before the holdout period" };
+      opts.scales.y.title = { display: true, text: "orders per customer in it" };
+      opts.plugins.tooltip.callbacks = { label: function (ctx) { return ctx.dataset.label + ": " + ctx.parsed.y.toFixed(2); } };
+      return {
+        type: "bar",
+        data: { labels: d.holdout_labels, datasets: [
+          { label: "Actual", data: d.holdout_actual, backgroundColor: colors.teal, borderRadius: 3, maxBarThickness: 28, order: 2 },
+          { label: "Predicted", data: d.holdout_predicted, type: "line", borderColor: colors.brand, backgroundColor: colors.brand,
+            pointRadius: 3, order: 1 }
+        ] },
+        options: opts
+      };
+    },
+    "cohort-revenue": function (opts, d) {
+      opts.scales.y.ticks.callback = function (v) { return money(v, d.currency, true); };
+      opts.interaction = { mode: "nearest", axis: "x", intersect: false };
+      opts.plugins.tooltip.callbacks = {
+        label: function (ctx) { return ctx.dataset.label + ": " + money(ctx.parsed.y, d.currency); }
+      };
+      var n = d.cohorts.length;
+      return {
+        type: "line",
+        data: { labels: d.labels, datasets: d.cohorts.map(function (c, i) {
+          var colour = palette[(n - 1 - i) % palette.length];
+          return { label: c.label, data: c.values, borderColor: colour, backgroundColor: colour, borderWidth: i === n - 1 ? 3 : 1.5,
+            pointRadius: 0, pointHoverRadius: 4, cubicInterpolationMode: "monotone" };
+        }) },
+        options: opts
+      };
+    }
+  };
 
   function drawAll() {
     charts.forEach(function (c) { c.destroy(); });
