@@ -391,7 +391,7 @@ func (h *Handler) insightView(ctx context.Context, rq *request, d *insightData, 
 		if err := decode(&res); err != nil {
 			return nil, err
 		}
-		d.RFM = h.newRFMView(&res)
+		d.RFM = h.newRFMView(&res, d.Currency())
 		return nil, nil
 	case touchbase.AnalysisClusters:
 		var res analytics.ClusterResult

@@ -66,7 +66,7 @@ func TestInsightPages(t *testing.T) {
 		t.Run("rfm", func(t *testing.T) {
 			p := c.do("GET", "/ui/insights/rfm", nil)
 			wantIn(t, "rfm", p, `id="rfm-grid"`, `<th scope="row">R 5</th>`, `<th scope="col">FM 1</th>`,
-				`title="R 5, FM 5: Champions, 225 customers (5.5%)"`, `title="R 1, FM 1: Lost, 902 customers (22%)"`,
+				`title="R 5, FM 5: Champions, 225 customers (5.6%)"`, `title="R 1, FM 1: Lost, 902 customers (22%)"`,
 				`id="rfm-groups"`, `<th scope="row" class="group-cell"><strong>Cannot Lose Them</strong>`,
 				"Win them back at any cost", `id="rfm-ranges"`, "0–14 days ago", "the last 365d", `id="run-customers">4,022<`,
 				`id="run-form"`)
@@ -82,7 +82,7 @@ func TestInsightPages(t *testing.T) {
 			}
 			// Cells of one group read as one block: Champions' two cells
 			// share the side between them.
-			if !strings.Contains(p.body, `class="rfm-cell heat-2 edge-t edge-b edge-l" title="R 5, FM 4: Champions`) {
+			if !strings.Contains(p.body, `class="rfm-cell heat-3 edge-t edge-b edge-l" title="R 5, FM 4: Champions`) {
 				t.Errorf("Champions' left cell is not joined to its right neighbour")
 			}
 			// The group's link opens the builder, where the feature parses.
