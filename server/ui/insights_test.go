@@ -63,6 +63,12 @@ func TestInsightPages(t *testing.T) {
 			}
 		}
 
+		t.Run("dashboard", func(t *testing.T) {
+			p := c.do("GET", "/ui/?range=all", nil)
+			wantIn(t, "dashboard", p, `id="dashboard-insights"`, `<th scope="row">Lost</th><td class="num">1,112 <span class="muted small">28%</span>`,
+				"$52,341.70", `<span class="badge risk-high">1,266</span>`, `href="/ui/insights/rfm"`)
+		})
+
 		t.Run("rfm", func(t *testing.T) {
 			p := c.do("GET", "/ui/insights/rfm", nil)
 			wantIn(t, "rfm", p, `id="rfm-grid"`, `<th scope="row">R 5</th>`, `<th scope="col">FM 1</th>`,
@@ -241,6 +247,9 @@ func TestInsightsEmpty(t *testing.T) {
 		if strings.Contains(p.body, `id="run-form"`) {
 			t.Errorf("%s: an analyst sees Run now", tc.kind)
 		}
+	}
+	if p := owner.do("GET", "/ui/", nil); strings.Contains(p.body, `id="dashboard-insights"`) {
+		t.Error("the dashboard sums up analyses that never ran")
 	}
 	p := owner.do("GET", "/ui/insights", nil)
 	if n := strings.Count(p.body, "not run yet"); n != 5 {
