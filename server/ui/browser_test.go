@@ -142,6 +142,16 @@ func shot(t *testing.T, dir, name string) chromedp.Action {
 	})
 }
 
+// saveShot saves a screenshot taken before (of the window, where a full
+// page one would close an open popover).
+func saveShot(t *testing.T, dir, name string, png *[]byte) chromedp.Action {
+	return chromedp.ActionFunc(func(context.Context) error {
+		path := filepath.Join(dir, name+".png")
+		t.Logf("screenshot: %s", path)
+		return os.WriteFile(path, *png, 0o644)
+	})
+}
+
 // waitJS polls a JavaScript condition until it holds.
 func waitJS(cond string) chromedp.Action {
 	return chromedp.Poll(cond, nil, chromedp.WithPollingTimeout(15*time.Second))
@@ -398,6 +408,7 @@ func TestConsoleInChromium(t *testing.T) {
 		shot(t, dir, "import-list"),
 	)
 
+	var png []byte // a screenshot of the window only
 	// chartsDrawn holds when every chart of the page is drawn.
 	const chartsDrawn = `document.querySelectorAll("canvas[data-chart]").length > 0 &&
 		[...document.querySelectorAll("canvas[data-chart]")].every(c => window.Chart && Chart.getChart(c) && c.width > 0)`
@@ -429,6 +440,11 @@ func TestConsoleInChromium(t *testing.T) {
 		waitJS(chartsDrawn),
 		chromedp.Sleep(400),
 		shot(t, dir, "insight-clv"),
+		chromedp.Click(".run-options summary", chromedp.ByQuery),
+		chromedp.WaitVisible("#opt-horizon", chromedp.ByQuery),
+		chromedp.CaptureScreenshot(&png),
+		saveShot(t, dir, "insight-options", &png),
+		chromedp.Click(".run-options summary", chromedp.ByQuery),
 	)
 	run("insights: basket rules, filtered as a product is typed",
 		chromedp.Click(`nav a[href="/ui/insights/basket"]`, chromedp.ByQuery),
@@ -499,6 +515,11 @@ func TestConsoleInChromium(t *testing.T) {
 	if !strings.Contains(text, "Beta Goods") {
 		t.Errorf("after switching: %q", text)
 	}
+	run("insights: a workspace where nothing has run, as an analyst",
+		chromedp.Click(`nav a[href="/ui/insights/rfm"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#insight-empty", chromedp.ByQuery),
+		shot(t, dir, "insight-empty"),
+	)
 
 	var cookies []*network.Cookie
 	run("log out",

@@ -239,6 +239,9 @@ func TestInsightsEmpty(t *testing.T) {
 		p := owner.do("GET", "/ui/insights/"+tc.kind, nil)
 		wantIn(t, tc.kind, p, `id="insight-empty"`, tc.needs+`: <a href="/ui/imports">import some</a> or run <code>touchbase analyze `+tc.kind+`</code>`,
 			`id="run-form"`, `action="/ui/insights/`+tc.kind+`/run"`)
+		if n := strings.Count(p.body, `id="run-form"`); n != 1 {
+			t.Errorf("%s: %d run forms, want 1", tc.kind, n)
+		}
 		if strings.Contains(p.body, `id="run-meta"`) || strings.Contains(p.body, `id="run-history"`) {
 			t.Errorf("%s: run details without a run", tc.kind)
 		}
