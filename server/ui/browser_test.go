@@ -142,6 +142,16 @@ func shot(t *testing.T, dir, name string) chromedp.Action {
 	})
 }
 
+// saveShot saves a screenshot taken before (of the window, where a full
+// page one would close an open popover).
+func saveShot(t *testing.T, dir, name string, png *[]byte) chromedp.Action {
+	return chromedp.ActionFunc(func(context.Context) error {
+		path := filepath.Join(dir, name+".png")
+		t.Logf("screenshot: %s", path)
+		return os.WriteFile(path, *png, 0o644)
+	})
+}
+
 // waitJS polls a JavaScript condition until it holds.
 func waitJS(cond string) chromedp.Action {
 	return chromedp.Poll(cond, nil, chromedp.WithPollingTimeout(15*time.Second))
@@ -170,7 +180,11 @@ func waitAfterNavigation(cond string) chromedp.Action {
 // Chromium, over a real server and a seeded SQLite store.
 func TestConsoleInChromium(t *testing.T) {
 	ctx, consoleErrors := browser(t)
-	e := newEnv(t, storetest.OpenSQLite(t))
+	s := storetest.OpenSQLite(t)
+	// Runs started from the pages finish 1.5 s later, so that the test
+	// sees them running, then done.
+	e := newEnv(t, s, withAnalyst(newFakeAnalyst(s, 1500*time.Millisecond)))
+	e.seedInsights()
 	dir := screenshotDir(t)
 	run := func(step string, actions ...chromedp.Action) {
 		t.Helper()
@@ -394,6 +408,98 @@ func TestConsoleInChromium(t *testing.T) {
 		shot(t, dir, "import-list"),
 	)
 
+	var png []byte // a screenshot of the window only
+	// chartsDrawn holds when every chart of the page is drawn.
+	const chartsDrawn = `document.querySelectorAll("canvas[data-chart]").length > 0 &&
+		[...document.querySelectorAll("canvas[data-chart]")].every(c => window.Chart && Chart.getChart(c) && c.width > 0)`
+	run("insights: the overview",
+		chromedp.Navigate(e.url+"/ui/"),
+		chromedp.Click(`nav a[href="/ui/insights"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#insight-cards", chromedp.ByQuery),
+		shot(t, dir, "insights"),
+	)
+	run("insights: RFM, the grid and the groups",
+		chromedp.Click(`nav a[href="/ui/insights/rfm"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#rfm-grid", chromedp.ByQuery),
+		chromedp.Text("#rfm-grid tbody tr:first-child td:last-child", &text, chromedp.ByQuery),
+		shot(t, dir, "insight-rfm"),
+	)
+	if !strings.Contains(text, "Champions") || !strings.Contains(text, "225") {
+		t.Errorf("R 5, FM 5 reads %q", text)
+	}
+	run("insights: clusters, with their charts",
+		chromedp.Click(`nav a[href="/ui/insights/clusters"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#cluster-means", chromedp.ByQuery),
+		waitJS(chartsDrawn+` && document.querySelectorAll('canvas[data-chart="centroid"]').length === 4`),
+		chromedp.Sleep(400), // the charts' entry animation
+		shot(t, dir, "insight-clusters"),
+	)
+	run("insights: lifetime value",
+		chromedp.Click(`nav a[href="/ui/insights/clv"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#clv-top", chromedp.ByQuery),
+		waitJS(chartsDrawn),
+		chromedp.Sleep(400),
+		shot(t, dir, "insight-clv"),
+		chromedp.Click(".run-options summary", chromedp.ByQuery),
+		chromedp.WaitVisible("#opt-horizon", chromedp.ByQuery),
+		chromedp.CaptureScreenshot(&png),
+		saveShot(t, dir, "insight-options", &png),
+		chromedp.Click(".run-options summary", chromedp.ByQuery),
+	)
+	run("insights: basket rules, filtered as a product is typed",
+		chromedp.Click(`nav a[href="/ui/insights/basket"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#rules-table", chromedp.ByQuery),
+		shot(t, dir, "insight-basket"),
+		chromedp.SendKeys("#rule-q", "boots", chromedp.ByQuery),
+		waitJS(`location.search.includes("q=boots") && document.querySelectorAll("#rules-table tbody tr").length === 3`),
+		chromedp.Click(`#rules-table th[aria-sort] a[href*="sort=confidence"]`, chromedp.ByQuery),
+		waitJS(`location.search.includes("sort=confidence") && document.querySelector("#rules-table th[aria-sort=descending]").textContent.trim() === "Confidence"`),
+		shot(t, dir, "insight-basket-filtered"),
+	)
+	run("insights: cohorts",
+		chromedp.Click(`nav a[href="/ui/insights/cohorts"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#cohort-grid", chromedp.ByQuery),
+		waitJS(chartsDrawn),
+		chromedp.Sleep(400),
+		shot(t, dir, "insight-cohorts"),
+	)
+	run("insights: Run now shows the run under way, then its results",
+		chromedp.Navigate(e.url+"/ui/insights/rfm"),
+		chromedp.WaitVisible("#run-now", chromedp.ByQuery),
+		chromedp.Click("#run-now", chromedp.ByQuery),
+		waitAfterNavigation(`document.readyState === "complete" && !!document.querySelector("#run-status.run-status")`),
+		shot(t, dir, "insight-running"),
+		waitAfterNavigation(`document.readyState === "complete" && !document.querySelector("#run-status.run-status") &&
+			!!document.querySelector("#rfm-grid") && document.querySelectorAll("#run-history tbody tr").length === 2`),
+		chromedp.Text("#run-history tbody tr:first-child", &text, chromedp.ByQuery),
+	)
+	if !strings.Contains(text, "done") {
+		t.Errorf("the new run reads %q", text)
+	}
+	run("the 360 page's scores and recommendations",
+		chromedp.Navigate(e.url+"/ui/customers/"+strconv.FormatInt(e.ada, 10)),
+		chromedp.WaitVisible("#scores", chromedp.ByQuery),
+		chromedp.Text("#scores", &text, chromedp.ByQuery),
+		shot(t, dir, "customer-scores"),
+	)
+	if !strings.Contains(text, "Champions") || !strings.Contains(text, "87%") || !strings.Contains(text, "$512.40") {
+		t.Errorf("scores card %q", text)
+	}
+	run("insights in a 1024 pixel wide window",
+		chromedp.EmulateViewport(1024, 768),
+		chromedp.Reload(),
+		chromedp.WaitVisible("#scores", chromedp.ByQuery),
+		shot(t, dir, "customer-scores-1024"),
+		chromedp.Navigate(e.url+"/ui/insights/rfm"),
+		chromedp.WaitVisible("#rfm-grid", chromedp.ByQuery),
+		shot(t, dir, "insight-rfm-1024"),
+		chromedp.Navigate(e.url+"/ui/insights/clv"),
+		waitJS(chartsDrawn),
+		chromedp.Sleep(400),
+		shot(t, dir, "insight-clv-1024"),
+		chromedp.EmulateViewport(1280, 800),
+	)
+
 	run("switch workspace",
 		chromedp.Navigate(e.url+"/ui/"),
 		chromedp.WaitVisible("#workspace-switcher", chromedp.ByQuery),
@@ -409,6 +515,11 @@ func TestConsoleInChromium(t *testing.T) {
 	if !strings.Contains(text, "Beta Goods") {
 		t.Errorf("after switching: %q", text)
 	}
+	run("insights: a workspace where nothing has run, as an analyst",
+		chromedp.Click(`nav a[href="/ui/insights/rfm"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#insight-empty", chromedp.ByQuery),
+		shot(t, dir, "insight-empty"),
+	)
 
 	var cookies []*network.Cookie
 	run("log out",

@@ -2,12 +2,14 @@ package ui
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/analytics"
 )
 
 // dateRange is one choice of the dashboard's range picker.
@@ -44,6 +46,54 @@ type dashboardData struct {
 	// Segments are the workspace's segments, largest first, when the
 	// console has segments at all.
 	Segments []*touchbase.Segment
+	// Insights sums up the latest RFM and lifetime-value runs; nil when
+	// neither has run (or the console has no Insights pages).
+	Insights *dashboardInsights
+}
+
+// dashboardInsights is the dashboard's summary of the analyses.
+type dashboardInsights struct {
+	// Groups are the largest RFM groups.
+	Groups []analytics.RFMGroup
+	CLV    *analytics.CLVResult
+}
+
+// dashboardGroups is how many RFM groups the dashboard lists.
+const dashboardGroups = 6
+
+// loadDashboardInsights reads the latest RFM and lifetime-value runs. A
+// result that cannot be read leaves its half out: the pages say why.
+func (h *Handler) loadDashboardInsights(ctx context.Context, ws int64) (*dashboardInsights, error) {
+	d := &dashboardInsights{}
+	latest := func(kind touchbase.AnalysisKind, v any) (bool, error) {
+		run, err := h.svc.Analyses.LatestAnalysisRun(ctx, ws, kind)
+		if touchbase.ErrorCode(err) == touchbase.ENOTFOUND {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+		return json.Unmarshal(run.Result, v) == nil, nil
+	}
+	var rfm analytics.RFMResult
+	ok, err := latest(touchbase.AnalysisRFM, &rfm)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		d.Groups = slices.Clone(rfm.Groups)
+		slices.SortStableFunc(d.Groups, func(a, b analytics.RFMGroup) int { return cmp.Compare(b.Count, a.Count) })
+		d.Groups = d.Groups[:min(len(d.Groups), dashboardGroups)]
+	}
+	var clv analytics.CLVResult
+	if ok, err = latest(touchbase.AnalysisCLV, &clv); err != nil {
+		return nil, err
+	} else if ok {
+		d.CLV = &clv
+	}
+	if d.Groups == nil && d.CLV == nil {
+		return nil, nil
+	}
+	return d, nil
 }
 
 // dashboardSegments is how many segments the dashboard lists.
@@ -124,6 +174,12 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, rq *request)
 		}
 		slices.SortStableFunc(d.Segments, func(a, b *touchbase.Segment) int { return cmp.Compare(b.Size, a.Size) })
 		d.Segments = d.Segments[:min(len(d.Segments), dashboardSegments)]
+	}
+
+	if h.insightsOn() {
+		if d.Insights, err = h.loadDashboardInsights(ctx, rq.ws.ID); err != nil {
+			return err
+		}
 	}
 
 	c := chartData{Interval: d.Report.Interval, Currency: d.Currency()}

@@ -126,6 +126,10 @@ func (s *runState) RunURL(id int64) string {
 	return s.In.URL() + "?run=" + strconv.FormatInt(id, 10)
 }
 
+// HeadForm reports whether Run now goes in the page's head: once there
+// is a run to show or one under way; before, the empty state holds it.
+func (s *runState) HeadForm() bool { return s.CanRun && (s.Run != nil || s.Running != nil) }
+
 // Took is how long the shown run took.
 func (s *runState) Took() string {
 	if s.Run == nil || s.Run.FinishedAt == nil {
@@ -391,7 +395,7 @@ func (h *Handler) insightView(ctx context.Context, rq *request, d *insightData, 
 		if err := decode(&res); err != nil {
 			return nil, err
 		}
-		d.RFM = h.newRFMView(&res)
+		d.RFM = h.newRFMView(&res, d.Currency())
 		return nil, nil
 	case touchbase.AnalysisClusters:
 		var res analytics.ClusterResult

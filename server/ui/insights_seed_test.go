@@ -47,7 +47,7 @@ func rfmResult() *analytics.RFMResult {
 	counts := [5][5]int{
 		{902, 210, 96, 41, 18},
 		{260, 188, 120, 77, 35},
-		{140, 156, 171, 122, 64},
+		{86, 156, 171, 122, 64},
 		{95, 133, 160, 188, 141},
 		{120, 98, 104, 212, 225},
 	}
@@ -178,7 +178,7 @@ func cohortResult() *analytics.CohortResult {
 			if m > 0 {
 				active = int(float64(c.Size) * (0.24 / math.Sqrt(float64(m))) * (1 + 0.05*float64(i%3)))
 			}
-			rev := float64(active) * 64
+			rev := float64(active) * (64 + 6*float64(i)) // later cohorts spend a little more
 			cum += rev
 			c.Active = append(c.Active, active)
 			c.Retention = append(c.Retention, float64(active)/float64(c.Size))

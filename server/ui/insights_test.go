@@ -63,10 +63,16 @@ func TestInsightPages(t *testing.T) {
 			}
 		}
 
+		t.Run("dashboard", func(t *testing.T) {
+			p := c.do("GET", "/ui/?range=all", nil)
+			wantIn(t, "dashboard", p, `id="dashboard-insights"`, `<th scope="row">Lost</th><td class="num">1,112 <span class="muted small">28%</span>`,
+				"$52,341.70", `<span class="badge risk-high">1,266</span>`, `href="/ui/insights/rfm"`)
+		})
+
 		t.Run("rfm", func(t *testing.T) {
 			p := c.do("GET", "/ui/insights/rfm", nil)
 			wantIn(t, "rfm", p, `id="rfm-grid"`, `<th scope="row">R 5</th>`, `<th scope="col">FM 1</th>`,
-				`title="R 5, FM 5: Champions, 225 customers (5.5%)"`, `title="R 1, FM 1: Lost, 902 customers (22%)"`,
+				`title="R 5, FM 5: Champions, 225 customers (5.6%)"`, `title="R 1, FM 1: Lost, 902 customers (22%)"`,
 				`id="rfm-groups"`, `<th scope="row" class="group-cell"><strong>Cannot Lose Them</strong>`,
 				"Win them back at any cost", `id="rfm-ranges"`, "0–14 days ago", "the last 365d", `id="run-customers">4,022<`,
 				`id="run-form"`)
@@ -82,7 +88,7 @@ func TestInsightPages(t *testing.T) {
 			}
 			// Cells of one group read as one block: Champions' two cells
 			// share the side between them.
-			if !strings.Contains(p.body, `class="rfm-cell heat-2 edge-t edge-b edge-l" title="R 5, FM 4: Champions`) {
+			if !strings.Contains(p.body, `class="rfm-cell heat-3 edge-t edge-b edge-l" title="R 5, FM 4: Champions`) {
 				t.Errorf("Champions' left cell is not joined to its right neighbour")
 			}
 			// The group's link opens the builder, where the feature parses.
@@ -233,6 +239,9 @@ func TestInsightsEmpty(t *testing.T) {
 		p := owner.do("GET", "/ui/insights/"+tc.kind, nil)
 		wantIn(t, tc.kind, p, `id="insight-empty"`, tc.needs+`: <a href="/ui/imports">import some</a> or run <code>touchbase analyze `+tc.kind+`</code>`,
 			`id="run-form"`, `action="/ui/insights/`+tc.kind+`/run"`)
+		if n := strings.Count(p.body, `id="run-form"`); n != 1 {
+			t.Errorf("%s: %d run forms, want 1", tc.kind, n)
+		}
 		if strings.Contains(p.body, `id="run-meta"`) || strings.Contains(p.body, `id="run-history"`) {
 			t.Errorf("%s: run details without a run", tc.kind)
 		}
@@ -241,6 +250,9 @@ func TestInsightsEmpty(t *testing.T) {
 		if strings.Contains(p.body, `id="run-form"`) {
 			t.Errorf("%s: an analyst sees Run now", tc.kind)
 		}
+	}
+	if p := owner.do("GET", "/ui/", nil); strings.Contains(p.body, `id="dashboard-insights"`) {
+		t.Error("the dashboard sums up analyses that never ran")
 	}
 	p := owner.do("GET", "/ui/insights", nil)
 	if n := strings.Count(p.body, "not run yet"); n != 5 {

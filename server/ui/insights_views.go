@@ -74,7 +74,7 @@ type rfmTotal struct {
 	RevenueShare float64
 }
 
-func (h *Handler) newRFMView(res *analytics.RFMResult) *rfmView {
+func (h *Handler) newRFMView(res *analytics.RFMResult, currency string) *rfmView {
 	v := &rfmView{Res: res, Segments: h.segmentsOn()}
 	maxCount := 0
 	for r := range res.Grid {
@@ -95,7 +95,9 @@ func (h *Handler) newRFMView(res *analytics.RFMResult) *rfmView {
 		row := rfmRow{R: 5 - i}
 		for j := 0; j < 5; j++ {
 			c := res.Grid[4-i][j]
-			cell := rfmCell{R: 5 - i, FM: j + 1, Group: c.Group, Count: c.Count, Heat: heat(float64(c.Count), float64(maxCount)),
+			// A square-root scale: one cell (often Lost) holding most
+			// customers would leave every other cell pale.
+			cell := rfmCell{R: 5 - i, FM: j + 1, Group: c.Group, Count: c.Count, Heat: heat(math.Sqrt(float64(c.Count)), math.Sqrt(float64(maxCount))),
 				First: !seen[c.Group]}
 			seen[c.Group] = true
 			if v.Scored > 0 {
@@ -148,7 +150,7 @@ func (h *Handler) newRFMView(res *analytics.RFMResult) *rfmView {
 			}
 		}
 		if x := res.Monetary[s-1]; x.Count > 0 {
-			rr.Monetary = span(x.Min, x.Max, func(f float64) string { return formatMoney(f, "") })
+			rr.Monetary = span(x.Min, x.Max, func(f float64) string { return moneyShort(math.Round(f), currency) })
 		}
 		v.Ranges = append(v.Ranges, rr)
 	}
