@@ -177,25 +177,24 @@ type productRecommendationsInput struct {
 }
 
 func (s *Server) similarProducts(ctx context.Context, k *touchbase.Key, in *productRecommendationsInput) (*output[recommendationsPage], error) {
-	if s.svc.Analyst == nil {
-		return nil, touchbase.Errorf(touchbase.EUNAVAILABLE, "this server does not recommend")
-	}
-	if _, err := s.svc.Orders.FindProduct(ctx, k.WorkspaceID, in.ID); err != nil {
-		return nil, err
-	}
-	recs, err := s.svc.Analyst.SimilarProducts(ctx, k.WorkspaceID, in.ID, in.Limit)
-	return recommendations(recs, err)
+	return s.productRecommendations(ctx, k, in, Analyst.SimilarProducts)
 }
 
 func (s *Server) boughtTogether(ctx context.Context, k *touchbase.Key, in *productRecommendationsInput) (*output[recommendationsPage], error) {
+	return s.productRecommendations(ctx, k, in, Analyst.BoughtTogether)
+}
+
+// productRecommendations answers with recommend's products for the
+// workspace's product in.ID (404 for a product it does not have).
+func (s *Server) productRecommendations(ctx context.Context, k *touchbase.Key, in *productRecommendationsInput,
+	recommend func(a Analyst, ctx context.Context, ws int64, productID string, n int) ([]analytics.Recommendation, error)) (*output[recommendationsPage], error) {
 	if s.svc.Analyst == nil {
 		return nil, touchbase.Errorf(touchbase.EUNAVAILABLE, "this server does not recommend")
 	}
 	if _, err := s.svc.Orders.FindProduct(ctx, k.WorkspaceID, in.ID); err != nil {
 		return nil, err
 	}
-	recs, err := s.svc.Analyst.BoughtTogether(ctx, k.WorkspaceID, in.ID, in.Limit)
-	return recommendations(recs, err)
+	return recommendations(recommend(s.svc.Analyst, ctx, k.WorkspaceID, in.ID, in.Limit))
 }
 
 func recommendations(recs []analytics.Recommendation, err error) (*output[recommendationsPage], error) {
