@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -51,6 +52,18 @@ func (s *Server) registerAPI() {
 	s.registerUserRoutes()
 }
 
+// settleWait bounds how long a reader waits for ingestion to catch up
+// before being served what the store has.
+const settleWait = 10 * time.Second
+
+// settle waits until the events acknowledged so far are in the store
+// (instant when they are), so that a client reads what it has just sent.
+func (s *Server) settle(ctx context.Context) {
+	if s.svc.Ingest != nil && !s.svc.Ingest.Settle(ctx, settleWait) && ctx.Err() == nil {
+		s.log.Warn("ingestion is behind: serving the store as it is", "waited", settleWait)
+	}
+}
+
 // apiAuth authenticates the admin token of every operation and checks the
 // role the operation asks for (fail closed: an operation that names none is
 // owner-only).
@@ -77,6 +90,7 @@ func (s *Server) apiAuth(hctx huma.Context, next func(huma.Context)) {
 		hctx.BodyWriter().Write(append(b, '\n'))
 		return
 	}
+	s.settle(ctx)
 	next(huma.WithValue(hctx, adminKeyKey, k))
 }
 

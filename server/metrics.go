@@ -21,9 +21,9 @@ type metrics struct {
 	duplicates prometheus.Counter
 	rejected   *prometheus.CounterVec
 	requests   *prometheus.HistogramVec
-	batchSize  prometheus.Histogram
-	commitTime prometheus.Histogram
-	commitErrs prometheus.Counter
+	batchSize  *prometheus.HistogramVec
+	commitTime *prometheus.HistogramVec
+	commitErrs *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -31,7 +31,7 @@ func newMetrics() *metrics {
 		reg: prometheus.NewRegistry(),
 		ingested: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "touchbase_ingested_events_total",
-			Help: "Events accepted through /v1 and committed (new events, duplicates excluded).",
+			Help: "Events accepted through /v1 and committed to the store (new events, duplicates excluded).",
 		}),
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "touchbase_duplicate_events_total",
@@ -46,20 +46,20 @@ func newMetrics() *metrics {
 			Help:    "HTTP request latency by route pattern, method and status code.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method", "code"}),
-		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "touchbase_commit_batch_size",
-			Help:    "Messages per group commit.",
+			Help:    "Messages per commit, by stage: log (requests flushed to the ingestion log) or store (committed to the database).",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9), // 1 .. 65536
-		}),
-		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+		}, []string{"stage"}),
+		commitTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "touchbase_commit_duration_seconds",
-			Help:    "Time the database took for each group commit.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}),
-		commitErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Help:    "Time each commit took, by stage (log or store).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"stage"}),
+		commitErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "touchbase_commit_errors_total",
-			Help: "Group commits that failed (their requests were answered with an error).",
-		}),
+			Help: "Commits that failed, by stage: a failed log commit is answered with an error; a failed store commit is retried.",
+		}, []string{"stage"}),
 	}
 	m.reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.requests, m.batchSize, m.commitTime, m.commitErrs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -74,11 +74,33 @@ func (m *metrics) observeRequest(route, method string, status int, d time.Durati
 // ingest.WriterConfig.OnCommit.
 func (s *Server) ObserveCommit(st ingest.CommitStats) {
 	if st.Err != nil {
-		s.metrics.commitErrs.Inc()
+		s.metrics.commitErrs.WithLabelValues(st.Stage).Inc()
 		return
 	}
-	s.metrics.batchSize.Observe(float64(st.Messages))
-	s.metrics.commitTime.Observe(st.Duration.Seconds())
+	s.metrics.batchSize.WithLabelValues(st.Stage).Observe(float64(st.Messages))
+	s.metrics.commitTime.WithLabelValues(st.Stage).Observe(st.Duration.Seconds())
+	if st.Stage == ingest.StageStore {
+		s.metrics.ingested.Add(float64(st.Result.Stored))
+		s.metrics.duplicates.Add(float64(st.Result.Duplicates))
+	}
+}
+
+// lagger is implemented by ingesters that acknowledge before the store
+// has the events (*ingest.Writer with a log).
+type lagger interface {
+	Lag() (requests uint64, bytes int64)
+}
+
+// registerLag exports the ingestion log's backlog.
+func (m *metrics) registerLag(l lagger) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "touchbase_ingest_backlog_requests",
+		Help: "Requests acknowledged from the ingestion log and not yet applied to the store.",
+	}, func() float64 { n, _ := l.Lag(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "touchbase_ingest_log_bytes",
+			Help: "Bytes the ingestion log holds (segments not yet wholly applied).",
+		}, func() float64 { _, b := l.Lag(); return float64(b) }))
 }
 
 // registerOperationsRoutes registers what operators use: /metrics and

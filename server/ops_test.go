@@ -67,14 +67,23 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("%s = %v, want %v", prefix, got, want)
 			}
 		}
-		if got := metric(r.body, "touchbase_commit_batch_size_count"); got < 1 {
+		if got := metric(r.body, `touchbase_commit_batch_size_count{stage="store"}`); got < 1 {
 			t.Errorf("touchbase_commit_batch_size_count = %v, want >= 1", got)
 		}
-		if got := metric(r.body, "touchbase_commit_batch_size_sum"); got != 12 {
+		if got := metric(r.body, `touchbase_commit_batch_size_sum{stage="store"}`); got != 12 {
 			t.Errorf("touchbase_commit_batch_size_sum = %v, want 12 (every message committed once)", got)
 		}
-		if got := metric(r.body, "touchbase_commit_duration_seconds_count"); got < 1 {
+		if got := metric(r.body, `touchbase_commit_duration_seconds_count{stage="store"}`); got < 1 {
 			t.Errorf("touchbase_commit_duration_seconds_count = %v, want >= 1", got)
+		}
+		if e.store.Dialect() == "sqlite" {
+			// Acknowledged from the ingestion log: each message logged once.
+			if got := metric(r.body, `touchbase_commit_batch_size_sum{stage="log"}`); got != 12 {
+				t.Errorf("logged messages = %v, want 12", got)
+			}
+			if got := metric(r.body, "touchbase_ingest_backlog_requests"); got != 0 {
+				t.Errorf("touchbase_ingest_backlog_requests = %v after the API has settled, want 0", got)
+			}
 		}
 		if bytes.Contains(r.body, []byte(`route="/api/v1/customers/`+itoa(u1))) {
 			t.Errorf("a raw path is used as a route label")

@@ -25,6 +25,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/server/ui"
 )
@@ -51,10 +52,14 @@ type Config struct {
 	TrustForwardedProto bool
 }
 
-// Ingester stores validated messages durably: when Write returns nil they are
-// committed. *ingest.Writer is one.
+// Ingester stores accepted requests durably: when Write returns nil they
+// survive a crash. *ingest.Writer is one. Settle waits (up to max) until
+// what was acknowledged is in the store, which may trail the
+// acknowledgement; the admin API and the console call it first, so that
+// they show what a client has just sent.
 type Ingester interface {
-	Write(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error)
+	Write(ctx context.Context, rec *ingest.Received) error
+	Settle(ctx context.Context, max time.Duration) bool
 }
 
 // Services are what the server serves; *store.Store implements all but
@@ -135,6 +140,9 @@ func New(cfg Config, svc Services) *Server {
 		keys:    newKeyCache(keyCacheTTL, time.Now),
 		limits:  newRateLimiter(time.Now),
 	}
+	if l, ok := svc.Ingest.(lagger); ok {
+		s.metrics.registerLag(l)
+	}
 	s.registerOperationsRoutes()
 	s.registerIngestRoutes()
 	s.registerTrackerRoutes()
@@ -165,7 +173,10 @@ func (s *Server) registerConsole() {
 		TrustForwardedProto: s.cfg.TrustForwardedProto,
 		Version:             s.cfg.Version,
 	}, svc)
-	s.mux.Handle(ui.Prefix+"/", console)
+	s.mux.Handle(ui.Prefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.settle(r.Context())
+		console.ServeHTTP(w, r)
+	}))
 	s.mux.HandleFunc("GET /{$}", s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		if !strings.Contains(r.Header.Get("Accept"), "text/html") {
 			return s.handleNoRoute(w, r)

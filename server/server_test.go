@@ -60,9 +60,20 @@ func newEnv(t *testing.T, s *store.Store) *env {
 	eng := engine.New(s, features, engine.Config{})
 	analyst := analytics.New(s, eng, features, analytics.Config{})
 	t.Cleanup(func() { analyst.Close() })
-	w := ingest.NewWriter(s, ingest.WriterConfig{OnCommit: func(st ingest.CommitStats) {
+	// As touchbase serve does: SQLite acknowledges from the ingestion log.
+	var ilog *ingest.Log
+	if s.Dialect() == "sqlite" {
+		var err error
+		if ilog, err = ingest.OpenLog(t.TempDir(), 0); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ilog.Close() })
+	}
+	w := ingest.NewWriter(s, ingest.WriterConfig{Log: ilog, OnCommit: func(st ingest.CommitStats) {
 		srv.ObserveCommit(st)
-		eng.Notify()
+		if st.Stage == ingest.StageStore {
+			eng.Notify()
+		}
 	}})
 	level := slog.LevelError
 	if testing.Verbose() {
@@ -249,10 +260,9 @@ func (e *env) mustSend(endpoint, key string, body any) ingestResult {
 }
 
 type ingestResult struct {
-	Success    bool                   `json:"success"`
-	Accepted   int                    `json:"accepted"`
-	Duplicates int                    `json:"duplicates"`
-	Rejected   []touchbase.FieldError `json:"rejected"`
+	Success  bool                   `json:"success"`
+	Accepted int                    `json:"accepted"`
+	Rejected []touchbase.FieldError `json:"rejected"`
 }
 
 // stats returns the workspace totals through the admin API.

@@ -47,6 +47,7 @@ var settings = []setting{
 	{"owner_email", "owner@localhost", "email of the owner created on first start"},
 	{"segment_interval", "1m", "how often segments that depend on the clock (windows, \"ago\", birthdays) are re-evaluated"},
 	{"analytics_interval", "24h", "how often RFM, clusters, lifetime value, basket rules and cohorts are recomputed (0: on demand only)"},
+	{"ingest_log", "auto", "acknowledge /v1 events once they are in the ingestion log (DATA/ingest-log) and apply them to the database behind: on, off, or auto (on for SQLite, off for PostgreSQL)"},
 }
 
 func lookupSetting(key string) (setting, bool) {
@@ -73,6 +74,8 @@ type config struct {
 	// AnalyticsInterval is how often serve recomputes the analyses; 0
 	// means on demand only.
 	AnalyticsInterval time.Duration
+	// IngestLog is "on", "off" or "auto"; see useIngestLog.
+	IngestLog string
 
 	// File is the config file that was read, "" when none.
 	File string
@@ -262,7 +265,28 @@ func (c *config) resolve() error {
 		return bad("analytics_interval", "%q is not 0 or a duration of a minute or more (for example 6h, 24h)", c.values["analytics_interval"])
 	}
 	c.AnalyticsInterval = d
+
+	c.IngestLog = strings.ToLower(strings.TrimSpace(c.values["ingest_log"]))
+	switch c.IngestLog {
+	case "on", "off", "auto":
+	default:
+		return bad("ingest_log", "%q is not one of on, off, auto", c.values["ingest_log"])
+	}
 	return nil
+}
+
+// useIngestLog reports whether serve acknowledges from the ingestion log
+// on a database of this dialect. Auto leaves it off on PostgreSQL, where
+// several touchbase nodes may serve one database and a node's local log
+// would hold events only that node can apply.
+func (c *config) useIngestLog(dialect string) bool {
+	switch c.IngestLog {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	return dialect == "sqlite"
 }
 
 func knownKeys() string {

@@ -79,6 +79,7 @@ func TestConfigDefaults(t *testing.T) {
 		"owner_email":        "owner@localhost",
 		"segment_interval":   "1m",
 		"analytics_interval": "24h",
+		"ingest_log":         "auto",
 	}
 	if len(c) != len(want) {
 		t.Errorf("config lists %d keys, want %d: %v", len(c), len(want), c)

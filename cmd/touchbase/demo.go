@@ -84,7 +84,7 @@ start sets a new owner password and prints it.`,
 
 // demo fills the store when it is empty, then serves it.
 func (a *app) demo(ctx context.Context, cfg demo.Config, dataset, datasetFile string) (err error) {
-	st, err := a.openStore(ctx)
+	st, err := a.openServingStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/store"
 )
 
@@ -206,13 +209,62 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// openStore opens (creating and migrating as needed) the configured database.
+// openStore opens (creating and migrating as needed) the configured
+// database, and applies what a stopped server acknowledged from the
+// ingestion log and had not applied yet, so that commands see every event
+// that was answered with a 200.
 func (a *app) openStore(ctx context.Context) (*store.Store, error) {
+	st, err := a.openServingStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.applyIngestLog(ctx, st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// openServingStore opens the database for serve, whose ingest writer
+// applies the ingestion log itself.
+func (a *app) openServingStore(ctx context.Context) (*store.Store, error) {
 	st, err := store.Open(ctx, a.cfg.DB)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redactDSN(a.cfg.DB), err)
 	}
 	return st, nil
+}
+
+// ingestLogDir is where serve keeps the ingestion log.
+func (a *app) ingestLogDir() string { return filepath.Join(a.cfg.Data, "ingest-log") }
+
+// applyIngestLog applies the ingestion log's backlog, if there is one and
+// no server is running on it (a running server applies it itself).
+func (a *app) applyIngestLog(ctx context.Context, st *store.Store) error {
+	dir := a.ingestLogDir()
+	if segs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(segs) == 0 {
+		return nil
+	}
+	l, err := ingest.OpenLog(dir, 0)
+	if errors.Is(err, ingest.ErrLogLocked) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	w := ingest.NewWriter(st, ingest.WriterConfig{Log: l, Logger: a.log, DrainTimeout: 10 * time.Minute})
+	if err := w.Open(ctx); err != nil {
+		return err
+	}
+	if n, b := w.Lag(); n > 0 {
+		a.log.Info("applying events the server acknowledged and had not applied yet", "requests", n, "bytes", b)
+	}
+	w.Close()
+	if n, _ := w.Lag(); n > 0 {
+		return fmt.Errorf("ingestion log %s: %d requests could not be applied; see the log above", dir, n)
+	}
+	return nil
 }
 
 // openBootstrapped opens the store and, when it has no workspace yet,

@@ -52,12 +52,13 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("owner-email", "owner@localhost", "email of the owner created on first start (env TOUCHBASE_OWNER_EMAIL)")
 	f.String("segment-interval", "1m", "how often segments that depend on the clock are re-evaluated (env TOUCHBASE_SEGMENT_INTERVAL)")
 	f.String("analytics-interval", "24h", "how often the analyses are recomputed; 0 for on demand only (env TOUCHBASE_ANALYTICS_INTERVAL)")
+	f.String("ingest-log", "auto", "acknowledge events from the ingestion log: on, off, auto (on for SQLite) (env TOUCHBASE_INGEST_LOG)")
 }
 
 // serve runs the server until ctx ends.
 func (a *app) serve(ctx context.Context) (err error) {
 	log := a.log
-	st, err := a.openStore(ctx)
+	st, err := a.openServingStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -89,10 +90,21 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 	var srv *server.Server
 	features := newRegistry()
 	eng := engine.New(st, features, engine.Config{Every: a.cfg.SegmentInterval, Logger: log})
+	var ilog *ingest.Log
+	if a.cfg.useIngestLog(st.Dialect()) {
+		// Opened before the engine and the server, closed after the
+		// writer: what an earlier run logged is applied first.
+		if ilog, err = ingest.OpenLog(a.ingestLogDir(), 0); err != nil {
+			return err
+		}
+		defer ilog.Close()
+	}
 	w := ingest.NewWriter(st, ingest.WriterConfig{
+		Log:    ilog,
+		Logger: log,
 		OnCommit: func(cs ingest.CommitStats) {
 			srv.ObserveCommit(cs)
-			if cs.Err == nil {
+			if cs.Err == nil && cs.Stage == ingest.StageStore {
 				eng.Notify() // memberships follow within milliseconds
 			}
 		},

@@ -375,16 +375,23 @@ func (c *config) runOnce(ctx context.Context, n int, pool *loadgen.Pool, binary 
 	res.Report = rep
 	res.CPU = cpuUse(cpu0, cpu1)
 	res.LoadAvgAfter = target.LoadAvg()
-	if m, err := srv.Metrics(ctx, "touchbase_commit_batch_size_sum", "touchbase_commit_batch_size_count",
-		"touchbase_commit_duration_seconds_sum", "touchbase_commit_duration_seconds_count"); err == nil {
-		if cnt := m["touchbase_commit_batch_size_count"]; cnt > 0 {
-			res.Commits = commitStats{
-				Count:         int64(cnt),
-				AvgMessages:   m["touchbase_commit_batch_size_sum"] / cnt,
-				AvgMillis:     m["touchbase_commit_duration_seconds_sum"] / m["touchbase_commit_duration_seconds_count"] * 1000,
-				CommitsPerSec: cnt / rep.Elapsed,
+	res.Commits = commitsOf(srv, ctx, "store", rep.Elapsed)
+	res.LogCommits = commitsOf(srv, ctx, "log", rep.Elapsed)
+
+	// With the ingestion log, the store trails the acknowledgements: how
+	// far it got during the run, and how long it takes to catch up.
+	if m, err := srv.Metrics(ctx, "touchbase_ingested_events_total", "touchbase_ingest_backlog_requests"); err == nil {
+		res.AppliedAtEnd = int64(m["touchbase_ingested_events_total"])
+		t0 := time.Now()
+		for backlog := m["touchbase_ingest_backlog_requests"]; backlog > 0 && time.Since(t0) < 60*time.Minute; {
+			time.Sleep(250 * time.Millisecond)
+			m, err := srv.Metrics(ctx, "touchbase_ingest_backlog_requests")
+			if err != nil {
+				return nil, err
 			}
+			backlog = m["touchbase_ingest_backlog_requests"]
 		}
+		res.CatchUpSeconds = time.Since(t0).Seconds()
 	}
 
 	// Everything acknowledged must be stored, once.
@@ -415,6 +422,24 @@ func (c *config) runOnce(ctx context.Context, n int, pool *loadgen.Pool, binary 
 		res.DBBytes = target.DirSize(dir)
 	}
 	return res, nil
+}
+
+// commitsOf reads the server's commit metrics of one stage (log or
+// store).
+func commitsOf(srv *target.Server, ctx context.Context, stage string, elapsed float64) commitStats {
+	l := `{stage="` + stage + `"}`
+	m, err := srv.Metrics(ctx, "touchbase_commit_batch_size_sum"+l, "touchbase_commit_batch_size_count"+l,
+		"touchbase_commit_duration_seconds_sum"+l, "touchbase_commit_duration_seconds_count"+l)
+	cnt := m["touchbase_commit_batch_size_count"+l]
+	if err != nil || cnt == 0 {
+		return commitStats{}
+	}
+	return commitStats{
+		Count:         int64(cnt),
+		AvgMessages:   m["touchbase_commit_batch_size_sum"+l] / cnt,
+		AvgMillis:     m["touchbase_commit_duration_seconds_sum"+l] / m["touchbase_commit_duration_seconds_count"+l] * 1000,
+		CommitsPerSec: cnt / elapsed,
+	}
 }
 
 // verify compares the stored event count with what the run acknowledged.

@@ -53,13 +53,20 @@ type runConfig struct {
 }
 
 type runResult struct {
-	Run           int             `json:"run"`
-	Report        *loadgen.Report `json:"load"`
-	Verify        verification    `json:"verify"`
-	CPU           cpuUsage        `json:"cpu"`
-	Commits       commitStats     `json:"commits"`
-	Memory        memorySummary   `json:"memory"`
-	LoadAvgBefore float64         `json:"loadavg_before"`
+	Run     int             `json:"run"`
+	Report  *loadgen.Report `json:"load"`
+	Verify  verification    `json:"verify"`
+	CPU     cpuUsage        `json:"cpu"`
+	Commits commitStats     `json:"commits"` // store commits
+	// LogCommits are the ingestion log's group commits (none without it).
+	LogCommits commitStats `json:"log_commits"`
+	// AppliedAtEnd is how many events the store had committed when the
+	// load ended; CatchUpSeconds how long it then took to apply the log's
+	// backlog.
+	AppliedAtEnd   int64         `json:"applied_at_end"`
+	CatchUpSeconds float64       `json:"catch_up_s"`
+	Memory         memorySummary `json:"memory"`
+	LoadAvgBefore  float64       `json:"loadavg_before"`
 	// BusyBefore is the machine's busy cores measured by --wait-idle
 	// just before the run (-1 without it).
 	BusyBefore      float64 `json:"busy_cores_before"`
@@ -259,6 +266,9 @@ var figures = []struct {
 	{"loadgen_cores", func(r *runResult) float64 { return r.CPU.Loadgen }},
 	{"other_cores", func(r *runResult) float64 { return r.CPU.Other }},
 	{"commit_avg_messages", func(r *runResult) float64 { return r.Commits.AvgMessages }},
+	{"log_commit_avg_messages", func(r *runResult) float64 { return r.LogCommits.AvgMessages }},
+	{"applied_during_run_events_per_sec", func(r *runResult) float64 { return float64(r.AppliedAtEnd) / r.Report.Elapsed }},
+	{"catch_up_s", func(r *runResult) float64 { return r.CatchUpSeconds }},
 	{"rss_max_mb", func(r *runResult) float64 { return r.Memory.RSSMax }},
 	{"rss_last_mb", func(r *runResult) float64 { return r.Memory.RSSLast }},
 	{"rss_slope_mb_per_million_events", func(r *runResult) float64 { return r.Memory.SlopeMBPerMEvents }},
@@ -329,7 +339,13 @@ func printRun(w io.Writer, mode string, r *runResult) {
 	c := r.CPU
 	fmt.Fprintf(w, "  cpu cores    server %.2f  postgres %.2f  loadgen %.2f  other %.2f  (machine busy %.2f)\n",
 		c.Server, c.Postgres, c.Loadgen, c.Other, c.Machine)
-	fmt.Fprintf(w, "  commits      %d, %.0f messages and %.1f ms each on average, %.1f/s\n",
+	if lc := r.LogCommits; lc.Count > 0 {
+		fmt.Fprintf(w, "  log commits  %d, %.0f messages and %.1f ms each on average, %.1f/s\n",
+			lc.Count, lc.AvgMessages, lc.AvgMillis, lc.CommitsPerSec)
+		fmt.Fprintf(w, "  applied      %d events in the store when the load ended (%.0f/s); the backlog was applied %.1f s later\n",
+			r.AppliedAtEnd, float64(r.AppliedAtEnd)/rep.Elapsed, r.CatchUpSeconds)
+	}
+	fmt.Fprintf(w, "  commits      %d store commits, %.0f messages and %.1f ms each on average, %.1f/s\n",
 		r.Commits.Count, r.Commits.AvgMessages, r.Commits.AvgMillis, r.Commits.CommitsPerSec)
 	m := r.Memory
 	fmt.Fprintf(w, "  server RSS   first %.0f MB, median %.0f, max %.0f, last %.0f; heap in use max %.0f MB; slope %.2f MB per million events (2nd half)\n",

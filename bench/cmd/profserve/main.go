@@ -45,6 +45,7 @@ func run() (err error) {
 	flag.Bool("json", true, "print the {\"addr\",\"url\"} line (always on; accepted for serve's command line)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here when stopped")
 	memprofile := flag.String("memprofile", "", "write a heap profile here when stopped")
+	ingestLog := flag.String("ingest-log", "auto", "acknowledge from the ingestion log: on, off, auto (on for SQLite), as serve")
 	var pragmas pragmaList
 	flag.Var(&pragmas, "sqlite-pragma", "an experiment: run PRAGMA `NAME=VALUE` on the SQLite writer connection after opening (repeatable)")
 	flag.Parse()
@@ -80,8 +81,17 @@ func run() (err error) {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 
+	var ilog *ingest.Log
+	if *ingestLog == "on" || (*ingestLog == "auto" && st.Dialect() == "sqlite") {
+		if ilog, err = ingest.OpenLog(filepath.Join(*data, "ingest-log"), 0); err != nil {
+			return err
+		}
+		defer ilog.Close()
+	}
 	var srv *server.Server
 	w := ingest.NewWriter(st, ingest.WriterConfig{
+		Log:      ilog,
+		Logger:   log,
 		OnCommit: func(cs ingest.CommitStats) { srv.ObserveCommit(cs) },
 	})
 	srv = server.New(server.Config{Addr: *addr, RateLimit: *rate, Logger: log, Version: "profserve"}, server.Services{

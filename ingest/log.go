@@ -1,0 +1,514 @@
+package ingest
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Log is the ingestion log: accepted requests, appended to segment files
+// and flushed to disk before they are acknowledged, and read back in order
+// by whoever applies them to the store. Acknowledging from the log lets a
+// 200 cost one sequential write and one fsync per group of requests, while
+// the store's index updates run behind in large batches.
+//
+// A record is one request: a 16-byte header (payload length, CRC-32C of
+// sequence number and payload, sequence number, all little-endian) and the
+// payload (workspace, arrival time, endpoint, body). Segments are named by
+// their first record's sequence number and rolled at SegmentBytes; a
+// segment goes once every record in it is applied. The applied position is
+// kept in the file "applied" beside them.
+//
+// A crash can leave a torn record at the end of the last segment: one whose
+// write was never acknowledged. OpenLog cuts it off.
+type Log struct {
+	dir          string
+	segmentBytes int64
+	lock         *os.File // held for the Log's life: one process appends
+
+	mu       sync.Mutex
+	segs     []segment // oldest first; the last is the one appended to
+	active   *os.File
+	size     int64  // of the active segment
+	next     uint64 // the sequence number the next record gets
+	applied  uint64 // every record up to this one is applied
+	buf      []byte
+	appended chan struct{} // closed and replaced when records are appended
+
+	reader logReader
+}
+
+type segment struct {
+	first uint64 // sequence number of its first record
+	path  string
+	size  int64
+}
+
+// LogEntry is one logged request.
+type LogEntry struct {
+	Seq         uint64
+	WorkspaceID int64
+	Endpoint    string
+	ReceivedAt  time.Time
+	Body        []byte
+}
+
+// DefaultSegmentBytes is the size at which a segment is rolled.
+const DefaultSegmentBytes = 64 << 20
+
+const (
+	headerBytes = 16
+	// maxRecordBytes bounds a record's payload when reading, so that a
+	// corrupt length cannot ask for gigabytes.
+	maxRecordBytes = 16 << 20
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// OpenLog opens (creating if need be) the log in dir. segmentBytes <= 0
+// means DefaultSegmentBytes.
+func OpenLog(dir string, segmentBytes int64) (*Log, error) {
+	if segmentBytes <= 0 {
+		segmentBytes = DefaultSegmentBytes
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("ingestion log: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, segmentBytes: segmentBytes, lock: lock, appended: make(chan struct{})}
+	if err := l.recover(); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	l.reader.l = l
+	return l, nil
+}
+
+// recover lists the segments, drops those wholly applied, and cuts a torn
+// record off the end of the last one.
+func (l *Log) recover() error {
+	if b, err := os.ReadFile(filepath.Join(l.dir, "applied")); err == nil {
+		v, perr := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		if perr != nil {
+			return fmt.Errorf("ingestion log: %s: %q is not a sequence number", filepath.Join(l.dir, "applied"), b)
+		}
+		l.applied = v
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("ingestion log: %w", err)
+	}
+	names, err := filepath.Glob(filepath.Join(l.dir, "*.log"))
+	if err != nil {
+		return fmt.Errorf("ingestion log: %w", err)
+	}
+	for _, p := range names {
+		first, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(p), ".log"), 10, 64)
+		if err != nil {
+			continue // not ours
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("ingestion log: %w", err)
+		}
+		l.segs = append(l.segs, segment{first: first, path: p, size: fi.Size()})
+	}
+	slices.SortFunc(l.segs, func(a, b segment) int { return cmpUint(a.first, b.first) })
+
+	l.next = l.applied + 1
+	if n := len(l.segs); n > 0 {
+		last := &l.segs[n-1]
+		next, good, err := scanSegment(last.path, last.first)
+		if err != nil {
+			return err
+		}
+		if good < last.size {
+			// A write cut short by a crash: it was never acknowledged.
+			if err := os.Truncate(last.path, good); err != nil {
+				return fmt.Errorf("ingestion log: cut torn record off %s: %w", last.path, err)
+			}
+			last.size = good
+		}
+		l.next = max(l.next, next)
+	}
+	// Segments wholly applied go; the reader starts at the first record
+	// not applied.
+	l.dropApplied()
+	return nil
+}
+
+// scanSegment reads a segment's records, checking each, and returns the
+// sequence number after its last good record and the offset where the
+// good records end.
+func scanSegment(path string, first uint64) (next uint64, good int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("ingestion log: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	next = first
+	var buf []byte
+	for {
+		seq, payload, n, err := readRecord(r, buf)
+		if err != nil || seq != next {
+			return next, good, nil // the end, or where it stopped being whole
+		}
+		buf = payload
+		good += int64(n)
+		next++
+	}
+}
+
+// readRecord reads one record into buf's storage; n is its size on disk.
+func readRecord(r *bufio.Reader, buf []byte) (seq uint64, payload []byte, n int, err error) {
+	var h [headerBytes]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, nil, 0, err
+	}
+	size := binary.LittleEndian.Uint32(h[0:4])
+	sum := binary.LittleEndian.Uint32(h[4:8])
+	seq = binary.LittleEndian.Uint64(h[8:16])
+	if size > maxRecordBytes {
+		return 0, nil, 0, fmt.Errorf("record %d claims %d bytes", seq, size)
+	}
+	payload = slices.Grow(buf[:0], int(size))[:size]
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return 0, nil, 0, err
+	}
+	if crc32.Update(crc32.Checksum(h[8:16], crcTable), crcTable, payload) != sum {
+		return 0, nil, 0, fmt.Errorf("record %d: checksum mismatch", seq)
+	}
+	return seq, payload, headerBytes + int(size), nil
+}
+
+func appendRecord(buf []byte, seq uint64, e *LogEntry) []byte {
+	start := len(buf)
+	buf = append(buf, make([]byte, headerBytes)...)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(e.WorkspaceID))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(e.ReceivedAt.UnixNano()))
+	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(e.Endpoint)))
+	buf = append(buf, e.Endpoint...)
+	buf = append(buf, e.Body...)
+	h := buf[start : start+headerBytes]
+	payload := buf[start+headerBytes:]
+	binary.LittleEndian.PutUint32(h[0:4], uint32(len(payload)))
+	binary.LittleEndian.PutUint64(h[8:16], seq)
+	binary.LittleEndian.PutUint32(h[4:8], crc32.Update(crc32.Checksum(h[8:16], crcTable), crcTable, payload))
+	return buf
+}
+
+func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
+	if len(payload) < 18 {
+		return LogEntry{}, fmt.Errorf("record %d: %d bytes is too short", seq, len(payload))
+	}
+	e := LogEntry{
+		Seq:         seq,
+		WorkspaceID: int64(binary.LittleEndian.Uint64(payload[0:8])),
+		ReceivedAt:  time.Unix(0, int64(binary.LittleEndian.Uint64(payload[8:16]))).UTC(),
+	}
+	n := int(binary.LittleEndian.Uint16(payload[16:18]))
+	if len(payload) < 18+n {
+		return LogEntry{}, fmt.Errorf("record %d: endpoint overruns the record", seq)
+	}
+	e.Endpoint = string(payload[18 : 18+n])
+	e.Body = payload[18+n:]
+	return e, nil
+}
+
+// Append writes entries as consecutive records, flushes them to disk, and
+// returns the sequence number of the last. Once it returns, the entries
+// survive a crash.
+func (l *Log) Append(entries []LogEntry) (uint64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.active == nil {
+		if err := l.openActive(); err != nil {
+			return 0, err
+		}
+	}
+	buf := l.buf[:0]
+	seq := l.next
+	for i := range entries {
+		buf = appendRecord(buf, seq, &entries[i])
+		seq++
+	}
+	if _, err := l.active.Write(buf); err != nil {
+		// Whatever part of buf reached the file is cut off at the next
+		// open, or overwritten: reopen at the last good size.
+		l.abandonActive()
+		return 0, fmt.Errorf("ingestion log: write: %w", err)
+	}
+	if err := l.active.Sync(); err != nil {
+		l.abandonActive()
+		return 0, fmt.Errorf("ingestion log: fsync: %w", err)
+	}
+	l.size += int64(len(buf))
+	l.segs[len(l.segs)-1].size = l.size
+	l.next = seq
+	if cap(buf) <= 4<<20 {
+		l.buf = buf
+	}
+	close(l.appended)
+	l.appended = make(chan struct{})
+	if l.size >= l.segmentBytes {
+		l.active.Close()
+		l.active = nil // the next Append starts a segment
+	}
+	return seq - 1, nil
+}
+
+// openActive opens the segment to append to: the last one if it has room,
+// else a new one named by the next sequence number.
+func (l *Log) openActive() error {
+	if n := len(l.segs); n > 0 && l.segs[n-1].size < l.segmentBytes {
+		last := l.segs[n-1]
+		f, err := os.OpenFile(last.path, os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("ingestion log: %w", err)
+		}
+		if _, err := f.Seek(last.size, io.SeekStart); err != nil {
+			f.Close()
+			return fmt.Errorf("ingestion log: %w", err)
+		}
+		l.active, l.size = f, last.size
+		return nil
+	}
+	p := filepath.Join(l.dir, fmt.Sprintf("%020d.log", l.next))
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("ingestion log: %w", err)
+	}
+	if err := syncDir(l.dir); err != nil {
+		f.Close()
+		return err
+	}
+	l.segs = append(l.segs, segment{first: l.next, path: p})
+	l.active, l.size = f, 0
+	return nil
+}
+
+// abandonActive closes the active segment after a failed write and cuts
+// it back to its last acknowledged record.
+func (l *Log) abandonActive() {
+	l.active.Close()
+	l.active = nil
+	last := l.segs[len(l.segs)-1]
+	os.Truncate(last.path, last.size)
+}
+
+// Appended returns the sequence number of the last record appended (0
+// when there has been none), and a channel closed at the next Append.
+func (l *Log) Appended() (uint64, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.next - 1, l.appended
+}
+
+// Applied returns the sequence number up to which every record is
+// applied.
+func (l *Log) Applied() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.applied
+}
+
+// Backlog returns the bytes of records appended and not yet applied
+// (counting whole segments: an upper bound within one segment).
+func (l *Log) Backlog() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n int64
+	for _, s := range l.segs {
+		n += s.size
+	}
+	return n
+}
+
+// SetApplied records that every record up to seq is applied, and removes
+// the segments that holds wholly. The position is written without fsync:
+// after a crash, an older position only means applying some records
+// again, which the store's messageId deduplication makes harmless.
+func (l *Log) SetApplied(seq uint64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if seq <= l.applied {
+		return nil
+	}
+	l.applied = seq
+	tmp := filepath.Join(l.dir, "applied.tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(seq, 10)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("ingestion log: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(l.dir, "applied")); err != nil {
+		return fmt.Errorf("ingestion log: %w", err)
+	}
+	l.dropApplied()
+	return nil
+}
+
+// dropApplied removes segments every record of which is applied, except
+// the one being appended to. l.mu is held (or l is not shared yet).
+func (l *Log) dropApplied() {
+	for len(l.segs) > 1 && l.segs[1].first <= l.applied+1 {
+		os.Remove(l.segs[0].path)
+		l.segs = l.segs[1:]
+	}
+	if len(l.segs) == 1 && l.active == nil && l.segs[0].first <= l.applied && l.next == l.applied+1 {
+		// Wholly applied and not being appended to: the next Append
+		// starts a fresh segment.
+		os.Remove(l.segs[0].path)
+		l.segs = l.segs[:0]
+	}
+}
+
+// Read returns the records after the last one Read returned (at first,
+// after the applied position), up to the last appended, stopping once
+// their bodies add up to maxBytes (at least one record is returned when
+// there is one). The entries' bodies stay valid until the next Read.
+func (l *Log) Read(maxBytes int) ([]LogEntry, error) {
+	return l.reader.read(maxBytes)
+}
+
+// logReader reads records in order across segments. Only the applier
+// calls it, from one goroutine.
+type logReader struct {
+	l    *Log
+	next uint64 // the sequence number wanted next; 0 before the first read
+	f    *os.File
+	r    *bufio.Reader
+	seg  uint64 // first sequence number of the open segment
+	done uint64 // first sequence number of the segment read to its end
+	bufs [][]byte
+}
+
+func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
+	rd.l.mu.Lock()
+	last := rd.l.next - 1
+	if rd.next == 0 {
+		rd.next = rd.l.applied + 1
+	}
+	segs := slices.Clone(rd.l.segs)
+	rd.l.mu.Unlock()
+
+	var out []LogEntry
+	total := 0
+	for rd.next <= last && (total < maxBytes || len(out) == 0) {
+		if err := rd.position(segs); err != nil {
+			return out, err
+		}
+		k := len(out)
+		if k == len(rd.bufs) {
+			rd.bufs = append(rd.bufs, nil)
+		}
+		seq, payload, _, err := readRecord(rd.r, rd.bufs[k])
+		if err == io.EOF {
+			// The end of a rolled segment: go on in the next one.
+			rd.done = rd.seg
+			rd.closeSegment()
+			continue
+		}
+		if err == nil && seq > rd.next {
+			err = fmt.Errorf("record %d where %d was expected", seq, rd.next)
+		}
+		var e LogEntry
+		if err == nil && seq == rd.next {
+			e, err = decodeEntry(seq, payload)
+		}
+		if err != nil {
+			// Start over from the segment's beginning next time.
+			seg := rd.seg
+			rd.closeSegment()
+			return out, fmt.Errorf("ingestion log: segment %d: %w", seg, err)
+		}
+		rd.bufs[k] = payload
+		if seq < rd.next {
+			continue // before the applied position
+		}
+		out = append(out, e)
+		total += len(e.Body)
+		rd.next++
+	}
+	return out, nil
+}
+
+// position opens the segment holding rd.next if none is open: the last one
+// starting at or before it.
+func (rd *logReader) position(segs []segment) error {
+	if rd.f != nil {
+		return nil
+	}
+	i := len(segs) - 1
+	for i >= 0 && segs[i].first > rd.next {
+		i--
+	}
+	if i < 0 || segs[i].first == rd.done {
+		return fmt.Errorf("ingestion log: no segment holds record %d", rd.next)
+	}
+	f, err := os.Open(segs[i].path)
+	if err != nil {
+		return fmt.Errorf("ingestion log: %w", err)
+	}
+	rd.f, rd.seg = f, segs[i].first
+	if rd.r == nil {
+		rd.r = bufio.NewReaderSize(f, 1<<20)
+	} else {
+		rd.r.Reset(f)
+	}
+	return nil
+}
+
+func (rd *logReader) closeSegment() {
+	if rd.f != nil {
+		rd.f.Close()
+		rd.f = nil
+	}
+}
+
+// Close closes the log's files.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.active != nil {
+		l.active.Close()
+		l.active = nil
+	}
+	l.reader.closeSegment()
+	return l.lock.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("ingestion log: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("ingestion log: fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ErrLogLocked is returned by OpenLog when another process holds the log.
+var ErrLogLocked = errors.New("ingestion log locked")

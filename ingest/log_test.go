@@ -1,0 +1,329 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/store"
+	"github.com/touchbase/touchbase/storetest"
+)
+
+func entry(ws int64, body string) ingest.LogEntry {
+	return ingest.LogEntry{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: time.Unix(1700000000, 123456789).UTC(), Body: []byte(body)}
+}
+
+func readAll(t *testing.T, l *ingest.Log) []ingest.LogEntry {
+	t.Helper()
+	var out []ingest.LogEntry
+	for {
+		es, err := l.Read(1 << 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) == 0 {
+			return out
+		}
+		for _, e := range es {
+			e.Body = append([]byte(nil), e.Body...)
+			out = append(out, e)
+		}
+	}
+}
+
+func TestLogAppendReadReopen(t *testing.T) {
+	dir := t.TempDir()
+	l, err := ingest.OpenLog(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last, err := l.Append([]ingest.LogEntry{entry(1, "a"), entry(2, "bb")}); err != nil || last != 2 {
+		t.Fatalf("append: %d %v", last, err)
+	}
+	if last, err := l.Append([]ingest.LogEntry{entry(3, "ccc")}); err != nil || last != 3 {
+		t.Fatalf("append: %d %v", last, err)
+	}
+	got := readAll(t, l)
+	if len(got) != 3 || string(got[2].Body) != "ccc" || got[1].WorkspaceID != 2 || got[0].Seq != 1 ||
+		got[0].Endpoint != "batch" || !got[0].ReceivedAt.Equal(time.Unix(1700000000, 123456789)) {
+		t.Fatalf("read %+v", got)
+	}
+	if _, err := ingest.OpenLog(dir, 0); !errors.Is(err, ingest.ErrLogLocked) {
+		t.Fatalf("a second open of a log in use: %v", err)
+	}
+	if err := l.SetApplied(1); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+
+	// Reopened, it reads from the applied position, and numbering goes on.
+	l, err = ingest.OpenLog(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got = readAll(t, l)
+	if len(got) != 2 || got[0].Seq != 2 || string(got[1].Body) != "ccc" {
+		t.Fatalf("after reopen %+v", got)
+	}
+	if last, err := l.Append([]ingest.LogEntry{entry(1, "d")}); err != nil || last != 4 {
+		t.Fatalf("append after reopen: %d %v", last, err)
+	}
+}
+
+// TestLogCutsATornRecord: a crash in the middle of a write leaves part of
+// a record; it was never acknowledged, and opening the log removes it.
+func TestLogCutsATornRecord(t *testing.T) {
+	for _, tail := range []string{"partial header", strings.Repeat("x", 100)} {
+		dir := t.TempDir()
+		l, err := ingest.OpenLog(dir, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Append([]ingest.LogEntry{entry(1, "one"), entry(1, "two")})
+		l.Close()
+		segs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+		if len(segs) != 1 {
+			t.Fatalf("segments %v", segs)
+		}
+		before, _ := os.Stat(segs[0])
+		f, _ := os.OpenFile(segs[0], os.O_WRONLY|os.O_APPEND, 0)
+		f.WriteString(tail)
+		f.Close()
+
+		l, err = ingest.OpenLog(dir, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _ := os.Stat(segs[0])
+		if after.Size() != before.Size() {
+			t.Fatalf("torn tail %q: size %d, want %d", tail, after.Size(), before.Size())
+		}
+		if last, err := l.Append([]ingest.LogEntry{entry(1, "three")}); err != nil || last != 3 {
+			t.Fatalf("append after the cut: %d %v", last, err)
+		}
+		got := readAll(t, l)
+		if len(got) != 3 || string(got[2].Body) != "three" {
+			t.Fatalf("read %+v", got)
+		}
+		l.Close()
+	}
+}
+
+// TestLogSegments: records span rolled segments in order, and segments
+// go once applied.
+func TestLogSegments(t *testing.T) {
+	dir := t.TempDir()
+	l, err := ingest.OpenLog(dir, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	body := strings.Repeat("e", 60)
+	for i := 0; i < 20; i++ {
+		if _, err := l.Append([]ingest.LogEntry{entry(1, fmt.Sprint(i, body))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	if len(segs) < 5 {
+		t.Fatalf("%d segments for 20 records of ~100 bytes at 200 per segment", len(segs))
+	}
+	got := readAll(t, l)
+	for i, e := range got {
+		if e.Seq != uint64(i+1) || string(e.Body) != fmt.Sprint(i, body) {
+			t.Fatalf("record %d: %d %q", i, e.Seq, e.Body)
+		}
+	}
+	if len(got) != 20 {
+		t.Fatalf("read %d records", len(got))
+	}
+	full := l.Backlog()
+	if err := l.SetApplied(20); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	if len(left) > 1 || l.Backlog() >= full {
+		t.Fatalf("after applying all: segments %v, backlog %d of %d", left, l.Backlog(), full)
+	}
+	// Reading resumes across a fresh segment.
+	l.Append([]ingest.LogEntry{entry(1, "more")})
+	if got := readAll(t, l); len(got) != 1 || got[0].Seq != 21 {
+		t.Fatalf("after the drop: %+v", got)
+	}
+}
+
+func batchBody(ids ...string) string {
+	var evs []string
+	for _, id := range ids {
+		evs = append(evs, fmt.Sprintf(`{"type":"track","event":"Viewed","userId":"u-%s","messageId":"%s","timestamp":"2026-01-02T03:04:05Z"}`, id, id))
+	}
+	return `{"batch":[` + strings.Join(evs, ",") + `]}`
+}
+
+// receivedBody parses body as a /v1/batch request of ws would be.
+func receivedBody(t *testing.T, ws int64, body string) *ingest.Received {
+	t.Helper()
+	now := time.Now()
+	req, err := ingest.Parse("batch", []byte(body), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range req.Messages {
+		req.Messages[i].WorkspaceID = ws
+	}
+	return &ingest.Received{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: now, Body: []byte(body), Messages: req.Messages}
+}
+
+// TestWriterWithLog runs the real store behind a logged writer: requests
+// are acknowledged from the log, Settle waits until they are in the
+// store, resends are stored once, and what a stopped server left logged
+// is applied at the next start.
+func TestWriterWithLog(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		wsp, err := s.CreateWorkspace(ctx, "logged")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		l, err := ingest.OpenLog(dir, 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		stages := map[string]int{}
+		w := ingest.NewWriter(s, ingest.WriterConfig{Log: l, ApplyBytes: 2000, OnCommit: func(c ingest.CommitStats) {
+			mu.Lock()
+			stages[c.Stage] += c.Messages
+			mu.Unlock()
+		}})
+		w.Open(ctx)
+		var wg sync.WaitGroup
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for i := 0; i < 10; i++ {
+					// Every request is sent twice: the resend stores nothing.
+					body := batchBody(fmt.Sprintf("g%d-%d-a", g, i), fmt.Sprintf("g%d-%d-b", g, i))
+					for range 2 {
+						if err := w.Write(ctx, receivedBody(t, wsp.ID, body)); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+			}(g)
+		}
+		wg.Wait()
+		if !w.Settle(ctx, 30*time.Second) {
+			t.Fatal("Settle did not see the log applied")
+		}
+		if n, _ := w.Lag(); n != 0 {
+			t.Fatalf("lag %d after Settle", n)
+		}
+		st, err := s.Stats(ctx, wsp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Events != 160 || st.Customers != 160 {
+			t.Fatalf("stats %+v, want 160 events and customers", st)
+		}
+		mu.Lock()
+		if stages[ingest.StageLog] != 320 || stages[ingest.StageStore] != 320 {
+			t.Fatalf("messages by stage %v, want 320 logged and 320 applied", stages)
+		}
+		mu.Unlock()
+		w.Close()
+
+		// A server that stopped (or crashed) with records logged and not
+		// applied: the next writer applies them first.
+		if _, err := l.Append([]ingest.LogEntry{{WorkspaceID: wsp.ID, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(batchBody("late-1", "late-2"))}}); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		l, err = ingest.OpenLog(dir, 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		w = ingest.NewWriter(s, ingest.WriterConfig{Log: l})
+		w.Open(ctx)
+		if !w.Settle(ctx, 30*time.Second) {
+			t.Fatal("the backlog of the last run was not applied")
+		}
+		w.Close()
+		if st, _ := s.Stats(ctx, wsp.ID); st.Events != 162 {
+			t.Fatalf("after restart %d events, want 162", st.Events)
+		}
+		if segs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(segs) > 1 {
+			t.Fatalf("applied segments are kept: %v", segs)
+		}
+	})
+}
+
+// TestWriterSetsAsideWhatTheStoreRefuses: one request the store refuses
+// while the others go in is written to failed/ and skipped; ingestion
+// goes on.
+func TestWriterSetsAsideWhatTheStoreRefuses(t *testing.T) {
+	ing := &slowIngester{poison: "bad"}
+	dir := t.TempDir()
+	l, err := ingest.OpenLog(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// Logged before the writer opens, so that one store commit takes all.
+	l.Append([]ingest.LogEntry{entry(1, batchBody("ok-1")), entry(1, batchBody("bad")), entry(1, batchBody("ok-2"))})
+	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l})
+	w.Open(context.Background())
+	if !w.Settle(context.Background(), 10*time.Second) {
+		t.Fatal("not applied")
+	}
+	w.Close()
+	var stored []string
+	for _, c := range ing.calls {
+		for _, m := range c {
+			stored = append(stored, m.MessageID)
+		}
+	}
+	if strings.Join(stored, " ") != "ok-1 ok-2" {
+		t.Fatalf("stored %v", stored)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "failed", fmt.Sprintf("%020d.json", 2)))
+	if err != nil || !strings.Contains(string(b), `\"messageId\":\"bad\"`) || !strings.Contains(string(b), "poisoned") {
+		t.Fatalf("set-aside file: %s %v", b, err)
+	}
+}
+
+// TestWriterWithLogRefusesPastTheBacklog: when the store falls far behind,
+// senders are told to retry instead of the log growing without bound.
+func TestWriterWithLogRefusesPastTheBacklog(t *testing.T) {
+	ing := &slowIngester{delay: time.Second}
+	l, err := ingest.OpenLog(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l, MaxBacklog: 300})
+	w.Open(context.Background())
+	defer w.Close()
+	body := batchBody("a", "b", "c")
+	for i := 0; i < 3; i++ {
+		err = w.Write(context.Background(), receivedBody(t, 1, body))
+		if err != nil {
+			break
+		}
+	}
+	if touchbase.ErrorCode(err) != touchbase.EUNAVAILABLE {
+		t.Fatalf("past the backlog: %v", err)
+	}
+}
