@@ -35,10 +35,12 @@ type WriterConfig struct {
 	// (default 4 GiB). Past it, Write refuses with EUNAVAILABLE.
 	MaxBacklog int64
 	// ApplyBytes is about how much request body one store commit applies
-	// from the log when it is behind (default 64 MiB, some 60,000 typical
+	// from the log when it is behind (default 32 MiB, some 30,000 typical
 	// events): a commit dirties each index page once however many events
 	// land on it, so under a backlog larger commits apply faster (60,000
-	// events per commit apply 35% faster than 15,000 at 2 million events).
+	// events per commit apply 35% faster than 15,000 at 2 million events
+	// stored), but the commit's working set grows with it (a Go heap of
+	// some 880 MB at 64 MiB).
 	ApplyBytes int
 	// DrainTimeout bounds how long Close goes on applying the log's
 	// backlog (default 30 s); what is left is applied at the next start.
@@ -124,7 +126,7 @@ func NewWriter(ing touchbase.Ingester, cfg WriterConfig) *Writer {
 		cfg.MaxBacklog = 4 << 30
 	}
 	if cfg.ApplyBytes <= 0 {
-		cfg.ApplyBytes = 64 << 20
+		cfg.ApplyBytes = 32 << 20
 	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 30 * time.Second
