@@ -229,37 +229,45 @@ func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
 
 // Append writes entries as consecutive records, flushes them to disk, and
 // returns the sequence number of the last. Once it returns, the entries
-// survive a crash.
+// survive a crash. One goroutine appends; the write and the fsync run
+// without the lock, so that readers of the log's state never wait for the
+// disk.
 func (l *Log) Append(entries []LogEntry) (uint64, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.active == nil {
 		if err := l.openActive(); err != nil {
+			l.mu.Unlock()
 			return 0, err
 		}
 	}
+	f, first := l.active, l.next
+	l.mu.Unlock()
+
 	buf := l.buf[:0]
-	seq := l.next
+	seq := first
 	for i := range entries {
 		buf = appendRecord(buf, seq, &entries[i])
 		seq++
 	}
-	if _, err := l.active.Write(buf); err != nil {
-		// Whatever part of buf reached the file is cut off at the next
-		// open, or overwritten: reopen at the last good size.
+	_, err := f.Write(buf)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cap(buf) <= 4<<20 {
+		l.buf = buf
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		// Whatever part of buf reached the file was never acknowledged:
+		// cut it off, and reopen at the last good size next time.
 		l.abandonActive()
 		return 0, fmt.Errorf("ingestion log: write: %w", err)
-	}
-	if err := l.active.Sync(); err != nil {
-		l.abandonActive()
-		return 0, fmt.Errorf("ingestion log: fsync: %w", err)
 	}
 	l.size += int64(len(buf))
 	l.segs[len(l.segs)-1].size = l.size
 	l.next = seq
-	if cap(buf) <= 4<<20 {
-		l.buf = buf
-	}
 	close(l.appended)
 	l.appended = make(chan struct{})
 	if l.size >= l.segmentBytes {
