@@ -98,6 +98,9 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 			return err
 		}
 		defer ilog.Close()
+	} else if err := a.applyIngestLog(ctx, st); err != nil {
+		// The log was on in an earlier run: apply what it left first.
+		return err
 	}
 	w := ingest.NewWriter(st, ingest.WriterConfig{
 		Log:    ilog,
