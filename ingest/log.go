@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -124,7 +125,7 @@ func (l *Log) recover() error {
 		}
 		l.segs = append(l.segs, segment{first: first, path: p, size: fi.Size()})
 	}
-	slices.SortFunc(l.segs, func(a, b segment) int { return cmpUint(a.first, b.first) })
+	slices.SortFunc(l.segs, func(a, b segment) int { return cmp.Compare(a.first, b.first) })
 
 	l.next = l.applied + 1
 	if n := len(l.segs); n > 0 {
@@ -506,16 +507,6 @@ func syncDir(dir string) error {
 		return fmt.Errorf("ingestion log: fsync %s: %w", dir, err)
 	}
 	return nil
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ErrLogLocked is returned by OpenLog when another process holds the log.
