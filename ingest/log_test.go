@@ -327,3 +327,62 @@ func TestWriterWithLogRefusesPastTheBacklog(t *testing.T) {
 		t.Fatalf("past the backlog: %v", err)
 	}
 }
+
+// TestWriterLogFlushTakesAllQueued: while one flush of the log runs,
+// requests queue up; the next flush takes all of them, however far past
+// MaxBatch, so a slow disk means bigger flushes rather than a cap on
+// throughput.
+func TestWriterLogFlushTakesAllQueued(t *testing.T) {
+	l, err := ingest.OpenLog(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var flushes []ingest.CommitStats
+	w := ingest.NewWriter(&slowIngester{}, ingest.WriterConfig{Log: l, MaxBatch: 5, OnCommit: func(c ingest.CommitStats) {
+		if c.Stage != ingest.StageLog {
+			return
+		}
+		mu.Lock()
+		flushes = append(flushes, c)
+		first := len(flushes) == 1
+		mu.Unlock()
+		if first {
+			<-release // hold the flusher while the others queue
+		}
+	}})
+	w.Open(context.Background())
+	defer w.Close()
+	write := func(id string) {
+		if err := w.Write(context.Background(), receivedBody(t, 1, batchBody(id+"-a", id+"-b"))); err != nil {
+			t.Error(err)
+		}
+	}
+	done := make(chan struct{})
+	go func() { write("first"); close(done) }()
+	for {
+		mu.Lock()
+		n := len(flushes)
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for g := range 20 {
+		wg.Add(1)
+		go func() { defer wg.Done(); write(fmt.Sprint("q", g)) }()
+	}
+	time.Sleep(200 * time.Millisecond) // for all 20 to queue behind the held flush
+	close(release)
+	wg.Wait()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(flushes) != 2 || flushes[1].Requests != 20 || flushes[1].Messages != 40 {
+		t.Fatalf("flushes %+v; want the first request, then the 20 queued ones (40 messages, MaxBatch 5) in one", flushes)
+	}
+}

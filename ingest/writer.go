@@ -23,8 +23,12 @@ type WriterConfig struct {
 	// the store has committed the messages. The caller opens and closes
 	// the Log.
 	Log *Log
-	// MaxBatch is the most messages one group commit takes (default
-	// 10,000). A request is never split across commits.
+	// MaxBatch is the most messages one store transaction takes when
+	// Write commits to the store (default 10,000). A request is never
+	// split across commits. A log append takes whatever is queued: its
+	// cost is a sequential write, so the slower the disk answers, the
+	// more each flush carries, and a stall of the disk does not cap
+	// throughput at MaxBatch per flush.
 	MaxBatch int
 	// MaxPending bounds the messages waiting for a group commit (default
 	// 100,000). Past it, Write refuses with EUNAVAILABLE at once: when
@@ -279,9 +283,13 @@ func (w *Writer) loop() {
 		}
 		group = append(group[:0], r)
 		n := len(r.rec.Messages)
+		limit := w.cfg.MaxBatch
+		if w.cfg.Log != nil {
+			limit = w.cfg.MaxPending // all that can be queued
+		}
 		// Take everything that queued up while the last commit ran.
 	drain:
-		for n < w.cfg.MaxBatch {
+		for n < limit {
 			select {
 			case r, ok := <-w.reqs:
 				if !ok {
