@@ -33,6 +33,12 @@ func (k AnalysisKind) Valid() bool {
 	return false
 }
 
+// Scores reports whether runs of k write per-customer scores, which
+// segments name as features.
+func (k AnalysisKind) Scores() bool {
+	return k == AnalysisRFM || k == AnalysisClusters || k == AnalysisCLV
+}
+
 // AnalysisRun is one run of an analysis: when, on how many customers, with
 // which parameters, and what it found (Result: the kind's summary, such as
 // RFM's group table or CLV's fitted parameters and fit quality). Error is
