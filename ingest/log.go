@@ -40,10 +40,10 @@ type Log struct {
 	mu       sync.Mutex
 	segs     []segment // oldest first; the last is the one appended to
 	active   *os.File
-	size     int64  // of the active segment
-	next     uint64 // the sequence number the next record gets
-	applied  uint64 // every record up to this one is applied
-	buf      []byte
+	size     int64         // of the active segment
+	next     uint64        // the sequence number the next record gets
+	applied  uint64        // every record up to this one is applied
+	w        *bufio.Writer // Append's, over the active segment
 	appended chan struct{} // closed and replaced when records are appended
 
 	reader logReader
@@ -194,20 +194,26 @@ func readRecord(r *bufio.Reader, buf []byte) (seq uint64, payload []byte, n int,
 	return seq, payload, headerBytes + int(size), nil
 }
 
-func appendRecord(buf []byte, seq uint64, e *LogEntry) []byte {
-	start := len(buf)
-	buf = append(buf, make([]byte, headerBytes)...)
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(e.WorkspaceID))
-	buf = binary.LittleEndian.AppendUint64(buf, uint64(e.ReceivedAt.UnixNano()))
-	buf = binary.LittleEndian.AppendUint16(buf, uint16(len(e.Endpoint)))
-	buf = append(buf, e.Endpoint...)
-	buf = append(buf, e.Body...)
-	h := buf[start : start+headerBytes]
-	payload := buf[start+headerBytes:]
-	binary.LittleEndian.PutUint32(h[0:4], uint32(len(payload)))
+// writeRecord writes one record to w: the header, then the payload
+// (workspace, arrival time, endpoint, body), through w's fixed buffer: a
+// flush of many requests needs no buffer of its size (whose allocation
+// and first touch of fresh pages cost more than the write). It returns
+// the record's size.
+func writeRecord(w *bufio.Writer, seq uint64, e *LogEntry) (int, error) {
+	var stack [64]byte
+	pre := binary.LittleEndian.AppendUint64(stack[:0], uint64(e.WorkspaceID))
+	pre = binary.LittleEndian.AppendUint64(pre, uint64(e.ReceivedAt.UnixNano()))
+	pre = binary.LittleEndian.AppendUint16(pre, uint16(len(e.Endpoint)))
+	pre = append(pre, e.Endpoint...)
+	var h [headerBytes]byte
+	binary.LittleEndian.PutUint32(h[0:4], uint32(len(pre)+len(e.Body)))
 	binary.LittleEndian.PutUint64(h[8:16], seq)
-	binary.LittleEndian.PutUint32(h[4:8], crc32.Update(crc32.Checksum(h[8:16], crcTable), crcTable, payload))
-	return buf
+	sum := crc32.Update(crc32.Checksum(h[8:16], crcTable), crcTable, pre)
+	binary.LittleEndian.PutUint32(h[4:8], crc32.Update(sum, crcTable, e.Body))
+	w.Write(h[:])
+	w.Write(pre)
+	_, err := w.Write(e.Body) // a bufio.Writer keeps its first error
+	return headerBytes + len(pre) + len(e.Body), err
 }
 
 func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
@@ -244,29 +250,36 @@ func (l *Log) Append(entries []LogEntry) (uint64, error) {
 	f, first := l.active, l.next
 	l.mu.Unlock()
 
-	buf := l.buf[:0]
+	if l.w == nil {
+		l.w = bufio.NewWriterSize(f, 1<<20)
+	}
+	l.w.Reset(f)
 	seq := first
-	for i := range entries {
-		buf = appendRecord(buf, seq, &entries[i])
+	var written int64
+	var err error
+	for i := 0; i < len(entries) && err == nil; i++ {
+		var n int
+		n, err = writeRecord(l.w, seq, &entries[i])
+		written += int64(n)
 		seq++
 	}
-	_, err := f.Write(buf)
+	if err == nil {
+		err = l.w.Flush()
+	}
 	if err == nil {
 		err = f.Sync()
-	}
-	if cap(buf) <= 4<<20 {
-		l.buf = buf
 	}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
-		// Whatever part of buf reached the file was never acknowledged:
-		// cut it off, and reopen at the last good size next time.
+		// Whatever part of the group reached the file was never
+		// acknowledged: cut it off, and reopen at the last good size
+		// next time.
 		l.abandonActive()
 		return 0, fmt.Errorf("ingestion log: write: %w", err)
 	}
-	l.size += int64(len(buf))
+	l.size += written
 	l.segs[len(l.segs)-1].size = l.size
 	l.next = seq
 	close(l.appended)
