@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,6 +46,7 @@ type Log struct {
 	applied  uint64        // every record up to this one is applied
 	w        *bufio.Writer // Append's, over the active segment
 	appended chan struct{} // closed and replaced when records are appended
+	roll     bool          // start a new segment at the next Append (SkipCorrupt)
 
 	reader logReader
 }
@@ -150,26 +152,64 @@ func (l *Log) recover() error {
 }
 
 // scanSegment reads a segment's records, checking each, and returns the
-// sequence number after its last good record and the offset where the
-// good records end.
+// sequence number after its last whole record and the offset where that
+// record ends. Where a record is not whole, the segment ends there (a
+// torn write), unless whole records with later numbers follow: that is
+// damage in the middle, which reading reports (see SkipCorrupt), and
+// those records were acknowledged, so they stay.
 func scanSegment(path string, first uint64) (next uint64, good int64, err error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, 0, fmt.Errorf("ingestion log: %w", err)
 	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
 	next = first
-	var buf []byte
+	var off int64
 	for {
-		seq, payload, n, err := readRecord(r, buf)
-		if err != nil || seq != next {
-			return next, good, nil // the end, or where it stopped being whole
+		if n := recordAt(b, off, next); n > 0 {
+			off += n
+			next++
+			good = off
+			continue
 		}
-		buf = payload
-		good += int64(n)
-		next++
+		s, at := findRecord(b, off+1, next, math.MaxUint64)
+		if at < 0 {
+			return next, good, nil
+		}
+		off, next = at, s
 	}
+}
+
+// recordAt returns the size of the whole record numbered want at off in
+// b (0 when there is none).
+func recordAt(b []byte, off int64, want uint64) int64 {
+	if off < 0 || off+headerBytes > int64(len(b)) {
+		return 0
+	}
+	h := b[off : off+headerBytes]
+	if binary.LittleEndian.Uint64(h[8:16]) != want {
+		return 0
+	}
+	n := int64(binary.LittleEndian.Uint32(h[0:4]))
+	if n > maxRecordBytes || off+headerBytes+n > int64(len(b)) {
+		return 0
+	}
+	payload := b[off+headerBytes : off+headerBytes+n]
+	if crc32.Update(crc32.Checksum(h[8:16], crcTable), crcTable, payload) != binary.LittleEndian.Uint32(h[4:8]) {
+		return 0
+	}
+	return headerBytes + n
+}
+
+// findRecord returns the first whole record in b at or after offset from
+// numbered between lo and hi: its number and offset (at < 0: none).
+func findRecord(b []byte, from int64, lo, hi uint64) (seq uint64, at int64) {
+	for p := max(from, 0); p+headerBytes <= int64(len(b)); p++ {
+		s := binary.LittleEndian.Uint64(b[p+8 : p+16])
+		if s >= lo && s <= hi && recordAt(b, p, s) > 0 {
+			return s, p
+		}
+	}
+	return 0, -1
 }
 
 // readRecord reads one record into buf's storage; n is its size on disk.
@@ -241,6 +281,10 @@ func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
 // disk.
 func (l *Log) Append(entries []LogEntry) (uint64, error) {
 	l.mu.Lock()
+	if l.roll && l.active != nil {
+		l.active.Close() // SkipCorrupt wants a new segment
+		l.active = nil
+	}
 	if l.active == nil {
 		if err := l.openActive(); err != nil {
 			l.mu.Unlock()
@@ -284,7 +328,7 @@ func (l *Log) Append(entries []LogEntry) (uint64, error) {
 	l.next = seq
 	close(l.appended)
 	l.appended = make(chan struct{})
-	if l.size >= l.segmentBytes {
+	if l.size >= l.segmentBytes || l.roll {
 		l.active.Close()
 		l.active = nil // the next Append starts a segment
 	}
@@ -294,7 +338,7 @@ func (l *Log) Append(entries []LogEntry) (uint64, error) {
 // openActive opens the segment to append to: the last one if it has room,
 // else a new one named by the next sequence number.
 func (l *Log) openActive() error {
-	if n := len(l.segs); n > 0 && l.segs[n-1].size < l.segmentBytes {
+	if n := len(l.segs); n > 0 && l.segs[n-1].size < l.segmentBytes && !l.roll {
 		last := l.segs[n-1]
 		f, err := os.OpenFile(last.path, os.O_WRONLY, 0o600)
 		if err != nil {
@@ -307,6 +351,7 @@ func (l *Log) openActive() error {
 		l.active, l.size = f, last.size
 		return nil
 	}
+	l.roll = false
 	p := filepath.Join(l.dir, fmt.Sprintf("%020d.log", l.next))
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -411,9 +456,22 @@ type logReader struct {
 	f    *os.File
 	r    *bufio.Reader
 	seg  uint64 // first sequence number of the open segment
+	off  int64  // where the next record starts in the open segment
 	done uint64 // first sequence number of the segment read to its end
 	bufs [][]byte
+
+	// bad is where the last read failed on the log's content: the
+	// record wanted, its segment and offset (bad.seq 0: none).
+	bad struct {
+		seq, seg uint64
+		off      int64
+	}
 }
+
+// ErrCorrupt marks a read that failed on the log's content (a checksum,
+// a sequence number or a length that is not what it must be) rather than
+// on the file system: reading again finds the same.
+var ErrCorrupt = errors.New("corrupt record")
 
 func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
 	rd.l.mu.Lock()
@@ -434,7 +492,7 @@ func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
 		if k == len(rd.bufs) {
 			rd.bufs = append(rd.bufs, nil)
 		}
-		seq, payload, _, err := readRecord(rd.r, rd.bufs[k])
+		seq, payload, n, err := readRecord(rd.r, rd.bufs[k])
 		if err == io.EOF {
 			// The end of a rolled segment: go on in the next one.
 			rd.done = rd.seg
@@ -449,11 +507,19 @@ func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
 			e, err = decodeEntry(seq, payload)
 		}
 		if err != nil {
+			// Whatever went wrong within a record that was flushed
+			// whole is the content's fault, a read error excepted.
+			var pe *os.PathError
+			if !errors.As(err, &pe) {
+				rd.bad.seq, rd.bad.seg, rd.bad.off = rd.next, rd.seg, rd.off
+				err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+			}
 			// Start over from the segment's beginning next time.
 			seg := rd.seg
 			rd.closeSegment()
 			return out, fmt.Errorf("ingestion log: segment %d: %w", seg, err)
 		}
+		rd.off += int64(n)
 		rd.bufs[k] = payload
 		if seq < rd.next {
 			continue // before the applied position
@@ -482,7 +548,94 @@ func (rd *logReader) position(segs []segment) error {
 	if err != nil {
 		return fmt.Errorf("ingestion log: %w", err)
 	}
-	rd.f, rd.seg = f, segs[i].first
+	rd.f, rd.seg, rd.off = f, segs[i].first, 0
+	if rd.r == nil {
+		rd.r = bufio.NewReaderSize(f, 1<<20)
+	} else {
+		rd.r.Reset(f)
+	}
+	return nil
+}
+
+// SkipCorrupt moves reading past the damage that made the last Read fail
+// with ErrCorrupt: to the first whole record after it in the same segment
+// (found by its header, sequence number and checksum), else to the next
+// segment, else (the damage is in the segment being appended to) to the
+// next record appended, in a new segment. The damaged segment is kept as
+// failed/SEQ.log for an operator. It returns the records skipped, which
+// never reach the store (to < from when none were), and where the copy
+// is.
+func (l *Log) SkipCorrupt() (from, to uint64, saved string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rd := &l.reader
+	bad := rd.bad
+	if bad.seq == 0 || bad.seq != rd.next {
+		return 0, 0, "", errors.New("ingestion log: no corrupt record to skip")
+	}
+	i := slices.IndexFunc(l.segs, func(s segment) bool { return s.first == bad.seg })
+	if i < 0 {
+		return 0, 0, "", fmt.Errorf("ingestion log: segment %d is gone", bad.seg)
+	}
+	seg := l.segs[i]
+	dir := filepath.Join(l.dir, "failed")
+	saved = filepath.Join(dir, filepath.Base(seg.path))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, 0, "", fmt.Errorf("ingestion log: %w", err)
+	}
+	if err := os.Link(seg.path, saved); err != nil && !errors.Is(err, os.ErrExist) {
+		return 0, 0, "", fmt.Errorf("ingestion log: keep %s: %w", seg.path, err)
+	}
+	last := l.next - 1
+	resume, at := l.resync(seg, bad.off, bad.seq, last)
+	switch {
+	case at >= 0:
+		// Go on in this segment, from the record found.
+	case i+1 < len(l.segs):
+		resume = l.segs[i+1].first
+	default:
+		// The damage is in the active segment, and nothing whole
+		// follows it: appending goes on in a new segment (after the
+		// Append running, if one is, whose records resync finds).
+		l.roll = true
+		resume = l.next
+	}
+	rd.closeSegment()
+	rd.bad.seq = 0
+	rd.next = resume
+	if at >= 0 {
+		if err := rd.open(seg, at); err != nil {
+			return 0, 0, "", err
+		}
+	}
+	return bad.seq, resume - 1, saved, nil
+}
+
+// resync looks in seg, after the damage at off (where record bad was
+// wanted), for the first whole record numbered bad or later (and at most
+// last), and returns its sequence number and offset (at < 0: none).
+func (l *Log) resync(seg segment, off int64, bad, last uint64) (seq uint64, at int64) {
+	b, err := os.ReadFile(seg.path)
+	if err != nil {
+		return 0, -1
+	}
+	if seg.size > 0 && seg.size < int64(len(b)) {
+		b = b[:seg.size]
+	}
+	return findRecord(b, off+1, bad, last)
+}
+
+// open opens seg for reading at offset off.
+func (rd *logReader) open(seg segment, off int64) error {
+	f, err := os.Open(seg.path)
+	if err != nil {
+		return fmt.Errorf("ingestion log: %w", err)
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		f.Close()
+		return fmt.Errorf("ingestion log: %w", err)
+	}
+	rd.f, rd.seg, rd.off = f, seg.first, off
 	if rd.r == nil {
 		rd.r = bufio.NewReaderSize(f, 1<<20)
 	} else {

@@ -1,11 +1,13 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -408,5 +410,144 @@ func BenchmarkLogAppend(b *testing.B) {
 		if err := l.SetApplied(l.Applied() + 40); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// corruptAt flips a byte of the first segment file, at off from its start
+// (negative: from its end).
+func corruptAt(t *testing.T, dir string, off int64) string {
+	t.Helper()
+	segs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	f, err := os.OpenFile(segs[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if off < 0 {
+		fi, _ := f.Stat()
+		off += fi.Size()
+	}
+	b := make([]byte, 1)
+	f.ReadAt(b, off)
+	b[0] ^= 0x5a
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	return segs[0]
+}
+
+// TestLogSkipsCorruptRecords: damage on disk (a flipped bit in a body, or
+// in a length, which loses the framing) makes Read fail with ErrCorrupt;
+// SkipCorrupt goes on at the next whole record, keeps the damaged segment
+// in failed/, and reports what was lost; the records after the damage
+// survive a reopen (only a bad last record is a torn write). Damage in
+// the last record of the segment being appended to skips to the next
+// record appended, in a new segment.
+func TestLogSkipsCorruptRecords(t *testing.T) {
+	body := func(i int) string { return fmt.Sprintf("request %d %s", i, strings.Repeat("b", 100)) }
+	recordBytes := int64(16 + 18 + len("batch") + len(body(0)))
+	for _, tc := range []struct {
+		name     string
+		off      int64 // of the damage, from the segment's start (negative: end)
+		from, to uint64
+		after    int  // records read after the skip
+		open     bool // damaged while the log is open (at a reopen, a bad last record is a torn write, cut)
+	}{
+		{"body of record 3", 2*recordBytes + 40, 3, 3, 7, false},
+		{"length of record 5", 4 * recordBytes, 5, 5, 5, false},
+		{"last record, log open", -10, 10, 10, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			l, err := ingest.OpenLog(dir, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i <= 10; i++ {
+				l.Append([]ingest.LogEntry{entry(1, body(i))})
+			}
+			if !tc.open {
+				l.Close()
+			}
+			seg := corruptAt(t, dir, tc.off)
+			if !tc.open {
+				if l, err = ingest.OpenLog(dir, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			defer l.Close()
+			got, err := l.Read(1 << 20)
+			if !errors.Is(err, ingest.ErrCorrupt) || uint64(len(got)) != tc.from-1 {
+				t.Fatalf("read %d records, err %v; want %d and ErrCorrupt", len(got), err, tc.from-1)
+			}
+			if _, err := l.Read(1 << 20); !errors.Is(err, ingest.ErrCorrupt) {
+				t.Fatalf("reading again: %v; want ErrCorrupt again", err)
+			}
+			from, to, saved, err := l.SkipCorrupt()
+			if err != nil || from != tc.from || to != tc.to {
+				t.Fatalf("skipped %d-%d, err %v; want %d-%d", from, to, err, tc.from, tc.to)
+			}
+			if a, _ := os.ReadFile(seg); len(a) == 0 {
+				t.Fatal("the segment is gone")
+			} else if b, _ := os.ReadFile(saved); !bytes.Equal(a, b) {
+				t.Fatalf("the copy in %s is not the damaged segment", saved)
+			}
+			rest := readAll(t, l)
+			if len(rest) != tc.after || (len(rest) > 0 && (rest[0].Seq != tc.to+1 || string(rest[0].Body) != body(int(tc.to+1)))) {
+				t.Fatalf("after the skip read %+v; want %d records from %d", rest, tc.after, tc.to+1)
+			}
+			// Appending goes on, and what is appended reads back.
+			if last, err := l.Append([]ingest.LogEntry{entry(1, "after")}); err != nil || last != 11 {
+				t.Fatalf("append after the skip: %d %v", last, err)
+			}
+			if got := readAll(t, l); len(got) != 1 || string(got[0].Body) != "after" {
+				t.Fatalf("the record appended after the skip: %+v", got)
+			}
+		})
+	}
+}
+
+// TestWriterGoesOnPastCorruptRecords: a damaged request in the middle of
+// the log holds ingestion up for three reads, then is skipped: everything
+// else reaches the store and Settle sees the log applied.
+func TestWriterGoesOnPastCorruptRecords(t *testing.T) {
+	dir := t.TempDir()
+	l, err := ingest.OpenLog(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int64
+	for i := range 6 {
+		b := batchBody(fmt.Sprintf("m%d", i))
+		l.Append([]ingest.LogEntry{{WorkspaceID: 1, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(b)}})
+		sizes = append(sizes, int64(16+18+len("batch")+len(b)))
+	}
+	l.Close()
+	corruptAt(t, dir, sizes[0]+sizes[1]+40) // in request 3's body
+	if l, err = ingest.OpenLog(dir, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ing := &slowIngester{}
+	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l})
+	w.Open(context.Background())
+	defer w.Close()
+	if !w.Settle(context.Background(), 20*time.Second) {
+		t.Fatal("Settle did not see the log applied")
+	}
+	var stored []string
+	ing.mu.Lock()
+	for _, c := range ing.calls {
+		for _, m := range c {
+			stored = append(stored, m.MessageID)
+		}
+	}
+	ing.mu.Unlock()
+	sort.Strings(stored)
+	if strings.Join(stored, ",") != "m0,m1,m3,m4,m5" {
+		t.Fatalf("stored %v; want all but the damaged m2", stored)
+	}
+	if saved, _ := filepath.Glob(filepath.Join(dir, "failed", "*.log")); len(saved) != 1 {
+		t.Fatalf("damaged segments kept: %v", saved)
 	}
 }

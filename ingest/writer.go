@@ -395,12 +395,37 @@ func (w *Writer) apply() {
 	var deadline time.Time // set once Close is called
 	var entries []LogEntry // read and not yet applied
 	failures := 0
+	corrupt := 0 // reads in a row that failed on the log's content
 	for {
 		_, appended := l.Appended()
 		var err error
 		progressed := false
 		if len(entries) == 0 {
-			if entries, err = l.Read(w.cfg.ApplyBytes); err != nil {
+			entries, err = l.Read(w.cfg.ApplyBytes)
+			switch {
+			case err == nil:
+				corrupt = 0
+			case errors.Is(err, ErrCorrupt) && corrupt >= 2:
+				// Read three times, the damage is on disk: go on after
+				// it rather than hold everything behind it.
+				corrupt = 0
+				if from, to, saved, serr := l.SkipCorrupt(); serr != nil {
+					w.log.Error("ingestion log: cannot skip a corrupt record; retrying", "err", serr)
+					failures++
+				} else {
+					w.log.Error("ingestion log: corrupt records skipped: they will not reach the store; the damaged segment is kept",
+						"first", from, "last", to, "copy", saved, "err", err)
+					if to >= from {
+						// Everything before them was applied when the
+						// read stopped at them.
+						w.markApplied(to)
+					}
+					progressed = true
+				}
+			default:
+				if errors.Is(err, ErrCorrupt) {
+					corrupt++
+				}
 				w.log.Error("ingestion log: cannot read; retrying", "err", err)
 				failures++
 			}
@@ -502,17 +527,22 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 		}
 		w.setAside(entries[0], err)
 	}
-	last := entries[len(entries)-1].Seq
+	w.markApplied(entries[len(entries)-1].Seq)
+	return true
+}
+
+// markApplied moves the applied position to last, every record up to
+// which is in the store (or skipped as corrupt), and wakes Settle.
+func (w *Writer) markApplied(last uint64) {
 	if err := w.cfg.Log.SetApplied(last); err != nil {
 		// Applied all the same: the position is advisory.
 		w.log.Warn("ingestion log: cannot record the applied position", "err", err)
 	}
 	w.applyMu.Lock()
-	w.applied = last
+	w.applied = max(w.applied, last)
 	close(w.progress)
 	w.progress = make(chan struct{})
 	w.applyMu.Unlock()
-	return true
 }
 
 // setAside writes an entry the store will not take to failed/<seq>.json in
