@@ -544,17 +544,7 @@ func (rd *logReader) position(segs []segment) error {
 	if i < 0 || segs[i].first == rd.done {
 		return fmt.Errorf("ingestion log: no segment holds record %d", rd.next)
 	}
-	f, err := os.Open(segs[i].path)
-	if err != nil {
-		return fmt.Errorf("ingestion log: %w", err)
-	}
-	rd.f, rd.seg, rd.off = f, segs[i].first, 0
-	if rd.r == nil {
-		rd.r = bufio.NewReaderSize(f, 1<<20)
-	} else {
-		rd.r.Reset(f)
-	}
-	return nil
+	return rd.open(segs[i], 0)
 }
 
 // SkipCorrupt moves reading past the damage that made the last Read fail
