@@ -304,8 +304,11 @@ func (s *Store) CustomerClusters(ctx context.Context, workspaceID int64) ([]touc
 // customers instead of over the orders.
 func (s *Store) BuyerTotals(ctx context.Context, workspaceID int64, since, until time.Time) ([]touchbase.BuyerTotals, error) {
 	var out []touchbase.BuyerTotals
+	// "+orders" keeps SQLite off customers_orders, whose range needs a
+	// sort by id and row lookups in index order: by customers_workspace,
+	// in id order, reading a million buyers takes 2.6 s instead of 5.0.
 	q := `SELECT id, orders, revenue, first_order_at, last_order_at FROM customers
-		WHERE workspace_id = ? AND orders > 0 AND last_order_at IS NOT NULL ORDER BY id`
+		WHERE workspace_id = ? AND +orders > 0 AND last_order_at IS NOT NULL ORDER BY id`
 	args := []any{workspaceID}
 	if !since.IsZero() || !until.IsZero() {
 		if until.IsZero() {
