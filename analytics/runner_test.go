@@ -283,41 +283,45 @@ func (c *countingScorer) count(ws int64) int {
 // made on the same store, once; scores stored before it opened, its own
 // runs, and runs that wrote no scores are not taken up again.
 func TestRunnerTakesUpScoresWrittenElsewhere(t *testing.T) {
-	ctx := context.Background()
-	s := storetest.OpenSQLite(t)
-	ws := seedShop(t, s, 50)
-	cli := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
-	if _, err := cli.Run(ctx, ws, touchbase.AnalysisRFM, analytics.Params{}, nil); err != nil {
-		t.Fatal(err) // before the server opens: its engine loads these
+	for _, be := range storetest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := be.Open(t)
+			ws := seedShop(t, s, 50)
+			cli := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+			if _, err := cli.Run(ctx, ws, touchbase.AnalysisRFM, analytics.Params{}, nil); err != nil {
+				t.Fatal(err) // before the server opens: its engine loads these
+			}
+			eng := &countingScorer{n: map[int64]int{}}
+			server := analytics.New(s, eng, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }, Watch: 5 * time.Millisecond})
+			if err := server.Open(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer server.Close()
+			wait := func(want int) {
+				t.Helper()
+				deadline := time.Now().Add(10 * time.Second)
+				for eng.count(ws) < want && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				time.Sleep(50 * time.Millisecond) // ten more looks: no second take-up
+				if got := eng.count(ws); got != want {
+					t.Fatalf("%d rescores, want %d", got, want)
+				}
+			}
+			wait(0)
+			if _, err := cli.Run(ctx, ws, touchbase.AnalysisBasket, analytics.Params{}, nil); err != nil {
+				t.Fatal(err)
+			}
+			wait(0) // basket writes no scores
+			if _, err := cli.Run(ctx, ws, touchbase.AnalysisClusters, analytics.Params{K: 3}, nil); err != nil {
+				t.Fatal(err)
+			}
+			wait(1)
+			if _, err := server.Run(ctx, ws, touchbase.AnalysisRFM, analytics.Params{}, nil); err != nil {
+				t.Fatal(err)
+			}
+			wait(2) // its own run, taken up by the run itself only
+		})
 	}
-	eng := &countingScorer{n: map[int64]int{}}
-	server := analytics.New(s, eng, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }, Watch: 5 * time.Millisecond})
-	if err := server.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-	wait := func(want int) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for eng.count(ws) < want && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		time.Sleep(50 * time.Millisecond) // ten more looks: no second take-up
-		if got := eng.count(ws); got != want {
-			t.Fatalf("%d rescores, want %d", got, want)
-		}
-	}
-	wait(0)
-	if _, err := cli.Run(ctx, ws, touchbase.AnalysisBasket, analytics.Params{}, nil); err != nil {
-		t.Fatal(err)
-	}
-	wait(0) // basket writes no scores
-	if _, err := cli.Run(ctx, ws, touchbase.AnalysisClusters, analytics.Params{K: 3}, nil); err != nil {
-		t.Fatal(err)
-	}
-	wait(1)
-	if _, err := server.Run(ctx, ws, touchbase.AnalysisRFM, analytics.Params{}, nil); err != nil {
-		t.Fatal(err)
-	}
-	wait(2) // its own run, taken up by the run itself only
 }

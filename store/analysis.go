@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/touchbase/touchbase"
@@ -116,9 +115,8 @@ func (s *Store) LatestScoringRuns(ctx context.Context) (map[int64]int64, error) 
 	}
 	out := map[int64]int64{}
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		q := `SELECT workspace_id, max(id) FROM analysis_runs WHERE kind IN (` +
-			strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ") + `) AND finished_at IS NOT NULL AND error = '' GROUP BY workspace_id`
-		return queryRows(ctx, tx, s.d.q(q), kinds, func(rows *sql.Rows) error {
+		q := `SELECT workspace_id, max(id) FROM analysis_runs WHERE kind IN (%s) AND finished_at IS NOT NULL AND error = '' GROUP BY workspace_id`
+		return s.queryIn(ctx, tx, q, nil, kinds, func(rows *sql.Rows) error {
 			var ws, id int64
 			if err := rows.Scan(&ws, &id); err != nil {
 				return err
