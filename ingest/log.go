@@ -78,6 +78,17 @@ const (
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
+// recordSum is a record's checksum: CRC-32C of its sequence number (the
+// header's last 8 bytes) and then its payload, given in as many parts as
+// it is at hand.
+func recordSum(h []byte, payload ...[]byte) uint32 {
+	sum := crc32.Checksum(h[8:16], crcTable)
+	for _, p := range payload {
+		sum = crc32.Update(sum, crcTable, p)
+	}
+	return sum
+}
+
 // OpenLog opens (creating if need be) the log in dir. segmentBytes <= 0
 // means DefaultSegmentBytes.
 func OpenLog(dir string, segmentBytes int64) (*Log, error) {
@@ -194,7 +205,7 @@ func recordAt(b []byte, off int64, want uint64) int64 {
 		return 0
 	}
 	payload := b[off+headerBytes : off+headerBytes+n]
-	if crc32.Update(crc32.Checksum(h[8:16], crcTable), crcTable, payload) != binary.LittleEndian.Uint32(h[4:8]) {
+	if recordSum(h, payload) != binary.LittleEndian.Uint32(h[4:8]) {
 		return 0
 	}
 	return headerBytes + n
@@ -228,7 +239,7 @@ func readRecord(r *bufio.Reader, buf []byte) (seq uint64, payload []byte, n int,
 	if _, err := io.ReadFull(r, payload); err != nil {
 		return 0, nil, 0, err
 	}
-	if crc32.Update(crc32.Checksum(h[8:16], crcTable), crcTable, payload) != sum {
+	if recordSum(h[:], payload) != sum {
 		return 0, nil, 0, fmt.Errorf("record %d: checksum mismatch", seq)
 	}
 	return seq, payload, headerBytes + int(size), nil
@@ -248,8 +259,7 @@ func writeRecord(w *bufio.Writer, seq uint64, e *LogEntry) (int, error) {
 	var h [headerBytes]byte
 	binary.LittleEndian.PutUint32(h[0:4], uint32(len(pre)+len(e.Body)))
 	binary.LittleEndian.PutUint64(h[8:16], seq)
-	sum := crc32.Update(crc32.Checksum(h[8:16], crcTable), crcTable, pre)
-	binary.LittleEndian.PutUint32(h[4:8], crc32.Update(sum, crcTable, e.Body))
+	binary.LittleEndian.PutUint32(h[4:8], recordSum(h[:], pre, e.Body))
 	w.Write(h[:])
 	w.Write(pre)
 	_, err := w.Write(e.Body) // a bufio.Writer keeps its first error
@@ -577,7 +587,7 @@ func (l *Log) SkipCorrupt() (from, to uint64, saved string, err error) {
 		return 0, 0, "", fmt.Errorf("ingestion log: keep %s: %w", seg.path, err)
 	}
 	last := l.next - 1
-	resume, at := l.resync(seg, bad.off, bad.seq, last)
+	resume, at := resync(seg, bad.off, bad.seq, last)
 	switch {
 	case at >= 0:
 		// Go on in this segment, from the record found.
@@ -604,7 +614,7 @@ func (l *Log) SkipCorrupt() (from, to uint64, saved string, err error) {
 // resync looks in seg, after the damage at off (where record bad was
 // wanted), for the first whole record numbered bad or later (and at most
 // last), and returns its sequence number and offset (at < 0: none).
-func (l *Log) resync(seg segment, off int64, bad, last uint64) (seq uint64, at int64) {
+func resync(seg segment, off int64, bad, last uint64) (seq uint64, at int64) {
 	b, err := os.ReadFile(seg.path)
 	if err != nil {
 		return 0, -1
