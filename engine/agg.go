@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/segment"
+	"golang.org/x/sync/errgroup"
 )
 
 // aggMode is what a series keeps of each matching event.
@@ -88,7 +92,8 @@ type series struct {
 	// that a test false over no events visits only them.
 	has *roaring.Bitmap
 
-	distinct map[distinctKey]uint32
+	distinct   map[distinctKey]uint32
+	distinctMu sync.Mutex
 }
 
 type points struct {
@@ -150,11 +155,13 @@ func (s *series) accept(props map[string]any) (float64, bool) {
 		default:
 			return 0, false
 		}
+		s.distinctMu.Lock() // back-fill's workers share the dictionary
 		id, ok := s.distinct[dk]
 		if !ok {
 			id = uint32(len(s.distinct))
 			s.distinct[dk] = id
 		}
+		s.distinctMu.Unlock()
 		return float64(id), true
 	}
 	return 0, true
@@ -232,6 +239,13 @@ type entry struct {
 }
 
 // backfill fills ss (new series, or all on Load) from the source.
+//
+// The events are read in id ranges, by as many goroutines as there are
+// cores, each range in a read transaction of its own: the database's
+// stepping through the rows is most of a back-fill, and one reader keeps
+// one core busy. Each range's entries are kept apart and built in range
+// order, so that every customer's points come in id order as from one
+// scan.
 func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	if len(ss) == 0 {
 		return nil
@@ -248,7 +262,6 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	entries := make([][]entry, len(ss))
 	idx := map[*series]int{}
 	for j, s := range ss {
 		idx[s] = j
@@ -257,48 +270,103 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	for name, ss := range byName {
 		keys[name] = propKeys(ss)
 	}
-	scratch := map[string]any{} // each event's properties, in turn
-	err := ix.src.ScanEvents(ctx, ix.ws, names, ix.upTo, func(ev touchbase.EventRow) error {
-		i, ok := ix.pos[ev.CustomerID]
-		if !ok {
-			return nil // a customer created since Load: ApplyCustomer and ApplyEvent bring them
-		}
-		var props map[string]any
-		decoded := false
-		for _, s := range byName[ev.Event] {
-			if s.needsProps() && !decoded {
-				props, decoded = decodeKeys(ev.Properties, keys[ev.Event], scratch), true
+	ranges := idRanges(ix.upTo, runtime.GOMAXPROCS(0), ix.backfillMin)
+	// entries[r][j] are range r's entries of series ss[j].
+	entries := make([][][]entry, len(ranges))
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(len(ranges), runtime.GOMAXPROCS(0)) {
+		g.Go(func() error {
+			scratch := map[string]any{} // each event's properties, in turn
+			for r := int(next.Add(1) - 1); r < len(ranges); r = int(next.Add(1) - 1) {
+				es := make([][]entry, len(ss))
+				err := ix.src.ScanEvents(gctx, ix.ws, names, ranges[r].after, ranges[r].upTo, func(ev touchbase.EventRow) error {
+					i, ok := ix.pos[ev.CustomerID]
+					if !ok {
+						return nil // a customer created since Load: ApplyCustomer and ApplyEvent bring them
+					}
+					var props map[string]any
+					decoded := false
+					for _, s := range byName[ev.Event] {
+						if s.needsProps() && !decoded {
+							props, decoded = decodeKeys(ev.Properties, keys[ev.Event], scratch), true
+						}
+						if v, ok := s.accept(props); ok {
+							j := idx[s]
+							es[j] = append(es[j], entry{i, ev.Timestamp, v})
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				entries[r] = es
 			}
-			if v, ok := s.accept(props); ok {
-				j := idx[s]
-				entries[j] = append(entries[j], entry{i, ev.Timestamp, v})
-			}
-		}
-		return nil
-	})
-	if err != nil {
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return fmt.Errorf("back-fill aggregates: %w", err)
 	}
+	parts := make([][]entry, len(ranges))
 	for j, s := range ss {
-		s.build(entries[j], len(ix.ids))
-		entries[j] = nil
+		for r := range ranges {
+			parts[r], entries[r][j] = entries[r][j], nil
+		}
+		s.build(parts, len(ix.ids))
 	}
 	return nil
 }
 
-// build makes the bulk from entries, in any order: each customer's are
+// idRange is the events with ids in (after, upTo].
+type idRange struct{ after, upTo int64 }
+
+// defaultBackfillMin is the fewest event ids a back-fill range spans:
+// below it, one more read transaction costs more than the cores save.
+const defaultBackfillMin = 1 << 16
+
+// idRanges cuts (-inf, upTo] into four ranges per worker, for the workers
+// to share out evenly however a workspace's ids are spread, but none
+// narrower than least ids; one range for one worker.
+func idRanges(upTo int64, workers int, least int64) []idRange {
+	n := int64(1)
+	if workers > 1 {
+		n = max(1, min(int64(4*workers), upTo/max(least, 1)))
+	}
+	rs := make([]idRange, n)
+	step := upTo / n
+	after := int64(math.MinInt64)
+	for k := range rs {
+		end := step * int64(k+1)
+		if k == len(rs)-1 {
+			end = upTo
+		}
+		rs[k] = idRange{after, end}
+		after = end
+	}
+	return rs
+}
+
+// build makes the bulk from the entries of parts, in any order: each customer's are
 // placed by counting (stable, so that events of equal timestamps keep
 // their order), then sorted by timestamp where they are not already, which
 // in id order (the source's) they almost always are.
-func (s *series) build(es []entry, n int) {
+func (s *series) build(parts [][]entry, n int) {
+	total := 0
+	for _, es := range parts {
+		total += len(es)
+	}
 	s.off = make([]uint32, n+1)
-	s.ts = make([]int64, len(es))
+	s.ts = make([]int64, total)
 	s.val = nil
 	if s.key.mode != modeEvents {
-		s.val = make([]float64, len(es))
+		s.val = make([]float64, total)
 	}
-	for _, e := range es {
-		s.off[e.i+1]++
+	for _, es := range parts {
+		for _, e := range es {
+			s.off[e.i+1]++
+		}
 	}
 	var with []uint32
 	for i := 1; i <= n; i++ {
@@ -308,12 +376,14 @@ func (s *series) build(es []entry, n int) {
 		s.off[i] += s.off[i-1]
 	}
 	next := slices.Clone(s.off[:n])
-	for _, e := range es {
-		p := next[e.i]
-		next[e.i]++
-		s.ts[p] = e.ts
-		if s.val != nil {
-			s.val[p] = e.v
+	for _, es := range parts {
+		for _, e := range es {
+			p := next[e.i]
+			next[e.i]++
+			s.ts[p] = e.ts
+			if s.val != nil {
+				s.val[p] = e.v
+			}
 		}
 	}
 	for _, i := range with {

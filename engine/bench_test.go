@@ -61,7 +61,7 @@ func (s *synthSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchba
 
 func (s *synthSource) LastEventID(context.Context, int64) (int64, error) { return 0, nil }
 
-func (s *synthSource) ScanEvents(_ context.Context, _ int64, names []string, _ int64, fn func(touchbase.EventRow) error) error {
+func (s *synthSource) ScanEvents(_ context.Context, _ int64, names []string, _, _ int64, fn func(touchbase.EventRow) error) error {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true

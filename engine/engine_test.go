@@ -46,9 +46,9 @@ func (f *fakeSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchbas
 	return nil
 }
 
-func (f *fakeSource) ScanEvents(_ context.Context, _ int64, names []string, upTo int64, fn func(touchbase.EventRow) error) error {
+func (f *fakeSource) ScanEvents(_ context.Context, _ int64, names []string, after, upTo int64, fn func(touchbase.EventRow) error) error {
 	for _, e := range f.events {
-		if slices.Contains(names, e.Event) && e.ID <= upTo {
+		if slices.Contains(names, e.Event) && e.ID > after && e.ID <= upTo {
 			if err := fn(e); err != nil {
 				return err
 			}

@@ -12,6 +12,10 @@ import (
 // parts run on all cores, so that small test stores exercise the parts.
 func (ix *Index) SetSplitMin(n int) { ix.splitMin = n }
 
+// SetBackfillMin sets the fewest event ids a back-fill range spans, so
+// that small test stores are back-filled in several ranges at once.
+func (ix *Index) SetBackfillMin(n int64) { ix.backfillMin = n }
+
 // EvaluateEach evaluates n for each customer alone, as the real-time path
 // does for an event's customer, and returns the ids of those for whom it
 // holds, ascending.

@@ -30,10 +30,11 @@ type Source interface {
 	// JSON object (empty or null for none), valid until fn returns.
 	ScanCustomers(ctx context.Context, workspaceID int64, fn func(c *touchbase.Customer, traits []byte) error) error
 	// ScanEvents calls fn with each event of the workspace whose name is
-	// one of names and whose id is at most upTo, in id order (events of
-	// equal timestamps count in that order); ev.Properties is valid until
-	// fn returns.
-	ScanEvents(ctx context.Context, workspaceID int64, names []string, upTo int64, fn func(touchbase.EventRow) error) error
+	// one of names and whose id is in (after, upTo], in id order (events
+	// of equal timestamps count in that order); ev.Properties is valid
+	// until fn returns. Back-fill calls it from several goroutines at
+	// once, for disjoint ranges.
+	ScanEvents(ctx context.Context, workspaceID int64, names []string, after, upTo int64, fn func(touchbase.EventRow) error) error
 	// LastEventID returns the id of the workspace's latest event.
 	LastEventID(ctx context.Context, workspaceID int64) (int64, error)
 }
@@ -94,6 +95,9 @@ type Index struct {
 	// splitMin is the universe size from which evaluations run on all
 	// cores (defaultSplitMin; tests lower it to exercise the parts).
 	splitMin int
+	// backfillMin is the fewest event ids a back-fill range spans
+	// (defaultBackfillMin; tests lower it to exercise the ranges).
+	backfillMin int64
 }
 
 type featureColumn struct {
@@ -103,7 +107,7 @@ type featureColumn struct {
 
 // NewIndex returns an empty index whose features are reg's.
 func NewIndex(reg *segment.Registry) *Index {
-	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin}
+	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin, backfillMin: defaultBackfillMin}
 	ix.reset()
 	ix.traitCols = map[string]*column{}
 	ix.series = map[seriesKey]*series{}

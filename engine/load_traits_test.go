@@ -25,7 +25,7 @@ func (r *rawSource) ScanCustomers(_ context.Context, _ int64, fn func(*touchbase
 	return nil
 }
 
-func (r *rawSource) ScanEvents(context.Context, int64, []string, int64, func(touchbase.EventRow) error) error {
+func (r *rawSource) ScanEvents(context.Context, int64, []string, int64, int64, func(touchbase.EventRow) error) error {
 	return nil
 }
 

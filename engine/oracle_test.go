@@ -42,6 +42,7 @@ func TestOracle(t *testing.T) {
 			// Evaluations of the whole store run in parts, on all cores,
 			// as they do at a million customers.
 			ix.SetSplitMin(16)
+			ix.SetBackfillMin(8)
 			if err := ix.Load(ctx, s, d.ws); err != nil {
 				t.Fatal(err)
 			}

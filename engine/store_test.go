@@ -42,7 +42,7 @@ func TestLoadFromStore(t *testing.T) {
 			storetest.InsertEvent(t, s, &touchbase.Event{WorkspaceID: other, CustomerID: c3, Event: "Order Completed", Timestamp: asOf.Add(-day)})
 
 			var got []touchbase.EventRow
-			if err := s.ScanEvents(ctx, ws, []string{"Order Completed"}, math.MaxInt64, func(e touchbase.EventRow) error {
+			if err := s.ScanEvents(ctx, ws, []string{"Order Completed"}, 0, math.MaxInt64, func(e touchbase.EventRow) error {
 				e.Properties = slices.Clone(e.Properties) // valid until the callback returns
 				got = append(got, e)
 				return nil

@@ -50,7 +50,7 @@ func (s *Store) ScanCustomers(ctx context.Context, workspaceID int64, fn func(c 
 }
 
 // ScanEvents calls fn with each event of the workspace whose name is one of
-// names and whose id is at most upTo, in id order. ev.Properties is valid
+// names and whose id is in (after, upTo], in id order. ev.Properties is valid
 // until fn returns. With no names it calls fn never. An error from fn stops
 // the scan and is returned as is.
 //
@@ -58,16 +58,16 @@ func (s *Store) ScanCustomers(ctx context.Context, workspaceID int64, fn func(c 
 // events_customer index, by customer and timestamp, costs a row lookup per
 // event, which was half the engine's back-fill; the engine orders each
 // customer's events itself.
-func (s *Store) ScanEvents(ctx context.Context, workspaceID int64, names []string, upTo int64, fn func(touchbase.EventRow) error) error {
+func (s *Store) ScanEvents(ctx context.Context, workspaceID int64, names []string, after, upTo int64, fn func(touchbase.EventRow) error) error {
 	if len(names) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 2+len(names))
-	args = append(args, workspaceID, upTo)
+	args := make([]any, 0, 3+len(names))
+	args = append(args, workspaceID, after, upTo)
 	for _, n := range names {
 		args = append(args, n)
 	}
-	q := s.d.q("SELECT e.id, e.customer_id, e.event, e.timestamp, e.properties FROM events e WHERE e.workspace_id = ? AND e.id <= ? AND e.event IN (?" +
+	q := s.d.q("SELECT e.id, e.customer_id, e.event, e.timestamp, e.properties FROM events e WHERE e.workspace_id = ? AND e.id > ? AND e.id <= ? AND e.event IN (?" +
 		strings.Repeat(", ?", len(names)-1) + ") ORDER BY e.id")
 	return s.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, q, args...)
