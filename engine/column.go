@@ -44,6 +44,10 @@ type column struct {
 	// evaluation costs its universe's size, not the workspace's (one
 	// customer's, when an event arrives). Its readers walk that universe.
 	ranked bool
+	// changed says a customer's value changed since Changes last ran:
+	// only the tracked segments that read a changed column are evaluated
+	// again for a new profile.
+	changed bool
 }
 
 // at returns where customer i's value is: i, or k, the rank of i in the
@@ -87,40 +91,40 @@ func (c *column) get(p int) scalar {
 	return scalar{}
 }
 
-// set stores customer i's value.
-func (c *column) set(i uint32, s scalar) {
-	if c.kinds[i] == kArray {
+// set stores customer i's value and reports whether it changed (an
+// array always does).
+func (c *column) set(i uint32, s scalar) bool {
+	oldKind, oldVal := c.kinds[i], c.vals[i]
+	if oldKind == kArray {
 		delete(c.arrays, i)
 	}
-	c.kinds[i] = s.k
+	var v uint64
 	switch s.k {
 	case kString:
-		c.vals[i] = uint64(c.dict.id(s.s))
+		v = uint64(c.dict.id(s.s))
 	case kNumber:
-		c.vals[i] = math.Float64bits(s.n)
+		v = math.Float64bits(s.n)
 	case kBool:
-		c.vals[i] = 0
 		if s.b {
-			c.vals[i] = 1
+			v = 1
 		}
 	case kTime:
-		c.vals[i] = uint64(s.t)
+		v = uint64(s.t)
 	case kArray:
 		if c.arrays == nil {
 			c.arrays = map[uint32][]any{}
 		}
 		c.arrays[i] = s.arr
-		c.vals[i] = 0
-	default:
-		c.vals[i] = 0
 	}
+	c.kinds[i], c.vals[i] = s.k, v
+	return oldKind != s.k || oldVal != v || s.k == kArray
 }
 
-// setFeature stores a registered feature's value for customer i.
-func (c *column) setFeature(i uint32, v segment.Value, ok bool) {
+// setFeature stores a registered feature's value for customer i and
+// reports whether it changed.
+func (c *column) setFeature(i uint32, v segment.Value, ok bool) bool {
 	if !ok {
-		c.set(i, scalar{})
-		return
+		return c.set(i, scalar{})
 	}
-	c.set(i, literal(v))
+	return c.set(i, literal(v))
 }

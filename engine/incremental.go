@@ -29,13 +29,16 @@ type tracked struct {
 }
 
 // tracker holds the tracked segments and what changed since Changes last
-// ran: which customers (dirty), and whether profiles or which events.
+// ran: which customers (dirty), which feature and trait columns (changed),
+// which events, and whether a customer came or went (universe), which
+// every segment may see.
 type tracker struct {
-	segs    []*tracked
-	byName  map[string]*tracked
-	dirty   *roaring.Bitmap
-	profile bool
-	events  map[string]bool
+	segs     []*tracked
+	byName   map[string]*tracked
+	dirty    *roaring.Bitmap
+	changed  []*column // each with its changed flag set
+	universe bool
+	events   map[string]bool
 }
 
 func (t *tracker) init() {
@@ -44,9 +47,37 @@ func (t *tracker) init() {
 	t.events = map[string]bool{}
 }
 
-func (t *tracker) touchProfile(i uint32) {
+// touchProfile notes customer i's new profile; setCustomer has marked
+// the columns that changed.
+func (t *tracker) touchProfile(i uint32) { t.dirty.Add(i) }
+
+// touchUniverse notes that customer i came or went (or took another's
+// events): every tracked segment looks at them again.
+func (t *tracker) touchUniverse(i uint32) {
 	t.dirty.Add(i)
-	t.profile = true
+	t.universe = true
+}
+
+// markChanged notes that a customer's value in c changed.
+func (t *tracker) markChanged(c *column) {
+	if !c.changed {
+		c.changed = true
+		t.changed = append(t.changed, c)
+	}
+}
+
+// readsChanged reports whether s reads a feature or trait whose column
+// changed since Changes last ran.
+func (ix *Index) readsChanged(s *tracked) bool {
+	if len(ix.track.changed) == 0 {
+		return false
+	}
+	for _, f := range s.needs.fields {
+		if c, err := ix.fieldColumn(f); err == nil && c.changed {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *tracker) touchEvent(i uint32, name string) {
@@ -166,7 +197,7 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 			u = ix.live
 		case dirty.IsEmpty():
 			continue
-		case s.needs.profile && t.profile, s.readsEvents(t.events):
+		case t.universe, s.needs.profile && ix.readsChanged(s), s.readsEvents(t.events):
 			if dirty.GetCardinality() <= smallUniverse {
 				var err error
 				if out, err = ix.changesEach(s, dirty, asOf, out); err != nil {
@@ -208,7 +239,10 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 		s.stale = false
 	}
 	t.dirty.Clear()
-	t.profile = false
+	for _, c := range t.changed {
+		c.changed = false
+	}
+	t.changed, t.universe = t.changed[:0], false
 	clear(t.events)
 	return out, nil
 }

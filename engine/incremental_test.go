@@ -177,3 +177,54 @@ func TestPrepareAll(t *testing.T) {
 		}
 	}
 }
+
+// TestChangesReadColumns: a new profile re-evaluates the segments that
+// read a feature or trait whose value changed, and a customer who comes
+// is looked at by every segment, those reading only events included.
+func TestChangesReadColumns(t *testing.T) {
+	ctx := context.Background()
+	ix := load(t, population())
+	for _, s := range []struct{ name, tree string }{
+		{"no orders", `{"op": "=", "left": ` + ocCount + `, "right": {"value": 0}}`},
+		{"de", `{"op": "=", "left": {"field": "country"}, "right": {"value": "DE"}}`},
+		{"regulars", `{"op": ">=", "left": {"field": "orders"}, "right": {"value": 3}}`},
+	} {
+		if err := ix.Register(ctx, s.name, node(t, s.tree), asOf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := ix.Changes(asOf, false); err != nil || len(got) != 0 {
+		t.Fatalf("after Register: %v, %v", got, err)
+	}
+	steps := []struct {
+		name  string
+		apply func()
+		want  []engine.Change
+	}{
+		{"a customer comes, with no events", func() {
+			ix.ApplyCustomer(&touchbase.Customer{ID: 20})
+		}, []engine.Change{{Segment: "no orders", CustomerID: 20, Entered: true}}},
+		{"the same profile again", func() { ix.ApplyCustomer(&touchbase.Customer{ID: 20}) }, nil},
+		{"a feature read changes", func() {
+			ix.ApplyCustomer(&touchbase.Customer{ID: 20, Features: touchbase.Features{Orders: 3}})
+		}, []engine.Change{{Segment: "regulars", CustomerID: 20, Entered: true}}},
+		{"a feature not read changes", func() {
+			ix.ApplyCustomer(&touchbase.Customer{ID: 20, Features: touchbase.Features{Orders: 3, Events: 7}})
+		}, nil},
+		{"a trait read changes", func() {
+			ix.ApplyCustomer(&touchbase.Customer{ID: 20, Features: touchbase.Features{Orders: 3, Events: 7}, Traits: map[string]any{"country": "DE"}})
+		}, []engine.Change{{Segment: "de", CustomerID: 20, Entered: true}}},
+		{"the customer goes", func() { ix.RemoveCustomer(20) }, []engine.Change{
+			{Segment: "no orders", CustomerID: 20}, {Segment: "de", CustomerID: 20}, {Segment: "regulars", CustomerID: 20}}},
+	}
+	for _, s := range steps {
+		s.apply()
+		got, err := ix.Changes(asOf, false)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if !slices.Equal(got, s.want) {
+			t.Errorf("%s: changes %v, want %v", s.name, got, s.want)
+		}
+	}
+}

@@ -270,10 +270,15 @@ func (ix *Index) setCustomer(c *touchbase.Customer, b []byte) uint32 {
 	if !ok {
 		i = ix.add(c.ID)
 	}
-	ix.live.Add(i)
+	if ix.live.CheckedAdd(i) {
+		ix.track.universe = true
+	}
+	t := &ix.track
 	for _, fc := range ix.features {
 		v, ok := fc.f.Get(c)
-		fc.col.setFeature(i, v, ok)
+		if fc.col.setFeature(i, v, ok) {
+			t.markChanged(fc.col)
+		}
 	}
 	if bytes.Equal(b, ix.traits.get(i)) {
 		// Unchanged (an event's customer, mostly): the trait columns hold
@@ -284,7 +289,9 @@ func (ix *Index) setCustomer(c *touchbase.Customer, b []byte) uint32 {
 	if len(ix.traitCols) > 0 {
 		m := decodeTraits(b)
 		for key, col := range ix.traitCols {
-			col.set(i, fromJSON(lookup(m, strings.Split(key, "."))))
+			if col.set(i, fromJSON(lookup(m, strings.Split(key, ".")))) {
+				t.markChanged(col)
+			}
 		}
 	}
 	return i
@@ -345,7 +352,7 @@ func (ix *Index) MergeCustomer(gone, into int64) {
 			s.insert(ii, t, v)
 		}
 	}
-	ix.track.touchProfile(ii)
+	ix.track.touchUniverse(ii)
 	ix.removeCustomer(gone)
 }
 
@@ -376,7 +383,7 @@ func (ix *Index) removeCustomer(id int64) {
 	}
 	// The dense index is not reused: ids[i] stays, so that Changes can
 	// still name who left.
-	ix.track.touchProfile(i)
+	ix.track.touchUniverse(i)
 }
 
 func decodeTraits(b []byte) map[string]any {

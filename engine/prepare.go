@@ -14,8 +14,10 @@ type needs struct {
 	aggs   []*segment.Aggregate
 	time   bool // the tree depends on the as-of instant (DependsOnTime)
 	events map[string]bool
-	// profile says the tree reads features or traits.
+	// profile says the tree reads features or traits; fields are the
+	// features and traits it reads, as written.
 	profile bool
+	fields  []string
 }
 
 // collect walks n and the segments it names (through refs, refusing
@@ -41,6 +43,7 @@ func (ix *Index) collect(n *segment.Node, refs func(string) (*segment.Node, erro
 	}
 	if n.Op == segment.OpWithinNext {
 		nd.traits = append(nd.traits, "timezone")
+		nd.fields = append(nd.fields, "traits.timezone")
 		nd.time, nd.profile = true, true
 	}
 	for _, o := range []*segment.Operand{n.Left, n.Right} {
@@ -48,6 +51,7 @@ func (ix *Index) collect(n *segment.Node, refs func(string) (*segment.Node, erro
 		case o == nil:
 		case o.Field != "":
 			nd.profile = true
+			nd.fields = append(nd.fields, o.Field)
 			if k := ix.traitKey(o.Field); k != "" {
 				nd.traits = append(nd.traits, k)
 			}
