@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -47,6 +48,64 @@ type engineResult struct {
 	GCAssistMilli float64 `json:"incremental_gc_assist_ms"`
 	IncrementalOK bool    `json:"incremental_consistent"`
 	Changes       int     `json:"incremental_changes"`
+	// Where the time of the slowest 1% of the events neither preempted
+	// nor faulting went, against all of those events.
+	SlowestSplit eventSplit `json:"incremental_slowest_split"`
+	AllSplit     eventSplit `json:"incremental_all_split"`
+}
+
+// eventSplit describes a set of incremental events: the medians of their
+// three steps (microseconds), the share that were their customer's first
+// in the phase (whose points the series copy out of the bulk), and the
+// median of their customers' stored events.
+type eventSplit struct {
+	N             int            `json:"n"`
+	ApplyCustomer float64        `json:"apply_customer_us"`
+	ApplyEvent    float64        `json:"apply_event_us"`
+	Changes       float64        `json:"changes_us"`
+	FirstShare    float64        `json:"first_share"`
+	CustEvents    int            `json:"customer_events"`
+	Kinds         map[string]int `json:"kinds"`
+}
+
+// stepTimes is one incremental event's record.
+type stepTimes struct {
+	customer, event, changes time.Duration
+	first                    bool
+	custEvents               int
+	kind                     uint8
+}
+
+func (t stepTimes) total() time.Duration { return t.customer + t.event + t.changes }
+
+// splitOf summarises ts.
+func splitOf(ts []stepTimes) eventSplit {
+	sp := eventSplit{N: len(ts), Kinds: map[string]int{}}
+	if len(ts) == 0 {
+		return sp
+	}
+	med := func(f func(stepTimes) float64) float64 {
+		v := make([]float64, len(ts))
+		for i, t := range ts {
+			v[i] = f(t)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+	sp.ApplyCustomer = med(func(t stepTimes) float64 { return us(t.customer) })
+	sp.ApplyEvent = med(func(t stepTimes) float64 { return us(t.event) })
+	sp.Changes = med(func(t stepTimes) float64 { return us(t.changes) })
+	sp.CustEvents = int(med(func(t stepTimes) float64 { return float64(t.custEvents) }))
+	first := 0
+	for _, t := range ts {
+		if t.first {
+			first++
+		}
+		sp.Kinds[eventNames[t.kind]]++
+	}
+	sp.FirstShare = float64(first) / float64(len(ts))
+	return sp
 }
 
 // latency summarises per-event costs in microseconds.
@@ -176,10 +235,13 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 		return nil, err
 	}
 	gc0 := gcMetrics()
-	lat, alone, noFault, changes, err := incremental(ix, d, c, lastID)
+	lat, alone, noFault, steps, changes, err := incremental(ix, d, c, lastID)
 	if err != nil {
 		return nil, err
 	}
+	res.AllSplit = splitOf(steps)
+	slices.SortFunc(steps, func(a, b stepTimes) int { return cmp.Compare(b.total(), a.total()) })
+	res.SlowestSplit = splitOf(steps[:len(steps)/100])
 	gc1 := gcMetrics()
 	res.GCCycles, res.GCAssistMilli = gc1.cycles-gc0.cycles, 1e3*(gc1.assist-gc0.assist)
 	res.Incremental, res.Changes = summariseLatency(lat), changes
@@ -187,6 +249,13 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 	res.IncrementalNoFault, res.Faulted = summariseLatency(noFault), len(alone)-len(noFault)
 	logf("touchbase: incremental p50 %.1f µs, p99 %.1f µs, max %.0f µs over %d events (%d membership changes); not preempted (%d): p99 %.1f µs; %d GC cycles, %.1f ms of assists",
 		res.Incremental.P50, res.Incremental.P99, res.Incremental.Max, len(lat), changes, len(alone), res.IncrementalAlone.P99, res.GCCycles, res.GCAssistMilli)
+	for _, x := range []struct {
+		what string
+		sp   eventSplit
+	}{{"all", res.AllSplit}, {"slowest 1%", res.SlowestSplit}} {
+		logf("touchbase: incremental, %s of the %d events neither preempted nor faulting: medians ApplyCustomer %.1f µs, ApplyEvent %.1f µs, Changes %.1f µs; %.0f%% their customer's first; customer's events %d; %v",
+			x.what, len(noFault), x.sp.ApplyCustomer, x.sp.ApplyEvent, x.sp.Changes, 100*x.sp.FirstShare, x.sp.CustEvents, x.sp.Kinds)
+	}
 	if stopProf != nil {
 		stopProf()
 		stopProf = nil
@@ -212,7 +281,9 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 // real-time path does (the profile, then the event, then Changes), and
 // times each: all, those during which the thread ran alone (was not
 // preempted), and those of these that took no page fault.
-func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) (all, alone, noFault []time.Duration, changes int, err error) {
+//
+// steps splits the time of each event neither preempted nor faulting.
+func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) (all, alone, noFault []time.Duration, steps []stepTimes, changes int, err error) {
 	// One thread, so that its involuntary context switches are the
 	// events'.
 	runtime.LockOSThread()
@@ -226,8 +297,8 @@ func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) (all, al
 	noFault = make([]time.Duration, 0, c.events)
 	for k := range c.events {
 		id := 1 + r.Int64N(int64(d.Customers))
-		cust, ok := profiles[id]
-		if !ok {
+		cust, seen := profiles[id]
+		if !seen {
 			gc, _ := g.customer(id, nil)
 			cust = gc.profile(d.Workspace)
 			profiles[id] = cust
@@ -251,23 +322,28 @@ func incremental(ix *engine.Index, d *dataset, c *config, lastID int64) (all, al
 		sw, pf := threadCounters()
 		t0 := time.Now()
 		ix.ApplyCustomer(cust)
+		t1 := time.Now()
 		ix.ApplyEvent(row)
+		t2 := time.Now()
 		cs, err := ix.Changes(asOf, false)
-		dt := time.Since(t0)
+		t3 := time.Now()
+		dt := t3.Sub(t0)
 		all = append(all, dt)
 		sw1, pf1 := threadCounters()
 		if sw1 == sw {
 			alone = append(alone, dt)
 			if pf1 == pf {
 				noFault = append(noFault, dt)
+				steps = append(steps, stepTimes{customer: t1.Sub(t0), event: t2.Sub(t1), changes: t3.Sub(t2),
+					first: !seen, custEvents: cust.Features.Events, kind: kind})
 			}
 		}
 		if err != nil {
-			return nil, nil, nil, 0, err
+			return nil, nil, nil, nil, 0, err
 		}
 		changes += len(cs)
 	}
-	return all, alone, noFault, changes, nil
+	return all, alone, noFault, steps, changes, nil
 }
 
 type gcCounters struct {
