@@ -101,7 +101,14 @@ func (c *column) set(i uint32, s scalar) bool {
 	var v uint64
 	switch s.k {
 	case kString:
-		v = uint64(c.dict.id(s.s))
+		// The same string again (a profile's email, on every event)
+		// needs no hashing nor a probe of a dictionary as big as the
+		// customers.
+		if oldKind == kString && c.dict.strs[oldVal] == s.s {
+			v = oldVal
+		} else {
+			v = uint64(c.dict.id(s.s))
+		}
 	case kNumber:
 		v = math.Float64bits(s.n)
 	case kBool:
