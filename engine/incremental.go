@@ -35,7 +35,7 @@ type tracked struct {
 type tracker struct {
 	segs     []*tracked
 	byName   map[string]*tracked
-	dirty    *roaring.Bitmap
+	dirty    []uint32  // dense indexes, in any order, repeats allowed
 	changed  []*column // each with its changed flag set
 	universe bool
 	events   map[string]bool
@@ -43,19 +43,35 @@ type tracker struct {
 
 func (t *tracker) init() {
 	t.byName = map[string]*tracked{}
-	t.dirty = roaring.New()
+	t.dirty = nil
 	t.events = map[string]bool{}
 }
 
 // touchProfile notes customer i's new profile; setCustomer has marked
 // the columns that changed.
-func (t *tracker) touchProfile(i uint32) { t.dirty.Add(i) }
+func (t *tracker) touchProfile(i uint32) { t.touch(i) }
 
 // touchUniverse notes that customer i came or went (or took another's
 // events): every tracked segment looks at them again.
 func (t *tracker) touchUniverse(i uint32) {
-	t.dirty.Add(i)
+	t.touch(i)
 	t.universe = true
+}
+
+// touch notes that customer i changed. A slice, not a bitmap: an event's
+// customer costs no allocation (a bitmap cleared by Changes takes a new
+// container for the next), and Changes sorts it out.
+func (t *tracker) touch(i uint32) {
+	if n := len(t.dirty); n > 0 && t.dirty[n-1] == i {
+		return
+	}
+	if len(t.dirty) == cap(t.dirty) && len(t.dirty) >= 1<<16 {
+		// Many events and no Changes (a back-fill of events): fold the
+		// repeats before growing.
+		slices.Sort(t.dirty)
+		t.dirty = slices.Compact(t.dirty)
+	}
+	t.dirty = append(t.dirty, i)
 }
 
 // markChanged notes that a customer's value in c changed.
@@ -81,7 +97,7 @@ func (ix *Index) readsChanged(s *tracked) bool {
 }
 
 func (t *tracker) touchEvent(i uint32, name string) {
-	t.dirty.Add(i)
+	t.touch(i)
 	t.events[name] = true
 }
 
@@ -188,17 +204,19 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 	var out []Change
 	// Every dirty customer has a dense index (add gives it before any
 	// touch), so dirty needs no bounds.
+	slices.Sort(t.dirty)
+	t.dirty = slices.Compact(t.dirty)
 	dirty := t.dirty
-	var dirtyLive *roaring.Bitmap // the dirty customers with a profile, once
+	var dirtyBM, dirtyLive *roaring.Bitmap // dirty, and those with a profile, once
 	for _, s := range t.segs {
 		var u *roaring.Bitmap
 		switch {
 		case s.stale || (clock && s.needs.time):
 			u = ix.live
-		case dirty.IsEmpty():
+		case len(dirty) == 0:
 			continue
 		case t.universe, s.needs.profile && ix.readsChanged(s), s.readsEvents(t.events):
-			if dirty.GetCardinality() <= smallUniverse {
+			if len(dirty) <= smallUniverse {
 				var err error
 				if out, err = ix.changesEach(s, dirty, asOf, out); err != nil {
 					return nil, fmt.Errorf("segment %q: %w", s.name, err)
@@ -207,7 +225,8 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 				continue
 			}
 			if dirtyLive == nil {
-				dirtyLive = roaring.And(dirty, ix.live)
+				dirtyBM = roaring.BitmapOf(dirty...)
+				dirtyLive = roaring.And(dirtyBM, ix.live)
 			}
 			u = dirtyLive
 		default:
@@ -223,8 +242,8 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 			s.members = r
 		} else {
 			// The dirty customers who left the universe leave the segment.
-			old = roaring.And(s.members, dirty)
-			s.members.AndNot(dirty)
+			old = roaring.And(s.members, dirtyBM)
+			s.members.AndNot(dirtyBM)
 			s.members.Or(r)
 		}
 		var cs []Change
@@ -238,7 +257,7 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 		out = append(out, cs...)
 		s.stale = false
 	}
-	t.dirty.Clear()
+	t.dirty = t.dirty[:0]
 	for _, c := range t.changed {
 		c.changed = false
 	}
@@ -250,28 +269,23 @@ func (ix *Index) Changes(asOf time.Time, clock bool) ([]Change, error) {
 // changesEach is Changes for segment s when few customers are dirty (an
 // event's): each is evaluated alone, without a bitmap per node, and the
 // entries and exits are appended to out. Nothing changes on an error.
-func (ix *Index) changesEach(s *tracked, dirty *roaring.Bitmap, asOf time.Time, out []Change) ([]Change, error) {
+func (ix *Index) changesEach(s *tracked, dirty []uint32, asOf time.Time, out []Change) ([]Change, error) {
 	e := &ix.oneEval // Changes holds the write lock
 	if e.refs == nil {
 		e.refs = ix.track.refs // a method value: allocated once
 	}
 	e.ix, e.asOf, e.asOfTime, e.stack = ix, asOf.UnixMilli(), asOf, e.stack[:0]
 	var in [smallUniverse]bool
-	k := 0
-	var err error
-	dirty.Iterate(func(i uint32) bool {
+	for k, i := range dirty {
 		// A customer without a profile (removed) leaves; evaluating them
 		// as an empty universe still reports the errors evaluate would.
-		in[k], err = e.one(s.node, i, ix.live.Contains(i))
-		k++
-		return err == nil
-	})
-	if err != nil {
-		return out, err
+		var err error
+		if in[k], err = e.one(s.node, i, ix.live.Contains(i)); err != nil {
+			return out, err
+		}
 	}
 	start := len(out)
-	k = 0
-	dirty.Iterate(func(i uint32) bool {
+	for k, i := range dirty {
 		if was := s.members.Contains(i); in[k] != was {
 			if in[k] {
 				s.members.Add(i)
@@ -280,9 +294,7 @@ func (ix *Index) changesEach(s *tracked, dirty *roaring.Bitmap, asOf time.Time, 
 			}
 			out = append(out, Change{Segment: s.name, CustomerID: ix.ids[i], Entered: in[k]})
 		}
-		k++
-		return true
-	})
+	}
 	slices.SortFunc(out[start:], func(a, b Change) int { return cmp.Compare(a.CustomerID, b.CustomerID) })
 	return out, nil
 }
