@@ -69,6 +69,38 @@ func keyOf(a *segment.Aggregate) (seriesKey, error) {
 	return k, nil
 }
 
+// keyMemo remembers the series keys of aggregates with a where clause,
+// whose key is the clause as JSON: an event's customer evaluates the same
+// aggregates again and again, and encoding the clause each time was most
+// of the real-time path's allocations. Evaluations share the index's read
+// lock, hence the sync.Map. The memo holds its aggregates (so no other
+// takes their address) and is emptied past memoMax of them.
+type keyMemo struct {
+	m sync.Map // *segment.Aggregate -> seriesKey
+	n atomic.Int64
+}
+
+const memoMax = 4096
+
+func (km *keyMemo) of(a *segment.Aggregate) (seriesKey, error) {
+	if a.Where == nil {
+		return keyOf(a)
+	}
+	if k, ok := km.m.Load(a); ok {
+		return k.(seriesKey), nil
+	}
+	k, err := keyOf(a)
+	if err != nil {
+		return k, err
+	}
+	if km.n.Add(1) > memoMax {
+		km.m.Clear()
+		km.n.Store(1)
+	}
+	km.m.Store(a, k)
+	return k, nil
+}
+
 // series is, per customer, the timestamps (ascending) and values of the
 // events an aggregate looks at, so that any as-of instant and window is
 // answered exactly by binary search. The bulk lives in one compressed

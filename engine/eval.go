@@ -261,7 +261,7 @@ func (ix *Index) aggColumn(a *segment.Aggregate, asOf int64, u *roaring.Bitmap) 
 // aggSeries returns the series of aggregate a and the start of its window
 // at as-of (math.MinInt64 for all time).
 func (ix *Index) aggSeries(a *segment.Aggregate, asOf int64) (*series, int64, error) {
-	k, err := keyOf(a)
+	k, err := ix.keys.of(a)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -92,6 +92,8 @@ type Index struct {
 	props   map[string]any
 	oneEval evaluation
 
+	keys keyMemo
+
 	// splitMin is the universe size from which evaluations run on all
 	// cores (defaultSplitMin; tests lower it to exercise the parts).
 	splitMin int
