@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/touchbase/touchbase"
@@ -104,12 +105,31 @@ func clusterFeature(name string) kmeans.Feature {
 		}
 	}
 	// Probabilities and scores are not heavy-tailed; counts, money and
-	// days are.
+	// days are. Traits are whatever the store made them: used as they
+	// are.
 	switch name {
 	case "p_alive", "rfm.r", "rfm.f", "rfm.m", "cluster":
 		return kmeans.Feature{Name: name}
 	}
+	if strings.HasPrefix(name, "traits.") {
+		return kmeans.Feature{Name: name}
+	}
 	return kmeans.Feature{Name: name, Log: true}
+}
+
+// traitNumber returns the number at path in traits (a JSON object), and
+// whether there is one there.
+func traitNumber(traits map[string]any, path []string) (float64, bool) {
+	var v any = traits
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return 0, false
+		}
+		v = m[k]
+	}
+	n, ok := v.(float64)
+	return n, ok && !math.IsNaN(n) && !math.IsInf(n, 0)
 }
 
 // clusterInput returns the customers to cluster and their raw features,
@@ -136,8 +156,29 @@ func (r *Runner) clusterInput(ctx context.Context, ws int64, p Params) ([]int64,
 		return ids, raw, nil
 	}
 	row := make([]float64, d)
-	err := r.st.ScanCustomers(ctx, ws, func(c *touchbase.Customer, _ []byte) error {
+	paths := make([][]string, d) // of the traits among the features
+	for i, name := range p.Features {
+		if key, ok := strings.CutPrefix(name, "traits."); ok {
+			paths[i] = strings.Split(key, ".")
+		}
+	}
+	var traits map[string]any
+	err := r.st.ScanCustomers(ctx, ws, func(c *touchbase.Customer, traitsJSON []byte) error {
+		traits = nil
 		for i, name := range p.Features {
+			if paths[i] != nil {
+				if traits == nil {
+					if len(traitsJSON) == 0 || json.Unmarshal(traitsJSON, &traits) != nil {
+						return nil // no traits (or not an object): no number
+					}
+				}
+				v, ok := traitNumber(traits, paths[i])
+				if !ok {
+					return nil
+				}
+				row[i] = v
+				continue
+			}
 			switch name {
 			case "recency":
 				if c.Features.LastOrderAt == nil {

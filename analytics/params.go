@@ -27,8 +27,10 @@ type Params struct {
 	MaxK int `json:"max_k,omitempty"`
 	// Features (clusters) are what to cluster on: "recency" (days since
 	// the last order), "frequency" (orders) and "monetary" (revenue), the
-	// default, and any numeric feature segments know ("aov", "events",
-	// "p_alive", ...).
+	// default, any numeric feature segments know ("aov", "events",
+	// "p_alive", ...) and numeric traits, as "traits.NAME" (a dot path
+	// into nested traits). Customers without a number for every feature
+	// are left out.
 	Features []string `json:"features,omitempty"`
 	// Seed (clusters) makes the run reproducible.
 	Seed uint64 `json:"seed,omitempty"`
@@ -90,9 +92,16 @@ func (p *Params) resolve(kind touchbase.AnalysisKind, reg *segment.Registry) err
 			if slices.Contains(rfmFeatures, name) {
 				continue
 			}
+			if key, ok := strings.CutPrefix(name, "traits."); ok {
+				if key == "" || strings.HasPrefix(key, ".") || strings.HasSuffix(key, ".") || strings.Contains(key, "..") {
+					return bad("feature %q: want traits.NAME, a trait's name or dot path", name)
+				}
+				continue
+			}
 			f, ok := reg.Lookup(name)
 			if !ok {
-				return bad("feature %q: want recency, frequency, monetary or a feature segments know (%s)", name, strings.Join(reg.Names(), ", "))
+				return bad("feature %q: want recency, frequency, monetary, a feature segments know (%s) or traits.NAME for a numeric trait",
+					name, strings.Join(reg.Names(), ", "))
 			}
 			if f.Type != segment.TypeNumber {
 				return bad("feature %q is not a number", name)

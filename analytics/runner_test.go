@@ -325,3 +325,73 @@ func TestRunnerTakesUpScoresWrittenElsewhere(t *testing.T) {
 		})
 	}
 }
+
+// TestClustersOnTraits clusters on numeric traits, a nested one
+// included: customers without a number for both are left out, and two
+// well-apart groups come out as the two clusters.
+func TestClustersOnTraits(t *testing.T) {
+	for _, be := range storetest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s := be.Open(t)
+			ws := storetest.Workspace(t, s, "club").ID
+			group := map[int64]int{}
+			for i := range 60 {
+				age, points := 20+i%7, 100+float64(i%5)
+				if i%2 == 1 {
+					age, points = 60+i%7, 5000+float64(i%5)
+				}
+				c := &touchbase.Customer{WorkspaceID: ws, UserID: fmt.Sprintf("m%d", i),
+					Traits: map[string]any{"age": age, "loyalty": map[string]any{"points": points}}}
+				storetest.InsertCustomer(t, s, c)
+				group[c.ID] = i % 2
+			}
+			for i, traits := range []map[string]any{
+				nil, {"age": 30}, {"age": "thirty", "loyalty": map[string]any{"points": 1}}, {"age": 30, "loyalty": 7},
+			} {
+				storetest.InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: ws, UserID: fmt.Sprintf("x%d", i), Traits: traits})
+			}
+			r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{})
+			run, err := r.Run(ctx, ws, touchbase.AnalysisClusters, analytics.Params{K: 2, Features: []string{"traits.age", "traits.loyalty.points"}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res analytics.ClusterResult
+			if err := json.Unmarshal(run.Result, &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Customers != 60 || len(res.Clusters) != 2 || res.Clusters[0].Size != 30 || res.Clusters[1].Size != 30 {
+				t.Fatalf("%d customers in %d clusters (%+v), want the 60 members in two of 30", res.Customers, len(res.Clusters), res.Clusters)
+			}
+			cs, _, err := s.ListCustomers(ctx, ws, touchbase.CustomerFilter{Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clusterOf := map[int]int{} // group -> cluster
+			for _, c := range cs {
+				g, member := group[c.ID]
+				switch {
+				case !member && c.Scores.Cluster != nil:
+					t.Errorf("customer %s without both numbers is in cluster %d", c.UserID, *c.Scores.Cluster)
+				case member && c.Scores.Cluster == nil:
+					t.Errorf("customer %s has no cluster", c.UserID)
+				case member:
+					if k, ok := clusterOf[g]; ok && k != *c.Scores.Cluster {
+						t.Errorf("customer %s of group %d is in cluster %d, the group's others in %d", c.UserID, g, *c.Scores.Cluster, k)
+					}
+					clusterOf[g] = *c.Scores.Cluster
+				}
+			}
+			if clusterOf[0] == clusterOf[1] {
+				t.Errorf("both groups in cluster %d", clusterOf[0])
+			}
+			for _, f := range []string{"traits.", "traits..x", "traits.x."} {
+				if _, err := r.Run(ctx, ws, touchbase.AnalysisClusters, analytics.Params{K: 2, Features: []string{f}}, nil); touchbase.ErrorCode(err) != touchbase.EINVALID {
+					t.Errorf("clusters on %q: %v, want EINVALID", f, err)
+				}
+			}
+		})
+	}
+}
+
