@@ -113,7 +113,8 @@ func (a *app) analyzeClustersCmd() *cobra.Command {
 		Short: "Group customers into clusters by k-means, and describe each in words",
 		Long: `Cluster the customers who ordered by k-means++ (several seeded restarts) on
 log-transformed, standardised features: recency, frequency and monetary by
-default, or any numeric features given with --features. Without --k, the
+default, or any numeric features given with --features, numeric traits as
+traits.NAME among them (used as they are, not log-transformed). Without --k, the
 number of clusters is chosen by silhouette between --min-k and --max-k.
 Customers get a cluster feature (segments: cluster = 2); a new run keeps the
 numbers of clusters that are essentially the same.`,
@@ -131,7 +132,7 @@ numbers of clusters that are essentially the same.`,
 	cmd.Flags().IntVar(&p.K, "k", 0, "number of clusters (default: chosen by silhouette)")
 	cmd.Flags().IntVar(&p.MinK, "min-k", 2, "smallest k to try")
 	cmd.Flags().IntVar(&p.MaxK, "max-k", 8, "largest k to try")
-	cmd.Flags().StringVar(&features, "features", "", "comma-separated features (default recency,frequency,monetary)")
+	cmd.Flags().StringVar(&features, "features", "", "comma-separated features, traits.NAME for a numeric trait (default recency,frequency,monetary)")
 	cmd.Flags().Uint64Var(&p.Seed, "seed", 1, "random seed")
 	return cmd
 }
