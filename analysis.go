@@ -53,6 +53,18 @@ type AnalysisRun struct {
 	Params      json.RawMessage `json:"params"`
 	Result      json.RawMessage `json:"result,omitempty"`
 	Error       string          `json:"error,omitempty"`
+	// Progress is where a run under way stands, as the process running
+	// it last told (only that process knows: nil otherwise, and once the
+	// run ends).
+	Progress *AnalysisProgress `json:"progress,omitempty"`
+}
+
+// AnalysisProgress is the stage a run is in ("reading customers",
+// "saving scores", ...) and, when known, how much of it is done.
+type AnalysisProgress struct {
+	Stage string `json:"stage"`
+	Done  int    `json:"done,omitempty"`
+	Total int    `json:"total,omitempty"`
 }
 
 // Scores are what the analyses last computed for a customer; a nil field

@@ -70,7 +70,7 @@ func (r *Runner) runClusters(ctx context.Context, run *touchbase.AnalysisRun, p 
 		scores[i] = touchbase.ClusterScore{CustomerID: id, Cluster: cls.Clusters[cls.Labels[i]].ID}
 	}
 	progress("saving scores", 0, len(scores))
-	if err := r.st.SaveClusterScores(ctx, ws, run.ID, scores); err != nil {
+	if err := r.st.SaveClusterScores(ctx, ws, run.ID, scores, saved(progress, len(scores))); err != nil {
 		return nil, err
 	}
 	run.Customers = len(ids)

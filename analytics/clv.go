@@ -132,7 +132,7 @@ func (r *Runner) runCLV(ctx context.Context, run *touchbase.AnalysisRun, p Param
 		values[i] = pr.CLV
 	}
 	progress("saving scores", 0, len(scores))
-	if err := r.st.SaveCLVScores(ctx, ws, run.ID, scores); err != nil {
+	if err := r.st.SaveCLVScores(ctx, ws, run.ID, scores, saved(progress, len(scores))); err != nil {
 		return nil, err
 	}
 	run.Customers = len(scores)

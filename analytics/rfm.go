@@ -62,7 +62,7 @@ func (r *Runner) runRFM(ctx context.Context, run *touchbase.AnalysisRun, p Param
 		})
 	}
 	progress("saving scores", 0, len(scores))
-	if err := r.st.SaveRFMScores(ctx, ws, run.ID, scores); err != nil {
+	if err := r.st.SaveRFMScores(ctx, ws, run.ID, scores, saved(progress, len(scores))); err != nil {
 		return nil, err
 	}
 	run.Customers = len(scores)

@@ -31,9 +31,11 @@ type Store interface {
 	ScanOrderFacts(ctx context.Context, workspaceID int64, fn func(touchbase.OrderFact) error) error
 	ScanOrderLines(ctx context.Context, workspaceID int64, fn func(touchbase.OrderLine) error) error
 	ScanCustomers(ctx context.Context, workspaceID int64, fn func(c *touchbase.Customer, traits []byte) error) error
-	SaveRFMScores(ctx context.Context, workspaceID, run int64, scores []touchbase.RFMScore) error
-	SaveClusterScores(ctx context.Context, workspaceID, run int64, scores []touchbase.ClusterScore) error
-	SaveCLVScores(ctx context.Context, workspaceID, run int64, scores []touchbase.CLVScore) error
+	// The Save*Scores tell progress how many scores are saved, as they
+	// are.
+	SaveRFMScores(ctx context.Context, workspaceID, run int64, scores []touchbase.RFMScore, progress func(saved int)) error
+	SaveClusterScores(ctx context.Context, workspaceID, run int64, scores []touchbase.ClusterScore, progress func(saved int)) error
+	SaveCLVScores(ctx context.Context, workspaceID, run int64, scores []touchbase.CLVScore, progress func(saved int)) error
 	CustomerClusters(ctx context.Context, workspaceID int64) ([]touchbase.ClusterScore, error)
 	FindProducts(ctx context.Context, workspaceID int64, ids []string) ([]*touchbase.Product, error)
 	LatestScoringRuns(ctx context.Context) (map[int64]int64, error)
@@ -63,6 +65,11 @@ type Config struct {
 // known, how much of it is done out of total.
 type Progress func(stage string, done, total int)
 
+// saved is the store's progress in saving total scores, told to progress.
+func saved(progress Progress, total int) func(int) {
+	return func(n int) { progress("saving scores", n, total) }
+}
+
 // Runner runs analyses, one at a time per workspace and kind.
 type Runner struct {
 	st  Store
@@ -72,7 +79,8 @@ type Runner struct {
 
 	mu       sync.Mutex
 	running  map[runKey]bool
-	catalogs map[int64]*catalog // per workspace, see recommend.go
+	live     map[int64]touchbase.AnalysisProgress // of the runs under way, by id
+	catalogs map[int64]*catalog                   // per workspace, see recommend.go
 	// scored is, per workspace, the newest scoring run the Scorer has
 	// taken up (or that was stored when the Runner opened).
 	scored map[int64]int64
@@ -101,7 +109,7 @@ func New(st Store, eng Scorer, reg *segment.Registry, cfg Config) *Runner {
 	if cfg.Watch <= 0 {
 		cfg.Watch = 10 * time.Second
 	}
-	r := &Runner{st: st, eng: eng, reg: reg, cfg: cfg, running: map[runKey]bool{}, catalogs: map[int64]*catalog{}, scored: map[int64]int64{}}
+	r := &Runner{st: st, eng: eng, reg: reg, cfg: cfg, running: map[runKey]bool{}, live: map[int64]touchbase.AnalysisProgress{}, catalogs: map[int64]*catalog{}, scored: map[int64]int64{}}
 	r.bg, r.cancel = context.WithCancel(context.Background())
 	return r
 }
@@ -175,10 +183,20 @@ func (r *Runner) release(key runKey) {
 }
 
 // execute runs what begin recorded, and records how it ended.
-func (r *Runner) execute(ctx context.Context, run *touchbase.AnalysisRun, p Params, progress Progress) error {
+func (r *Runner) execute(ctx context.Context, run *touchbase.AnalysisRun, p Params, told Progress) error {
 	defer r.release(runKey{run.WorkspaceID, run.Kind})
-	if progress == nil {
-		progress = func(string, int, int) {}
+	defer func() {
+		r.mu.Lock()
+		delete(r.live, run.ID)
+		r.mu.Unlock()
+	}()
+	progress := func(stage string, done, total int) {
+		r.mu.Lock()
+		r.live[run.ID] = touchbase.AnalysisProgress{Stage: stage, Done: done, Total: total}
+		r.mu.Unlock()
+		if told != nil {
+			told(stage, done, total)
+		}
 	}
 	start := time.Now()
 	var (
@@ -218,6 +236,15 @@ func (r *Runner) execute(ctx context.Context, run *touchbase.AnalysisRun, p Para
 		}
 	}
 	return nil
+}
+
+// Progress returns where run id stands, if it is under way in this
+// Runner.
+func (r *Runner) Progress(id int64) (touchbase.AnalysisProgress, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.live[id]
+	return p, ok
 }
 
 // rescore hands the scores of workspace ws, as of scoring run id, to the

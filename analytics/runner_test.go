@@ -395,3 +395,38 @@ func TestClustersOnTraits(t *testing.T) {
 	}
 }
 
+// TestRunnerProgress: a run tells its stages as it goes, saving the
+// scores chunk by chunk, and the Runner answers where a run under way
+// stands (what the API and the console show) until it ends.
+func TestRunnerProgress(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.OpenSQLite(t)
+	ws := seedShop(t, s, 300)
+	r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{})
+	var id int64
+	var told []touchbase.AnalysisProgress
+	_, err := r.Run(ctx, ws, touchbase.AnalysisRFM, analytics.Params{}, func(stage string, done, total int) {
+		if id == 0 {
+			runs, err := s.ListAnalysisRuns(ctx, ws, touchbase.AnalysisRFM, 1)
+			if err != nil || len(runs) != 1 || runs[0].FinishedAt != nil {
+				t.Fatalf("the run under way: %+v, %v", runs, err)
+			}
+			id = runs[0].ID
+		}
+		p := touchbase.AnalysisProgress{Stage: stage, Done: done, Total: total}
+		if got, ok := r.Progress(id); !ok || got != p {
+			t.Errorf("Progress(%d) = %+v, %v while the run tells %+v", id, got, ok, p)
+		}
+		told = append(told, p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := told[len(told)-1]
+	if last != (touchbase.AnalysisProgress{Stage: "saving scores", Done: 300, Total: 300}) {
+		t.Errorf("stages told %+v; want the last to be all 300 scores saved", told)
+	}
+	if p, ok := r.Progress(id); ok {
+		t.Errorf("Progress of a finished run: %+v", p)
+	}
+}

@@ -117,6 +117,21 @@ func (s *Server) getAnalysis(ctx context.Context, k *touchbase.Key, in *analysis
 	return &output[*touchbase.AnalysisRun]{Body: run}, nil
 }
 
+// withProgress adds where each unfinished run stands, when it is under
+// way in this server.
+func (s *Server) withProgress(runs ...*touchbase.AnalysisRun) {
+	if s.svc.Analyst == nil {
+		return
+	}
+	for _, run := range runs {
+		if run.FinishedAt == nil {
+			if p, ok := s.svc.Analyst.Progress(run.ID); ok {
+				run.Progress = &p
+			}
+		}
+	}
+}
+
 type listAnalysisRunsInput struct {
 	Kind  string `query:"kind" enum:"rfm,clusters,clv,basket,cohorts" doc:"Only this analysis's runs."`
 	Limit int    `query:"limit" default:"50" minimum:"1" maximum:"1000"`
@@ -134,6 +149,7 @@ func (s *Server) listAnalysisRuns(ctx context.Context, k *touchbase.Key, in *lis
 	if runs == nil {
 		runs = []*touchbase.AnalysisRun{}
 	}
+	s.withProgress(runs...)
 	return &output[analysisRunsPage]{Body: analysisRunsPage{Items: runs}}, nil
 }
 
@@ -146,6 +162,7 @@ func (s *Server) getAnalysisRun(ctx context.Context, k *touchbase.Key, in *analy
 	if err != nil {
 		return nil, err
 	}
+	s.withProgress(run)
 	return &output[*touchbase.AnalysisRun]{Body: run}, nil
 }
 

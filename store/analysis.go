@@ -221,7 +221,7 @@ const scoreChunk = 5000
 // its id) for run, scoreChunk customers per transaction, then clears the
 // columns of the customers an earlier run scored and this one did not.
 // The scores are derived data: a reader may see a run half written.
-func (s *Store) saveScores(ctx context.Context, ws, run int64, sq scoreSQL, n int, row func(i int, args []any) []any) error {
+func (s *Store) saveScores(ctx context.Context, ws, run int64, sq scoreSQL, n int, row func(i int, args []any) []any, progress func(saved int)) error {
 	now := s.now()
 	args := make([]any, 0, scoreChunk*sq.upsert.cols)
 	for start := 0; start < n; start += scoreChunk {
@@ -237,6 +237,9 @@ func (s *Store) saveScores(ctx context.Context, ws, run int64, sq scoreSQL, n in
 		}); err != nil {
 			return fmt.Errorf("save scores: %w", err)
 		}
+		if progress != nil {
+			progress(end)
+		}
 	}
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.d.q(sq.clear), now, ws, run); err != nil {
@@ -247,24 +250,25 @@ func (s *Store) saveScores(ctx context.Context, ws, run int64, sq scoreSQL, n in
 }
 
 // SaveRFMScores replaces the workspace's RFM scores with those of run.
-func (s *Store) SaveRFMScores(ctx context.Context, workspaceID, run int64, scores []touchbase.RFMScore) error {
+// progress, when not nil, is told how many are saved as they are.
+func (s *Store) SaveRFMScores(ctx context.Context, workspaceID, run int64, scores []touchbase.RFMScore, progress func(saved int)) error {
 	return s.saveScores(ctx, workspaceID, run, rfmScoreSQL, len(scores), func(i int, args []any) []any {
 		c := &scores[i]
 		return append(args, c.CustomerID, c.Recency, c.Frequency, c.Monetary, c.R, c.F, c.M, c.Group)
-	})
+	}, progress)
 }
 
 // SaveClusterScores replaces the workspace's cluster numbers with those
-// of run.
-func (s *Store) SaveClusterScores(ctx context.Context, workspaceID, run int64, scores []touchbase.ClusterScore) error {
+// of run. progress is as SaveRFMScores'.
+func (s *Store) SaveClusterScores(ctx context.Context, workspaceID, run int64, scores []touchbase.ClusterScore, progress func(saved int)) error {
 	return s.saveScores(ctx, workspaceID, run, clusterSQL, len(scores), func(i int, args []any) []any {
 		return append(args, scores[i].CustomerID, scores[i].Cluster)
-	})
+	}, progress)
 }
 
 // SaveCLVScores replaces the workspace's lifetime-value predictions with
-// those of run.
-func (s *Store) SaveCLVScores(ctx context.Context, workspaceID, run int64, scores []touchbase.CLVScore) error {
+// those of run. progress is as SaveRFMScores'.
+func (s *Store) SaveCLVScores(ctx context.Context, workspaceID, run int64, scores []touchbase.CLVScore, progress func(saved int)) error {
 	return s.saveScores(ctx, workspaceID, run, clvScoreSQL, len(scores), func(i int, args []any) []any {
 		c := &scores[i]
 		var next any
@@ -272,7 +276,7 @@ func (s *Store) SaveCLVScores(ctx context.Context, workspaceID, run int64, score
 			next = c.NextOrderAt.UnixMilli()
 		}
 		return append(args, c.CustomerID, c.PAlive, c.ExpectedPurchases, c.PredictedCLV, c.ChurnRisk, next)
-	})
+	}, progress)
 }
 
 // CustomerClusters returns every customer's cluster from the last

@@ -72,12 +72,12 @@ func testAnalysis(t *testing.T, s *store.Store) {
 		must(t, s.SaveRFMScores(ctx, a.ID, 1, []touchbase.RFMScore{
 			{CustomerID: ann, Recency: 3, Frequency: 4, Monetary: 250.5, R: 5, F: 4, M: 5, Group: "Champions"},
 			{CustomerID: bob, Recency: 300, Frequency: 1, Monetary: 10, R: 1, F: 1, M: 1, Group: "Lost"},
-		}))
-		must(t, s.SaveClusterScores(ctx, a.ID, 2, []touchbase.ClusterScore{{CustomerID: ann, Cluster: 3}, {CustomerID: bob, Cluster: 1}}))
+		}, nil))
+		must(t, s.SaveClusterScores(ctx, a.ID, 2, []touchbase.ClusterScore{{CustomerID: ann, Cluster: 3}, {CustomerID: bob, Cluster: 1}}, nil))
 		must(t, s.SaveCLVScores(ctx, a.ID, 3, []touchbase.CLVScore{
 			{CustomerID: ann, PAlive: 0.9, ExpectedPurchases: 2.5, PredictedCLV: 180, ChurnRisk: "low", NextOrderAt: next},
 			{CustomerID: bob, PAlive: 0.1, ChurnRisk: "high"},
-		}))
+		}, nil))
 		c, err := s.FindCustomer(ctx, a.ID, ann)
 		must(t, err)
 		sc := c.Scores
@@ -99,7 +99,7 @@ func testAnalysis(t *testing.T, s *store.Store) {
 		}
 		// A new RFM run that scores ann only clears bob's RFM columns,
 		// and leaves his cluster and CLV.
-		must(t, s.SaveRFMScores(ctx, a.ID, 4, []touchbase.RFMScore{{CustomerID: ann, Recency: 1, Frequency: 5, Monetary: 300, R: 5, F: 5, M: 5, Group: "Champions"}}))
+		must(t, s.SaveRFMScores(ctx, a.ID, 4, []touchbase.RFMScore{{CustomerID: ann, Recency: 1, Frequency: 5, Monetary: 300, R: 5, F: 5, M: 5, Group: "Champions"}}, nil))
 		cs, err := s.FindCustomers(ctx, a.ID, []int64{ann, bob})
 		must(t, err)
 		for _, c := range cs {

@@ -61,18 +61,19 @@ func (a *app) runAnalysis(cmd *cobra.Command, f *analyzeFlags, kind touchbase.An
 	})
 }
 
-// analysisProgress shows a run's stages on stderr when it is a terminal.
+// analysisProgress shows a run's stages on stderr when it is a terminal,
+// and how far a long stage is, once a second.
 func (a *app) analysisProgress(kind touchbase.AnalysisKind) analytics.Progress {
 	if a.json || !isTerminal(a.stderr) {
 		return nil
 	}
 	start := time.Now()
-	last := ""
+	last, shown := "", time.Time{}
 	return func(stage string, done, total int) {
-		if stage == last && done != total {
+		if stage == last && done != total && time.Since(shown) < time.Second {
 			return
 		}
-		last = stage
+		last, shown = stage, time.Now()
 		if total > 0 {
 			fmt.Fprintf(a.stderr, "%s: %s (%d of %d) %s\n", kind, stage, done, total, time.Since(start).Round(time.Millisecond))
 			return

@@ -24,6 +24,8 @@ type Analyst interface {
 	// RecommendForCustomer returns up to n products for the customer,
 	// best first, with why.
 	RecommendForCustomer(ctx context.Context, ws, customerID int64, n int) ([]analytics.Recommendation, error)
+	// Progress returns where run id stands, if it is under way here.
+	Progress(id int64) (touchbase.AnalysisProgress, bool)
 }
 
 // insightsOn reports whether the server gave the console the analysis
@@ -186,6 +188,11 @@ func (h *Handler) loadRunState(ctx context.Context, rq *request, in insight, run
 		if i == 0 && run.FinishedAt == nil {
 			st.Running = run
 			st.Stale = h.cfg.Now().Sub(run.StartedAt) > staleRun
+			if h.analystOn() {
+				if p, ok := h.svc.Analyst.Progress(run.ID); ok {
+					run.Progress, st.Stale = &p, false
+				}
+			}
 		}
 		if run.FinishedAt != nil && run.Error != "" && st.Failed == nil && (latest == nil || run.ID > latest.ID) {
 			st.Failed = run

@@ -265,14 +265,14 @@ func (e *env) seedInsights() map[touchbase.AnalysisKind]*touchbase.AnalysisRun {
 	must(e.store.SaveRFMScores(ctx, e.acme.ID, runs[touchbase.AnalysisRFM].ID, []touchbase.RFMScore{
 		{CustomerID: e.ada, Recency: 3, Frequency: 4, Monetary: 596, R: 5, F: 4, M: 5, Group: "Champions"},
 		{CustomerID: atRisk[0], Recency: 210, Frequency: 6, Monetary: 980, R: 1, F: 5, M: 5, Group: "Cannot Lose Them"},
-	}))
+	}, nil))
 	must(e.store.SaveClusterScores(ctx, e.acme.ID, runs[touchbase.AnalysisClusters].ID, []touchbase.ClusterScore{
 		{CustomerID: e.ada, Cluster: 1}, {CustomerID: atRisk[0], Cluster: 4},
-	}))
+	}, nil))
 	must(e.store.SaveCLVScores(ctx, e.acme.ID, runs[touchbase.AnalysisCLV].ID, []touchbase.CLVScore{
 		{CustomerID: e.ada, PAlive: 0.874, ExpectedPurchases: 3.21, PredictedCLV: 512.4, ChurnRisk: "low", NextOrderAt: time.Now().Add(12 * 24 * time.Hour)},
 		{CustomerID: atRisk[0], PAlive: 0.12, ExpectedPurchases: 0.2, PredictedCLV: 31.5, ChurnRisk: "high"},
-	}))
+	}, nil))
 	return runs
 }
 
@@ -284,9 +284,27 @@ type fakeAnalyst struct {
 	params    []analytics.Params
 	start     func(ctx context.Context, ws int64, kind touchbase.AnalysisKind, p analytics.Params) (*touchbase.AnalysisRun, error)
 	recommend func(ctx context.Context, ws, customerID int64, n int) ([]analytics.Recommendation, error)
+	progress  map[int64]touchbase.AnalysisProgress
 }
 
 var _ server.Analyst = (*fakeAnalyst)(nil)
+
+func (f *fakeAnalyst) Progress(id int64) (touchbase.AnalysisProgress, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.progress[id]
+	return p, ok
+}
+
+// setProgress makes run id under way, at p.
+func (f *fakeAnalyst) setProgress(id int64, p touchbase.AnalysisProgress) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.progress == nil {
+		f.progress = map[int64]touchbase.AnalysisProgress{}
+	}
+	f.progress[id] = p
+}
 
 func (f *fakeAnalyst) Start(ctx context.Context, ws int64, kind touchbase.AnalysisKind, p analytics.Params) (*touchbase.AnalysisRun, error) {
 	f.mu.Lock()
@@ -340,7 +358,7 @@ func (f *fakeAnalyst) lastParams() analytics.Params {
 // reset forgets the calls.
 func (f *fakeAnalyst) reset() {
 	f.mu.Lock()
-	f.started, f.params = nil, nil
+	f.started, f.params, f.progress = nil, nil, nil
 	f.mu.Unlock()
 }
 

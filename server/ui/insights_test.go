@@ -395,6 +395,9 @@ func TestRunNow(t *testing.T) {
 			t.Fatal(runs, err)
 		}
 		run := runs[0]
+		// Where the run stands, as the Analyst tells.
+		fa.setProgress(run.ID, touchbase.AnalysisProgress{Stage: "saving scores", Done: 5000, Total: 20000})
+		wantIn(t, "progress", poll(), `<span id="run-stage">saving scores (5000 of 20000)</span>`)
 		b, _ := json.Marshal(basketResult())
 		run.Customers, run.Result = 1860, b
 		if err := s.FinishAnalysisRun(context.Background(), run); err != nil {
