@@ -3,6 +3,7 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -33,10 +34,15 @@ func syntheticOrders(n int) []byte {
 	return b.Bytes()
 }
 
-// BenchmarkImportOrders imports 200,000 order lines into a fresh store per
-// iteration, on SQLite and (under scripts/with-postgres) PostgreSQL.
+// importLines is how many lines BenchmarkImportOrders imports: more show
+// how the cost grows with a customer's history.
+var importLines = flag.Int("import-lines", 200000, "order lines BenchmarkImportOrders imports")
+
+// BenchmarkImportOrders imports -import-lines order lines (200,000) into a
+// fresh store per iteration, on SQLite and (under scripts/with-postgres)
+// PostgreSQL.
 func BenchmarkImportOrders(b *testing.B) {
-	const lines = 200000
+	lines := *importLines
 	data := syntheticOrders(lines)
 	for _, be := range storetest.Backends(b) {
 		b.Run(be.Name, func(b *testing.B) {
@@ -54,7 +60,7 @@ func BenchmarkImportOrders(b *testing.B) {
 					b.Fatal(err)
 				}
 				elapsed += time.Since(t0)
-				if im.Errors != 0 || im.Lines != lines+1 {
+				if im.Errors != 0 || im.Lines != int64(lines)+1 {
 					b.Fatalf("%d lines, %d errors: %+v", im.Lines, im.Errors, im.LineErrors)
 				}
 			}

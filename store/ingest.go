@@ -152,9 +152,16 @@ type custState struct {
 
 	firstSeen, lastSeen int64 // 0 = unknown
 	events              int
-	ordersDirty         bool
-	dirty               bool
-	createdAt           int64
+	// ordersDirty says the order features change. They are counted again
+	// from the orders table when ordersRecount says an order changed or
+	// moved, or profiles merged; otherwise the batch only added orders,
+	// and added is what they add: an import of a customer's hundredth
+	// order does not read the other ninety-nine.
+	ordersDirty   bool
+	ordersRecount bool
+	added         orderFeatures
+	dirty         bool
+	createdAt     int64
 
 	// stored holds the identifier columns as loaded, to tell a customer
 	// whose only change is activity (the common case) from one that needs

@@ -111,6 +111,9 @@ func (b *ingestBatch) applyOrder(ctx context.Context, st *orderState, cust int64
 			return err
 		}
 	}
+	if exists && cust != 0 {
+		b.cust(b.find(cust)).ordersRecount = true
+	}
 	switch ch.Kind {
 	case touchbase.OrderChangeRefunded:
 		if !exists {
@@ -140,6 +143,9 @@ func (b *ingestBatch) applyOrder(ctx context.Context, st *orderState, cust int64
 	// Completed, updated.
 	if !exists {
 		b.createOrder(st, cust, o, touchbase.OrderCompleted)
+		if cust != 0 {
+			b.cust(b.find(cust)).added.add(st)
+		}
 		return nil
 	}
 	// Resent or updated: new amounts, the first placement time stays. A
@@ -308,7 +314,8 @@ func (b *ingestBatch) markOrdersDirty(ctx context.Context, id int64) error {
 			return err
 		}
 	}
-	b.cust(b.find(id)).ordersDirty = true
+	c := b.cust(b.find(id))
+	c.ordersDirty, c.ordersRecount = true, true
 	return nil
 }
 

@@ -241,7 +241,7 @@ func (b *ingestBatch) merge(ctx context.Context, x, y int64) (int64, error) {
 	if err := b.mergeTraits(ctx, s, gt, false); err != nil {
 		return 0, err
 	}
-	s.ordersDirty = true
+	s.ordersDirty, s.ordersRecount = true, true
 	b.redirect[gone.id] = survivor.id
 	if gone.dirty {
 		gone.dirty = false

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -600,6 +601,113 @@ func TestIngestGuestOrder(t *testing.T) {
 		}
 		if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ? AND customer_id = 0", ws); n != 1 {
 			t.Fatalf("%d events without a customer", n)
+		}
+	})
+}
+
+// TestIngestOrderFeaturesRandom ingests random histories of orders (new,
+// resent, updated, refunded, cancelled, moved to another customer),
+// with anonymous buyers merged into known ones, in batches of random
+// sizes, and checks every customer's order features against a count of
+// the orders table: new orders add to the features, anything else counts
+// them again, and both must agree. Amounts are multiples of 0.25, so
+// sums are exact whatever their order.
+func TestIngestOrderFeaturesRandom(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		for seed := range uint64(6) {
+			ws := newWorkspace(t, s, fmt.Sprintf("orders-%d", seed))
+			q := &msgSeq{ws: ws}
+			r := rand.New(rand.NewPCG(seed, 77))
+			var batch []touchbase.Message
+			flush := func() {
+				if len(batch) > 0 {
+					ingestOK(t, s, batch...)
+					batch = nil
+				}
+			}
+			var orderIDs []string
+			amount := func() float64 { return float64(1+r.IntN(400)) * 0.25 }
+			for range 300 {
+				user := fmt.Sprintf("u%d", r.IntN(8))
+				var m touchbase.Message
+				switch k := r.IntN(20); {
+				case k < 9 || len(orderIDs) == 0:
+					id := fmt.Sprintf("o%d", len(orderIDs))
+					orderIDs = append(orderIDs, id)
+					m = q.order(touchbase.OrderChangeCompleted, user, id, amount(), 0)
+				case k < 11: // a buyer known only by an anonymous id, then identified
+					anon := fmt.Sprintf("a%d", r.IntN(5))
+					if r.IntN(2) == 0 {
+						id := fmt.Sprintf("o%d", len(orderIDs))
+						orderIDs = append(orderIDs, id)
+						m = q.order(touchbase.OrderChangeCompleted, "", id, amount(), 0)
+						m.AnonymousID = anon
+					} else {
+						m = q.identify(user, anon, nil)
+					}
+				case k < 13:
+					m = q.order(touchbase.OrderChangeCompleted, user, orderIDs[r.IntN(len(orderIDs))], amount(), 0) // resent, maybe by another
+				case k < 15:
+					m = q.order(touchbase.OrderChangeUpdated, user, orderIDs[r.IntN(len(orderIDs))], amount(), 0)
+				case k < 18:
+					m = q.order(touchbase.OrderChangeRefunded, user, orderIDs[r.IntN(len(orderIDs))], 0, float64(r.IntN(40))*0.25)
+				default:
+					m = q.order(touchbase.OrderChangeCancelled, user, orderIDs[r.IntN(len(orderIDs))], 0, 0)
+				}
+				// Out of order in time, so that first and last orders move
+				// both ways.
+				m.Timestamp = t0.Add(time.Duration(r.IntN(10000)) * time.Minute)
+				if m.Order != nil {
+					m.Order.Order.PlacedAt = m.Timestamp
+				}
+				batch = append(batch, m)
+				if r.IntN(6) == 0 {
+					flush()
+				}
+			}
+			flush()
+			type feats struct {
+				orders, refunds       int
+				revenue, refunded     float64
+				firstOrder, lastOrder int64
+			}
+			counted := map[int64]feats{}
+			rows, err := s.DB().Query(rebind(s, `SELECT customer_id, count(*), coalesce(sum(revenue - refunded), 0), min(placed_at), max(placed_at),
+				coalesce(sum(CASE WHEN refunded > 0 THEN 1 ELSE 0 END), 0), coalesce(sum(refunded), 0)
+				FROM orders WHERE workspace_id = ? AND status <> 'cancelled' AND customer_id IS NOT NULL GROUP BY customer_id`), ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id int64
+				var f feats
+				if err := rows.Scan(&id, &f.orders, &f.revenue, &f.firstOrder, &f.lastOrder, &f.refunds, &f.refunded); err != nil {
+					t.Fatal(err)
+				}
+				counted[id] = f
+			}
+			rows.Close()
+			rows, err = s.DB().Query(rebind(s, `SELECT id, orders, revenue, coalesce(first_order_at, 0), coalesce(last_order_at, 0), refunds, refund_total
+				FROM customers WHERE workspace_id = ?`), ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for rows.Next() {
+				var id int64
+				var f feats
+				if err := rows.Scan(&id, &f.orders, &f.revenue, &f.firstOrder, &f.lastOrder, &f.refunds, &f.refunded); err != nil {
+					t.Fatal(err)
+				}
+				if want := counted[id]; f != want {
+					t.Errorf("seed %d: customer %d has order features %+v, the orders table says %+v", seed, id, f, want)
+				}
+				n++
+			}
+			rows.Close()
+			if n < 8 || len(counted) < 5 {
+				t.Errorf("seed %d: %d customers, %d with orders: the history is too thin to test", seed, n, len(counted))
+			}
 		}
 	})
 }

@@ -227,14 +227,9 @@ func (b *ingestBatch) upsertProducts(ctx context.Context) error {
 func (b *ingestBatch) saveCustomers(ctx context.Context) error {
 	var dirtyOrders []any
 	for _, id := range b.order {
-		if c := b.custs[id]; c.dirty && c.ordersDirty && b.find(id) == id {
+		if c := b.custs[id]; c.dirty && c.ordersDirty && c.ordersRecount && b.find(id) == id {
 			dirtyOrders = append(dirtyOrders, id)
 		}
-	}
-	type orderFeatures struct {
-		orders, refunds     int
-		revenue, refundSum  float64
-		firstOrder, lastOrd sql.NullInt64
 	}
 	feats := map[int64]*orderFeatures{}
 	err := b.s.queryIn(ctx, b.tx, `SELECT customer_id, count(*), coalesce(sum(revenue - refunded), 0), min(placed_at), max(placed_at),
@@ -268,6 +263,14 @@ func (b *ingestBatch) saveCustomers(ctx context.Context) error {
 			traits = string(raw)
 		}
 		f := feats[id]
+		ordersDirty := 0
+		switch {
+		case !c.ordersDirty:
+		case c.ordersRecount:
+			ordersDirty = 1
+		default:
+			ordersDirty, f = 2, &c.added // added to the stored ones (none when new)
+		}
 		if f == nil {
 			f = &orderFeatures{}
 		}
@@ -283,10 +286,6 @@ func (b *ingestBatch) saveCustomers(ctx context.Context) error {
 		if c.onlySeen() {
 			seen = append(seen, b.ws, id, nullInt(c.firstSeen), nullInt(c.lastSeen), c.events, b.now)
 			continue
-		}
-		ordersDirty := 0
-		if c.ordersDirty {
-			ordersDirty = 1
 		}
 		updates = append(updates, b.ws, id, nullString(c.userID), nullString(c.email), nullString(c.phone), traits,
 			nullInt(c.firstSeen), nullInt(c.lastSeen), c.events, c.createdAt,
@@ -341,7 +340,9 @@ var (
 	}
 	// updateCustomers writes many customers' new state in one statement
 	// (UPDATE ... FROM a VALUES list). A NULL traits keeps the stored traits;
-	// orders_dirty = 0 keeps the stored order features.
+	// orders_dirty = 0 keeps the stored order features, 1 replaces them,
+	// and 2 adds orders to them (orders, revenue, first and last order;
+	// refunds stay).
 	updateCustomers = rowsSQL{
 		head: `WITH v (workspace_id, id, user_id, email, phone, traits, first_seen_at, last_seen_at, events, created_at,
 			orders_dirty, orders, revenue, first_order_at, last_order_at, refunds, refund_total, updated_at) AS (VALUES `,
@@ -349,10 +350,12 @@ var (
 		suffix: `) UPDATE customers SET user_id = v.user_id, email = v.email, phone = v.phone,
 			traits = coalesce(v.traits, customers.traits), first_seen_at = v.first_seen_at, last_seen_at = v.last_seen_at,
 			events = v.events, created_at = v.created_at, updated_at = v.updated_at,
-			orders = CASE WHEN v.orders_dirty = 1 THEN v.orders ELSE customers.orders END,
-			revenue = CASE WHEN v.orders_dirty = 1 THEN v.revenue ELSE customers.revenue END,
-			first_order_at = CASE WHEN v.orders_dirty = 1 THEN v.first_order_at ELSE customers.first_order_at END,
-			last_order_at = CASE WHEN v.orders_dirty = 1 THEN v.last_order_at ELSE customers.last_order_at END,
+			orders = CASE v.orders_dirty WHEN 1 THEN v.orders WHEN 2 THEN customers.orders + v.orders ELSE customers.orders END,
+			revenue = CASE v.orders_dirty WHEN 1 THEN v.revenue WHEN 2 THEN customers.revenue + v.revenue ELSE customers.revenue END,
+			first_order_at = CASE WHEN v.orders_dirty = 1 OR (v.orders_dirty = 2 AND (customers.first_order_at IS NULL OR v.first_order_at < customers.first_order_at))
+				THEN v.first_order_at ELSE customers.first_order_at END,
+			last_order_at = CASE WHEN v.orders_dirty = 1 OR (v.orders_dirty = 2 AND (customers.last_order_at IS NULL OR v.last_order_at > customers.last_order_at))
+				THEN v.last_order_at ELSE customers.last_order_at END,
 			refunds = CASE WHEN v.orders_dirty = 1 THEN v.refunds ELSE customers.refunds END,
 			refund_total = CASE WHEN v.orders_dirty = 1 THEN v.refund_total ELSE customers.refund_total END
 			FROM v WHERE customers.workspace_id = v.workspace_id AND customers.id = v.id`,
@@ -360,9 +363,10 @@ var (
 			"integer", "integer", "double precision", "bigint", "bigint", "integer", "double precision", "bigint"},
 		sqliteRow: `UPDATE customers SET user_id = ?3, email = ?4, phone = ?5, traits = coalesce(?6, traits),
 			first_seen_at = ?7, last_seen_at = ?8, events = ?9, created_at = ?10, updated_at = ?18,
-			orders = CASE WHEN ?11 = 1 THEN ?12 ELSE orders END, revenue = CASE WHEN ?11 = 1 THEN ?13 ELSE revenue END,
-			first_order_at = CASE WHEN ?11 = 1 THEN ?14 ELSE first_order_at END,
-			last_order_at = CASE WHEN ?11 = 1 THEN ?15 ELSE last_order_at END,
+			orders = CASE ?11 WHEN 1 THEN ?12 WHEN 2 THEN orders + ?12 ELSE orders END,
+			revenue = CASE ?11 WHEN 1 THEN ?13 WHEN 2 THEN revenue + ?13 ELSE revenue END,
+			first_order_at = CASE WHEN ?11 = 1 OR (?11 = 2 AND (first_order_at IS NULL OR ?14 < first_order_at)) THEN ?14 ELSE first_order_at END,
+			last_order_at = CASE WHEN ?11 = 1 OR (?11 = 2 AND (last_order_at IS NULL OR ?15 > last_order_at)) THEN ?15 ELSE last_order_at END,
 			refunds = CASE WHEN ?11 = 1 THEN ?16 ELSE refunds END, refund_total = CASE WHEN ?11 = 1 THEN ?17 ELSE refund_total END
 			WHERE workspace_id = ?1 AND id = ?2`,
 	}
@@ -380,6 +384,26 @@ var (
 
 	ingestRows = []*rowsSQL{&updateSeen, &insertIdentities, &insertEvents, &upsertProducts, &insertCustomers, &insertOrderItems, &updateCustomers}
 )
+
+// orderFeatures are a customer's order features, counted from the
+// orders table or (added) what a batch's new orders add to them.
+type orderFeatures struct {
+	orders, refunds     int
+	revenue, refundSum  float64
+	firstOrder, lastOrd sql.NullInt64
+}
+
+// add counts new order st, which no feature counts yet.
+func (f *orderFeatures) add(st *orderState) {
+	f.orders++
+	f.revenue += st.revenue - st.refunded
+	if !f.firstOrder.Valid || st.placed < f.firstOrder.Int64 {
+		f.firstOrder = sql.NullInt64{Int64: st.placed, Valid: true}
+	}
+	if !f.lastOrd.Valid || st.placed > f.lastOrd.Int64 {
+		f.lastOrd = sql.NullInt64{Int64: st.placed, Valid: true}
+	}
+}
 
 func nullInt(v int64) any {
 	if v == 0 {
