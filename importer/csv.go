@@ -20,7 +20,7 @@ type csvSource struct {
 	r       *csv.Reader
 	header  []string
 	targets []target // by column; root "-" skips the column
-	loc     *time.Location
+	times   timeParser
 	line    int // the last line read
 	orders  *orderGrouper
 	columns map[string]string // message field -> column, for errors
@@ -45,7 +45,7 @@ func newCSVSource(kind touchbase.ImportKind, mapSpec string, br *bufio.Reader, l
 	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	r.FieldsPerRecord = len(header)
 
-	s := &csvSource{kind: kind, r: r, header: header, loc: loc, line: 1, columns: map[string]string{}}
+	s := &csvSource{kind: kind, r: r, header: header, times: timeParser{loc: loc}, line: 1, columns: map[string]string{}}
 	used := map[string]bool{}
 	have := map[string]bool{}
 	for _, h := range header {
@@ -226,7 +226,7 @@ func (s *csvSource) cells(line int, row []string, fn func(t target, raw []byte, 
 		if t.root == "-" {
 			continue
 		}
-		raw, ok, err := coerce(cell, t.typ, s.loc)
+		raw, ok, err := coerce(cell, t.typ, &s.times)
 		if err != nil {
 			return &touchbase.LineError{Line: line, Column: s.header[i], Message: err.Error()}
 		}

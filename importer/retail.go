@@ -39,7 +39,7 @@ var retailHeader = []string{"InvoiceNo", "StockCode", "Description", "Quantity",
 type retailSource struct {
 	kind    touchbase.ImportKind
 	r       *csv.Reader
-	loc     *time.Location
+	times   timeParser
 	line    int
 	skips   int64
 	orders  *orderGrouper
@@ -75,7 +75,7 @@ func newRetailSource(kind touchbase.ImportKind, br *bufio.Reader, loc *time.Loca
 	}
 	r.FieldsPerRecord = len(retailHeader)
 	return &retailSource{
-		kind: kind, r: r, loc: loc, line: 1, orders: newOrderGrouper(),
+		kind: kind, r: r, times: timeParser{loc: loc}, line: 1, orders: newOrderGrouper(),
 		bought: map[string]map[string][]*purchase{}, seen: map[string]bool{},
 		columns: map[string]string{
 			"userId": "CustomerID", "timestamp": "InvoiceDate", "properties.order_id": "InvoiceNo",
@@ -123,7 +123,7 @@ func (s *retailSource) row(line int, row []string) (record, bool, error) {
 	if err != nil {
 		return bad("Quantity", "%q is not a whole number", row[3])
 	}
-	at, err := parseTime(row[4], s.loc)
+	at, err := s.times.parse(row[4])
 	if err != nil {
 		return bad("InvoiceDate", "%v", err)
 	}
