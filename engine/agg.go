@@ -245,20 +245,53 @@ func (s *series) clear(i uint32) {
 	}
 }
 
-// compact folds tail into the bulk.
+// compact folds tail into the bulk. It runs under the index's write lock,
+// on the event whose insert found the tail too big, so it is a pause: the
+// bulk between two customers of the tail is copied in one piece (most of
+// it: a sixteenth of the customers at most are in the tail), into arrays
+// sized once, and only the offsets are rewritten one by one.
 func (s *series) compact() {
 	n := len(s.off) - 1
-	off := make([]uint32, n+1)
-	var ts []int64
-	var val []float64
-	for i := range n {
-		pts, pv := s.points(uint32(i))
-		ts = append(ts, pts...)
-		if s.key.mode != modeEvents {
-			val = append(val, pv...)
-		}
-		off[i+1] = uint32(len(ts))
+	keys := make([]uint32, 0, len(s.tail))
+	total := len(s.ts)
+	for i, p := range s.tail {
+		keys = append(keys, i)
+		total += len(p.ts) - int(s.off[i+1]-s.off[i])
 	}
+	slices.Sort(keys)
+	withVal := s.key.mode != modeEvents
+	off := make([]uint32, n+1)
+	ts := make([]int64, 0, total)
+	var val []float64
+	if withVal {
+		val = make([]float64, 0, total)
+	}
+	// bulk copies customers [from, to) of the bulk; their offsets move by
+	// where they land less where they were (modulo 2^32, which the
+	// offsets' final values fit).
+	bulk := func(from, to uint32) {
+		lo, hi := s.off[from], s.off[to]
+		shift := uint32(len(ts)) - lo
+		ts = append(ts, s.ts[lo:hi]...)
+		if withVal {
+			val = append(val, s.val[lo:hi]...)
+		}
+		for j := from; j < to; j++ {
+			off[j+1] = s.off[j+1] + shift
+		}
+	}
+	next := uint32(0) // the first customer not placed yet
+	for _, k := range keys {
+		bulk(next, k)
+		p := s.tail[k]
+		ts = append(ts, p.ts...)
+		if withVal {
+			val = append(val, p.val...)
+		}
+		off[k+1] = uint32(len(ts))
+		next = k + 1
+	}
+	bulk(next, uint32(n))
 	s.off, s.ts, s.val = off, ts, val
 	s.tail = map[uint32]*points{}
 }
