@@ -105,8 +105,10 @@ func (km *keyMemo) of(a *segment.Aggregate) (seriesKey, error) {
 // events an aggregate looks at, so that any as-of instant and window is
 // answered exactly by binary search. The bulk lives in one compressed
 // sparse row layout built by back-fill; a customer who receives events
-// afterwards moves to tail, where their list is kept whole, until the next
-// compaction folds tail back into the bulk.
+// afterwards moves to tail, where their list is kept whole, until a fold
+// (Index.fold) makes a new bulk of the old one and the tail, in the
+// background: meanwhile that tail is frozen, read but never changed, and
+// a new tail takes the changes.
 type series struct {
 	key   seriesKey
 	where func(map[string]any) bool // nil: all events
@@ -118,7 +120,11 @@ type series struct {
 	ts  []int64   // Unix milliseconds
 	val []float64 // modeNumbers: the number; modeDistinct: the value's id; nil in modeEvents
 
-	tail map[uint32]*points
+	tail   map[uint32]*points
+	frozen map[uint32]*points // the tail being folded, nil when none is
+	// gen changes with every new bulk and every fold started, so that a
+	// fold finishing late does not replace a newer bulk.
+	gen uint64
 
 	// has holds the customers with points (or had some: a superset), so
 	// that a test false over no events visits only them.
@@ -212,6 +218,11 @@ func (s *series) points(i uint32) ([]int64, []float64) {
 			return p.ts, p.val
 		}
 	}
+	if s.frozen != nil {
+		if p, ok := s.frozen[i]; ok {
+			return p.ts, p.val
+		}
+	}
 	lo, hi := s.off[i], s.off[i+1]
 	if s.val == nil {
 		return s.ts[lo:hi], nil
@@ -233,9 +244,6 @@ func (s *series) insert(i uint32, ts int64, v float64) {
 	if s.key.mode != modeEvents {
 		p.val = slices.Insert(p.val, at, v)
 	}
-	if len(s.tail) > 4096 && len(s.tail) > (len(s.off)-1)/16 {
-		s.compact()
-	}
 }
 
 // clear empties customer i's list.
@@ -245,55 +253,86 @@ func (s *series) clear(i uint32) {
 	}
 }
 
-// compact folds tail into the bulk. It runs under the index's write lock,
-// on the event whose insert found the tail too big, so it is a pause: the
-// bulk between two customers of the tail is copied in one piece (most of
-// it: a sixteenth of the customers at most are in the tail), into arrays
-// sized once, and only the offsets are rewritten one by one.
-func (s *series) compact() {
-	n := len(s.off) - 1
-	keys := make([]uint32, 0, len(s.tail))
-	total := len(s.ts)
-	for i, p := range s.tail {
+// foldMin is the fewest customers a tail holds before a fold; a fold
+// starts once the tail also holds a sixteenth of the customers.
+const foldMin = 4096
+
+// maybeFold starts folding s's tail into its bulk when the tail is big and
+// no fold of s is under way. Called with the write lock held.
+func (ix *Index) maybeFold(s *series) {
+	if s.frozen != nil || len(s.tail) <= ix.foldMin || len(s.tail) <= (len(s.off)-1)/16 {
+		return
+	}
+	s.frozen, s.tail = s.tail, map[uint32]*points{}
+	s.gen++
+	gen, off, ts, val, frozen := s.gen, s.off, s.ts, s.val, s.frozen
+	withVal := s.key.mode != modeEvents
+	ix.folds.Add(1)
+	go func() {
+		defer ix.folds.Done()
+		// The bulk and the frozen tail are not changed while this runs:
+		// new customers only append to off, beyond what it reads.
+		nOff, nTS, nVal := fold(off, ts, val, frozen, withVal)
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		if s.gen != gen {
+			return // a back-fill made a new bulk meanwhile
+		}
+		// Customers added meanwhile have no points in the bulk.
+		for len(nOff) < len(s.off) {
+			nOff = append(nOff, uint32(len(nTS)))
+		}
+		s.off, s.ts, s.val, s.frozen = nOff, nTS, nVal, nil
+		ix.folded++
+	}()
+}
+
+// fold returns a new bulk: the customers of off (with ts and val) with
+// the lists of tail in place of theirs. The bulk between two customers of
+// the tail is copied in one piece, into arrays sized once; only the
+// offsets are rewritten one by one.
+func fold(off []uint32, ts []int64, val []float64, tail map[uint32]*points, withVal bool) ([]uint32, []int64, []float64) {
+	n := len(off) - 1
+	keys := make([]uint32, 0, len(tail))
+	total := len(ts)
+	for i, p := range tail {
 		keys = append(keys, i)
-		total += len(p.ts) - int(s.off[i+1]-s.off[i])
+		total += len(p.ts) - int(off[i+1]-off[i])
 	}
 	slices.Sort(keys)
-	withVal := s.key.mode != modeEvents
-	off := make([]uint32, n+1)
-	ts := make([]int64, 0, total)
-	var val []float64
+	nOff := make([]uint32, n+1)
+	nTS := make([]int64, 0, total)
+	var nVal []float64
 	if withVal {
-		val = make([]float64, 0, total)
+		nVal = make([]float64, 0, total)
 	}
 	// bulk copies customers [from, to) of the bulk; their offsets move by
 	// where they land less where they were (modulo 2^32, which the
 	// offsets' final values fit).
 	bulk := func(from, to uint32) {
-		lo, hi := s.off[from], s.off[to]
-		shift := uint32(len(ts)) - lo
-		ts = append(ts, s.ts[lo:hi]...)
+		lo, hi := off[from], off[to]
+		shift := uint32(len(nTS)) - lo
+		nTS = append(nTS, ts[lo:hi]...)
 		if withVal {
-			val = append(val, s.val[lo:hi]...)
+			nVal = append(nVal, val[lo:hi]...)
 		}
 		for j := from; j < to; j++ {
-			off[j+1] = s.off[j+1] + shift
+			nOff[j+1] = off[j+1] + shift
 		}
 	}
 	next := uint32(0) // the first customer not placed yet
 	for _, k := range keys {
 		bulk(next, k)
-		p := s.tail[k]
-		ts = append(ts, p.ts...)
+		p := tail[k]
+		nTS = append(nTS, p.ts...)
 		if withVal {
-			val = append(val, p.val...)
+			nVal = append(nVal, p.val...)
 		}
-		off[k+1] = uint32(len(ts))
+		nOff[k+1] = uint32(len(nTS))
 		next = k + 1
 	}
 	bulk(next, uint32(n))
-	s.off, s.ts, s.val = off, ts, val
-	s.tail = map[uint32]*points{}
+	return nOff, nTS, nVal
 }
 
 // entry is one event kept by a series during back-fill.
@@ -459,7 +498,8 @@ func (s *series) build(parts [][]entry, n int) {
 	}
 	s.has = roaring.New()
 	s.has.AddMany(with)
-	s.tail = map[uint32]*points{}
+	s.tail, s.frozen = map[uint32]*points{}, nil
+	s.gen++
 }
 
 // sortPoints sorts the bulk's points [lo, hi) by timestamp, stably.
@@ -565,6 +605,7 @@ func (ix *Index) ApplyEvent(ev touchbase.EventRow) {
 		}
 		if v, ok := s.accept(props); ok {
 			s.insert(i, ev.Timestamp, v)
+			ix.maybeFold(s)
 		}
 	}
 	ix.track.touchEvent(i, ev.Event)

@@ -12,6 +12,18 @@ import (
 // parts run on all cores, so that small test stores exercise the parts.
 func (ix *Index) SetSplitMin(n int) { ix.splitMin = n }
 
+// SetFoldMin sets the fewest customers a series' tail holds before it is
+// folded, so that small test stores fold (in the background) too.
+func (ix *Index) SetFoldMin(n int) { ix.foldMin = n }
+
+// WaitFolds waits for the folds under way, and returns how many ended.
+func (ix *Index) WaitFolds() int {
+	ix.folds.Wait()
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.folded
+}
+
 // SetBackfillMin sets the fewest event ids a back-fill range spans, so
 // that small test stores are back-filled in several ranges at once.
 func (ix *Index) SetBackfillMin(n int64) { ix.backfillMin = n }

@@ -2,7 +2,10 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,6 +228,92 @@ func TestChangesReadColumns(t *testing.T) {
 		}
 		if !slices.Equal(got, s.want) {
 			t.Errorf("%s: changes %v, want %v", s.name, got, s.want)
+		}
+	}
+}
+
+// TestFoldsUnderEvents applies events to an index whose series fold their
+// tails often, in the background, while evaluations read it from another
+// goroutine, and checks it against an index given the same events that
+// never folds: every segment has the same members, and each tracked one
+// what a full evaluation says.
+func TestFoldsUnderEvents(t *testing.T) {
+	ctx := context.Background()
+	src := &synthSource{customers: 3000, eventsPerCust: 6, seed: 5}
+	folding, plain := load(t, src), load(t, src)
+	folding.SetFoldMin(16) // a fold every ~190 customers with new points
+	plain.SetFoldMin(1 << 30)
+	var nodes []*segment.Node
+	for _, s := range suite {
+		n := node(t, s.tree)
+		nodes = append(nodes, n)
+		for _, ix := range []*engine.Index{folding, plain} {
+			if err := ix.Register(ctx, s.name, n, asOf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	readers.Add(1)
+	go func() { // evaluations while folds come and go
+		defer readers.Done()
+		for k := 0; ; k++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := folding.Evaluate(nodes[k%len(nodes)], asOf, nil); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	r := rand.New(rand.NewPCG(8, 8))
+	for k := range 6000 {
+		ev := touchbase.EventRow{ID: int64(k + 1), CustomerID: 1 + r.Int64N(int64(src.customers)), Event: eventNames[r.IntN(len(eventNames))],
+			Timestamp:  asOf.Add(-time.Duration(r.IntN(400*24)) * time.Hour).UnixMilli(),
+			Properties: []byte(fmt.Sprintf(`{"revenue": %d, "category": %q}`, r.IntN(500), categories[r.IntN(len(categories))]))}
+		if k%97 == 0 { // a customer the store removed
+			folding.RemoveCustomer(ev.CustomerID)
+			plain.RemoveCustomer(ev.CustomerID)
+		}
+		folding.ApplyEvent(ev)
+		plain.ApplyEvent(ev)
+		if k%50 == 0 {
+			for _, ix := range []*engine.Index{folding, plain} {
+				if _, err := ix.Changes(asOf, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	close(stop)
+	readers.Wait()
+	if n := folding.WaitFolds(); n < 10 {
+		t.Errorf("%d folds: the test must fold many times", n)
+	}
+	for _, ix := range []*engine.Index{folding, plain} {
+		if _, err := ix.Changes(asOf, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, n := range nodes {
+		got, err := members(t, folding, n, asOf, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := members(t, plain, n, asOf, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tracked, err := folding.TrackedMembers(suite[i].name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) || !slices.Equal(tracked, want) {
+			t.Errorf("%s: %d members with folds (%d tracked), %d without", suite[i].name, len(got), len(tracked), len(want))
 		}
 	}
 }

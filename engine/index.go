@@ -100,6 +100,12 @@ type Index struct {
 	// backfillMin is the fewest event ids a back-fill range spans
 	// (defaultBackfillMin; tests lower it to exercise the ranges).
 	backfillMin int64
+	// foldMin is the fewest customers a series' tail holds before it is
+	// folded into its bulk (the constant foldMin; tests lower it), and
+	// folds the folds under way.
+	foldMin int
+	folds   sync.WaitGroup
+	folded  int // folds finished (for tests)
 }
 
 type featureColumn struct {
@@ -109,7 +115,7 @@ type featureColumn struct {
 
 // NewIndex returns an empty index whose features are reg's.
 func NewIndex(reg *segment.Registry) *Index {
-	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin, backfillMin: defaultBackfillMin}
+	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin, backfillMin: defaultBackfillMin, foldMin: foldMin}
 	ix.reset()
 	ix.traitCols = map[string]*column{}
 	ix.series = map[seriesKey]*series{}
@@ -353,6 +359,7 @@ func (ix *Index) MergeCustomer(gone, into int64) {
 			}
 			s.insert(ii, t, v)
 		}
+		ix.maybeFold(s)
 	}
 	ix.track.touchUniverse(ii)
 	ix.removeCustomer(gone)
