@@ -317,3 +317,95 @@ func TestFoldsUnderEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileUpdates applies random profile changes (to one feature of
+// each type, to traits, or to nothing) and checks every feature's column
+// against an index that loaded the final profiles: a change the
+// fingerprint of the stable features missed would show.
+func TestProfileUpdates(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const n = 200
+	day0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	profiles := make([]*touchbase.Customer, n)
+	for i := range profiles {
+		profiles[i] = &touchbase.Customer{ID: int64(i + 1), Email: fmt.Sprintf("c%d@x.org", i), CreatedAt: day0,
+			Traits: map[string]any{"country": "DE"}}
+	}
+	src := &fakeSource{customers: profiles}
+	live := load(t, src)
+	fields := []string{"orders", "revenue", "aov", "refunds", "refund_total", "events", "first_order_at", "last_order_at",
+		"first_seen_at", "last_seen_at", "created_at", "user_id", "email", "phone", "country"}
+	var nodes []*segment.Node
+	for _, f := range fields {
+		nodes = append(nodes, node(t, `{"op": "is set", "left": {"field": "`+f+`"}}`))
+	}
+	for _, js := range []string{
+		`{"op": ">=", "left": {"field": "orders"}, "right": {"value": 2}}`,
+		`{"op": ">", "left": {"field": "revenue"}, "right": {"value": 50}}`,
+		`{"op": ">", "left": {"field": "last_order_at"}, "right": {"value": {"time": "2025-01-15"}}}`,
+		`{"op": "<", "left": {"field": "created_at"}, "right": {"value": {"time": "2025-01-03"}}}`,
+		`{"op": "starts with", "left": {"field": "email"}, "right": {"value": "new"}}`,
+		`{"op": "=", "left": {"field": "user_id"}, "right": {"value": "u7"}}`,
+		`{"op": "=", "left": {"field": "country"}, "right": {"value": "FR"}}`,
+		`{"op": ">", "left": {"field": "events"}, "right": {"value": 3}}`,
+	} {
+		nodes = append(nodes, node(t, js))
+	}
+	for _, nd := range nodes { // trait columns built before the changes
+		if _, err := members(t, live, nd, asOf, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3000 {
+		c := *profiles[r.IntN(n)]
+		c.Traits = map[string]any{}
+		for k, v := range profiles[c.ID-1].Traits {
+			c.Traits[k] = v
+		}
+		f := &c.Features
+		at := day0.Add(time.Duration(r.IntN(60*24)) * time.Hour)
+		switch r.IntN(9) {
+		case 0:
+			f.Orders++
+			f.Revenue += float64(r.IntN(40))
+			f.LastOrderAt = &at
+			if f.FirstOrderAt == nil {
+				f.FirstOrderAt = &at
+			}
+		case 1:
+			f.Refunds++
+			f.RefundTotal += 1.5
+		case 2:
+			c.Email = fmt.Sprintf("new%d@x.org", r.IntN(1000))
+		case 3:
+			c.UserID = fmt.Sprintf("u%d", r.IntN(10))
+		case 4:
+			c.Phone = []string{"", "+4915112345"}[r.IntN(2)]
+		case 5:
+			c.CreatedAt = day0.Add(time.Duration(r.IntN(5*24)) * time.Hour)
+		case 6:
+			c.Traits["country"] = []string{"DE", "FR"}[r.IntN(2)]
+		case 7:
+			f.FirstSeenAt = &at
+		}
+		// Every event moves these.
+		f.Events++
+		f.LastSeenAt = &at
+		profiles[c.ID-1] = &c
+		live.ApplyCustomer(&c)
+	}
+	fresh := load(t, &fakeSource{customers: profiles})
+	for k, nd := range nodes {
+		got, err := members(t, live, nd, asOf, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := members(t, fresh, nd, asOf, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("segment %d (%s): %d members after the updates, %d loaded afresh", k, segment.Format(nd), len(got), len(want))
+		}
+	}
+}

@@ -23,6 +23,10 @@ type Feature struct {
 	// Get returns the feature's value for one customer and whether it is
 	// set; the engine fills its columns with it.
 	Get func(c *touchbase.Customer) (Value, bool)
+	// Volatile says the value changes with most events (events,
+	// last_seen_at): the engine sets it on every new profile, and checks
+	// the others, which mostly stay, all at once.
+	Volatile bool
 }
 
 // Registry is the set of features segments may name. It is safe for
@@ -138,7 +142,7 @@ func builtins() []Feature {
 			Get: num(func(f *touchbase.Features) float64 { return float64(f.Refunds) })},
 		{Name: "refund_total", Type: TypeNumber, Doc: "amount refunded", SQL: col("refund_total"),
 			Get: num(func(f *touchbase.Features) float64 { return f.RefundTotal })},
-		{Name: "events", Type: TypeNumber, Doc: "events on the timeline", SQL: col("events"),
+		{Name: "events", Type: TypeNumber, Doc: "events on the timeline", SQL: col("events"), Volatile: true,
 			Get: num(func(f *touchbase.Features) float64 { return float64(f.Events) })},
 		{Name: "first_order_at", Type: TypeTime, Doc: "time of the first order", SQL: col("first_order_at"),
 			Get: tm(func(f *touchbase.Features) *time.Time { return f.FirstOrderAt })},
@@ -146,7 +150,7 @@ func builtins() []Feature {
 			Get: tm(func(f *touchbase.Features) *time.Time { return f.LastOrderAt })},
 		{Name: "first_seen_at", Type: TypeTime, Doc: "time of the first event", SQL: col("first_seen_at"),
 			Get: tm(func(f *touchbase.Features) *time.Time { return f.FirstSeenAt })},
-		{Name: "last_seen_at", Type: TypeTime, Doc: "time of the last event", SQL: col("last_seen_at"),
+		{Name: "last_seen_at", Type: TypeTime, Doc: "time of the last event", SQL: col("last_seen_at"), Volatile: true,
 			Get: tm(func(f *touchbase.Features) *time.Time { return f.LastSeenAt })},
 		{Name: "created_at", Type: TypeTime, Doc: "when the profile was created", SQL: col("created_at"),
 			Get: func(c *touchbase.Customer) (Value, bool) {
