@@ -91,6 +91,7 @@ func (h *Handler) funcs() template.FuncMap {
 		"fixed":   func(f float64, decimals int) string { return strconv.FormatFloat(f, 'f', decimals, 64) },
 		"day":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("Mon 2 Jan 2006") },
 		"add":     func(a, b int) int { return a + b },
+		"join":    strings.Join,
 		"int64":   func(i int) int64 { return int64(i) },
 		"letter": func(s string) string {
 			for _, r := range s {

@@ -266,6 +266,11 @@ func runParams(kind touchbase.AnalysisKind, r *http.Request) (analytics.Params, 
 			}
 			p.K = k
 		}
+		for _, f := range strings.Split(val("features"), ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				p.Features = append(p.Features, f)
+			}
+		}
 	case touchbase.AnalysisCLV:
 		if v := val("horizon"); v != "" {
 			d, err := segment.ParseDuration(v)

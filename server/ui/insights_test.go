@@ -367,6 +367,18 @@ func TestRunNow(t *testing.T) {
 	})
 	fa.reset()
 
+	t.Run("clusters on the features asked for, traits among them", func(t *testing.T) {
+		wantIn(t, "the form", owner.do("GET", "/ui/insights/clusters", nil), `id="opt-features" name="features"`)
+		p := owner.post("/ui/insights/clusters/run", csrf, url.Values{"k": {"3"}, "features": {" traits.age , aov,,"}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("status %d: %.300s", p.status, p.body)
+		}
+		if got := fa.lastParams(); got.K != 3 || !slices.Equal(got.Features, []string{"traits.age", "aov"}) {
+			t.Errorf("params %+v", got)
+		}
+	})
+	fa.reset()
+
 	t.Run("a marketer runs with parameters; the page polls until it ends", func(t *testing.T) {
 		p := marketer.post("/ui/insights/basket/run", mcsrf, url.Values{"min_support": {"0.5"}, "min_confidence": {"30%"}})
 		if p.status != http.StatusSeeOther || p.header.Get("Location") != "/ui/insights/basket" {
