@@ -40,6 +40,7 @@ func (r *Runner) runClusters(ctx context.Context, run *touchbase.AnalysisRun, p 
 	}
 	opts := kmeans.ClassifyOptions{Options: kmeans.Options{
 		K: p.K, KMin: p.MinK, KMax: min(p.MaxK, len(ids)), Seed: p.Seed, Threads: runtime.GOMAXPROCS(0), Silhouette: p.K > 0,
+		Progress: func(done, total int) { progress("clustering", done, total) },
 	}}
 	// The previous run on the same features lends its numbers to the
 	// clusters that barely moved.
@@ -60,7 +61,7 @@ func (r *Runner) runClusters(ctx context.Context, run *touchbase.AnalysisRun, p 
 	} else if touchbase.ErrorCode(err) != touchbase.ENOTFOUND {
 		return nil, err
 	}
-	progress("clustering", 0, len(ids))
+	progress("clustering", 0, 0) // then the fit's steps: the k tried, the runs
 	cls, err := kmeans.Classify(raw, features, opts)
 	if err != nil {
 		return nil, touchbase.Errorf(touchbase.EINVALID, "clusters: %v", err)

@@ -54,6 +54,10 @@ type Options struct {
 	// Silhouette asks for the silhouette of the result when K is given
 	// (it is always computed when k is chosen).
 	Silhouette bool
+	// Progress, when set, is told how many of a fit's steps are done, out
+	// of how many, after each: every k tried on the sample, every run of
+	// the final fit, and the silhouette.
+	Progress func(done, total int)
 }
 
 // Result is a clustering.
@@ -172,30 +176,50 @@ func Fit(points []float64, d int, opts Options) (*Result, error) {
 	if o.K == 0 || o.Silhouette {
 		sample = sampleIndices(n, o.SampleSize, rand.New(rand.NewPCG(o.Seed, sampleStream)))
 	}
+	// The steps, for Progress.
+	done, total := 0, o.Restarts
+	if o.Init != nil {
+		total = 1
+	}
+	if o.K == 0 {
+		total += max(0, min(o.KMax, len(sample)-1)-o.KMin+1) + 1 // the candidates, the silhouette
+	} else if o.Silhouette {
+		total++
+	}
+	step := func() {
+		done++
+		if o.Progress != nil {
+			o.Progress(done, total)
+		}
+	}
 	var byK []KScore
 	k := o.K
 	if k == 0 {
 		var err error
-		if k, byK, err = chooseK(points, d, sample, o); err != nil {
+		if k, byK, err = chooseK(points, d, sample, o, step); err != nil {
 			return nil, err
 		}
 	}
-	res := fit(points, d, k, o)
+	res := fit(points, d, k, o, step)
 	res.SilhouetteByK = byK
 	res.Silhouette = math.NaN()
 	if byK != nil || o.Silhouette {
 		res.Silhouette = sampleSilhouette(points, d, res.Labels, k, sample, o.Threads)
+		step()
 	}
 	return res, nil
 }
 
 // fit runs o.Restarts seeded runs with k clusters (or one from o.Init)
-// and keeps the best.
-func fit(x []float64, d, k int, o Options) *Result {
+// and keeps the best; ran, when not nil, is called after each run.
+func fit(x []float64, d, k int, o Options, ran func()) *Result {
 	tol := o.Tol * meanVariance(x, d)
 	var best lloydRun
 	if o.Init != nil {
 		best = lloyd(x, d, slices.Clone(o.Init), o.MaxIter, tol, o.Threads)
+		if ran != nil {
+			ran()
+		}
 	} else {
 		for r := range o.Restarts {
 			rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
@@ -203,6 +227,9 @@ func fit(x []float64, d, k int, o Options) *Result {
 			// The first of equal inertias, for determinism.
 			if r == 0 || run.inertia < best.inertia {
 				best = run
+			}
+			if ran != nil {
+				ran()
 			}
 		}
 	}
@@ -275,14 +302,15 @@ func meanVariance(x []float64, d int) float64 {
 // with the highest mean silhouette (the smallest on a tie). Fitting on the
 // sample rather than on all points keeps the search to seconds on a
 // million customers; the caller then fits the chosen k on all of them.
-func chooseK(x []float64, d int, sample []int, o Options) (int, []KScore, error) {
+func chooseK(x []float64, d int, sample []int, o Options, tried func()) (int, []KScore, error) {
 	sx := gather(x, d, sample)
 	m := len(sample)
 	var scores []KScore
 	best := 0
 	for k := o.KMin; k <= min(o.KMax, m-1); k++ {
-		r := fit(sx, d, k, o)
+		r := fit(sx, d, k, o, nil)
 		s := silhouette(sx, d, r.Labels, k, o.Threads)
+		tried()
 		scores = append(scores, KScore{K: k, Silhouette: s, Inertia: r.Inertia})
 		// NaN (every sampled point in one cluster) never wins.
 		if s > scores[best].Silhouette || math.IsNaN(scores[best].Silhouette) {

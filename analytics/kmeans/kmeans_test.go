@@ -452,3 +452,34 @@ func rfmRows(n int, seed uint64) []float64 {
 	}
 	return x
 }
+
+// TestFitProgress: Progress counts every k tried, every run of the final
+// fit and the silhouette, one by one up to the total it announces.
+func TestFitProgress(t *testing.T) {
+	t.Parallel()
+	x, _ := blobs(fourBlobs, 200, 1, 5)
+	for _, c := range []struct {
+		name  string
+		opts  kmeans.Options
+		total int
+	}{
+		{"k chosen among 2..5", kmeans.Options{KMin: 2, KMax: 5, Restarts: 2}, 4 + 2 + 1},
+		{"k given", kmeans.Options{K: 4, Restarts: 3}, 3},
+		{"k given, with its silhouette", kmeans.Options{K: 4, Restarts: 3, Silhouette: true}, 4},
+		{"from initial centres", kmeans.Options{K: 2, Init: []float64{0, 0, 0, 10, 0, 0}}, 1},
+	} {
+		var told [][2]int
+		c.opts.Seed = 1
+		c.opts.Progress = func(done, total int) { told = append(told, [2]int{done, total}) }
+		if _, err := kmeans.Fit(x, 3, c.opts); err != nil {
+			t.Fatal(err)
+		}
+		var want [][2]int
+		for k := 1; k <= c.total; k++ {
+			want = append(want, [2]int{k, c.total})
+		}
+		if !slices.Equal(told, want) {
+			t.Errorf("%s: progress %v, want %v", c.name, told, want)
+		}
+	}
+}
