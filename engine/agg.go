@@ -106,7 +106,7 @@ func (km *keyMemo) of(a *segment.Aggregate) (seriesKey, error) {
 // answered exactly by binary search. The bulk lives in one compressed
 // sparse row layout built by back-fill; a customer who receives events
 // afterwards moves to tail, where their list is kept whole, until a fold
-// (Index.fold) makes a new bulk of the old one and the tail, in the
+// (Index.maybeFold) makes a new bulk of the old one and the tail, in the
 // background: meanwhile that tail is frozen, read but never changed, and
 // a new tail takes the changes.
 type series struct {
