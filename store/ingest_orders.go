@@ -212,7 +212,17 @@ func (b *ingestBatch) writeOrders(ctx context.Context, touched []*orderState) er
 		}
 		return nil
 	}
-	var inserts, items, replaced []any
+	var replaced []any
+	nItems := 0
+	for _, st := range touched {
+		if st.replaceItems {
+			nItems += len(st.items)
+		}
+	}
+	// Sized once: growing them by doubling was a tenth of an import's
+	// store time.
+	inserts := make([]any, 0, len(created)*len(orderCols))
+	items := make([]any, 0, nItems*len(orderItemCols))
 	for _, st := range touched {
 		if st.isNew {
 			inserts = append(inserts, st.id, b.ws, st.orderID, custArg(st), string(st.status), st.revenue, st.total, st.subtotal,
