@@ -103,7 +103,7 @@ func (s *cdnowSource) row(f []string) (record, bool, error) {
 		msg.setString("type", "identify")
 		msg.setString("userId", cust)
 		msg.set([]string{"timestamp"}, ts)
-		return record{line: s.line, body: msg.appendTo(nil), columns: cdnowColumns}, true, nil
+		return record{line: s.line, body: msg.json(), columns: cdnowColumns}, true, nil
 	}
 	key := cust + " " + date
 	s.day[key]++
@@ -118,13 +118,13 @@ func (s *cdnowSource) row(f []string) (record, bool, error) {
 	props.setString("order_id", fmt.Sprintf("cdnow-%s-%s-%d", cust, date, s.day[key]))
 	props.set([]string{"revenue"}, appendNumber(nil, dollars))
 	props.setString("currency", "USD")
-	props.set([]string{"products"}, append(append([]byte{'['}, item.appendTo(nil)...), ']'))
+	props.set([]string{"products"}, append(append([]byte{'['}, item.json()...), ']'))
 	msg.setString("type", "track")
 	msg.setString("event", "Order Completed")
 	msg.setString("userId", cust)
 	msg.set([]string{"timestamp"}, ts)
-	msg.set([]string{"properties"}, props.appendTo(nil))
-	return record{line: s.line, body: msg.appendTo(nil), columns: cdnowColumns}, true, nil
+	msg.set([]string{"properties"}, props.json())
+	return record{line: s.line, body: msg.json(), columns: cdnowColumns}, true, nil
 }
 
 func isDigits(s string) bool {

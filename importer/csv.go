@@ -278,20 +278,20 @@ func (s *csvSource) message(line int, row []string) (record, error) {
 			traits.set([]string{k}, props.vals[i].json())
 		}
 		if !traits.empty() {
-			msg.set([]string{"traits"}, traits.appendTo(nil))
+			msg.set([]string{"traits"}, traits.json())
 		}
 	} else {
 		if !props.empty() {
-			msg.set([]string{"properties"}, props.appendTo(nil))
+			msg.set([]string{"properties"}, props.json())
 		}
 		if !traits.empty() {
-			ctx.set([]string{"traits"}, traits.appendTo(nil))
+			ctx.set([]string{"traits"}, traits.json())
 		}
 	}
 	if !ctx.empty() {
-		msg.set([]string{"context"}, ctx.appendTo(nil))
+		msg.set([]string{"context"}, ctx.json())
 	}
-	return record{line: line, body: msg.appendTo(nil), columns: s.columns}, nil
+	return record{line: line, body: msg.json(), columns: s.columns}, nil
 }
 
 // product makes a products row into a catalogue product.

@@ -38,6 +38,10 @@ func (o *object) set(path []string, raw []byte) {
 		o.vals[i].obj.set(path[1:], raw)
 		return
 	}
+	if o.keys == nil {
+		// Room for what a row's objects mostly hold, allocated once.
+		o.keys, o.vals = make([]string, 0, 8), make([]value, 0, 8)
+	}
 	o.keys = append(o.keys, path[0])
 	if len(path) == 1 {
 		o.vals = append(o.vals, value{raw: raw})
@@ -51,7 +55,7 @@ func (o *object) set(path []string, raw []byte) {
 // json is the value's JSON.
 func (v value) json() []byte {
 	if v.obj != nil {
-		return v.obj.appendTo(nil)
+		return v.obj.json()
 	}
 	return v.raw
 }
@@ -62,6 +66,24 @@ func (o *object) setString(key, s string) {
 }
 
 func (o *object) empty() bool { return o == nil || len(o.keys) == 0 }
+
+// json is the object's JSON, in a buffer sized once.
+func (o *object) json() []byte { return o.appendTo(make([]byte, 0, o.size())) }
+
+// size is about the length of the object's JSON: its members, with room
+// for quotes, colons, commas and a few escapes.
+func (o *object) size() int {
+	n := 2
+	for i, k := range o.keys {
+		n += len(k) + 4
+		if v := o.vals[i]; v.obj != nil {
+			n += v.obj.size()
+		} else {
+			n += len(v.raw)
+		}
+	}
+	return n + n/16
+}
 
 // appendTo appends the object's JSON.
 func (o *object) appendTo(dst []byte) []byte {

@@ -81,7 +81,7 @@ func (g *orderGrouper) add(l *orderLine) error {
 		if err := o.conflict(l); err != nil {
 			return err
 		}
-		o.items = append(o.items, l.item.appendTo(nil))
+		o.items = append(o.items, l.item.json())
 		o.last = l.line
 	} else {
 		h := maphash.String(g.seed, l.orderID)
@@ -89,7 +89,7 @@ func (g *orderGrouper) add(l *orderLine) error {
 			return &touchbase.LineError{Line: l.line, Column: l.columns["properties.order_id"],
 				Message: fmt.Sprintf("order %q was already complete (its lines end near line %d): an order's lines must be within %d lines of each other", l.orderID, at, orderWindow)}
 		}
-		o := &openOrder{first: l, last: l.line, items: [][]byte{l.item.appendTo(nil)}}
+		o := &openOrder{first: l, last: l.line, items: [][]byte{l.item.json()}}
 		g.open[l.orderID] = o
 		g.queue = append(g.queue, o)
 	}
@@ -202,16 +202,16 @@ func orderRecord(f *orderLine, items [][]byte, status string) record {
 	}
 	products = append(products, ']')
 	props.set([]string{"products"}, products)
-	msg.set([]string{"properties"}, props.appendTo(nil))
+	msg.set([]string{"properties"}, props.json())
 	ctx := f.contextObj
 	if f.traitsObj != nil {
 		if ctx == nil {
 			ctx = &object{}
 		}
-		ctx.set([]string{"traits"}, f.traitsObj.appendTo(nil))
+		ctx.set([]string{"traits"}, f.traitsObj.json())
 	}
 	if ctx != nil {
-		msg.set([]string{"context"}, ctx.appendTo(nil))
+		msg.set([]string{"context"}, ctx.json())
 	}
-	return record{line: f.line, body: msg.appendTo(nil), columns: f.columns}
+	return record{line: f.line, body: msg.json(), columns: f.columns}
 }

@@ -147,9 +147,9 @@ func (s *retailSource) row(line int, row []string) (record, bool, error) {
 		if country != "" {
 			traits := &object{}
 			traits.setString("country", country)
-			msg.set([]string{"traits"}, traits.appendTo(nil))
+			msg.set([]string{"traits"}, traits.json())
 		}
-		return record{line: line, body: msg.appendTo(nil), columns: s.columns}, true, nil
+		return record{line: line, body: msg.json(), columns: s.columns}, true, nil
 	}
 
 	ts := appendString(nil, at.UTC().Format(time.RFC3339))
