@@ -54,6 +54,10 @@ type Store struct {
 	// on SQLite.
 	analyze *analyzer
 
+	// scanMin is the fewest customer ids a range of a scan read on all
+	// cores spans (defaultScanMin; tests lower it).
+	scanMin int64
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -100,7 +104,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func open(ctx context.Context, dsn string) (*Store, error) {
-	s := &Store{Now: time.Now}
+	s := &Store{Now: time.Now, scanMin: defaultScanMin}
 	switch {
 	case dsn == "":
 		return nil, fmt.Errorf("open store: empty DSN")
