@@ -12,10 +12,9 @@ func foldNow(s *series) {
 	s.tail = map[uint32]*points{}
 }
 
-// bigSeries is a series of n customers with about per points each (bulk,
-// by back-fill's build) and the first tail customers given one more point
-// each (in tail), values kept.
-func bigSeries(n, per, tail int, seed uint64) *series {
+// bigSeries is a series of n customers with about per points each, in
+// the bulk (by back-fill's build), values kept, and an empty tail.
+func bigSeries(n, per int, seed uint64) *series {
 	r := rand.New(rand.NewPCG(seed, 1))
 	s := &series{key: seriesKey{mode: modeNumbers}}
 	var es []entry
@@ -28,17 +27,13 @@ func bigSeries(n, per, tail int, seed uint64) *series {
 		}
 	}
 	s.build([][]entry{es}, n)
-	s.tail = map[uint32]*points{}
-	for _, i := range r.Perm(n)[:tail] {
-		s.insert(uint32(i), int64(r.IntN(200000)), 1)
-	}
 	return s
 }
 
 // TestFold: a fold keeps every customer's points and values.
 func TestFold(t *testing.T) {
 	for _, c := range []struct{ n, per, tail int }{{1, 3, 1}, {100, 3, 40}, {5000, 4, 2000}, {5000, 0, 7}} {
-		s := bigSeries(c.n, c.per, 0, 7)
+		s := bigSeries(c.n, c.per, 7)
 		r := rand.New(rand.NewPCG(9, 9))
 		// The tail, with removed customers among it.
 		for _, i := range r.Perm(c.n)[:c.tail] {
@@ -75,7 +70,7 @@ func TestFold(t *testing.T) {
 // (it was a pause under the write lock before folds moved there).
 func BenchmarkFold(b *testing.B) {
 	const n = 1 << 20
-	base := bigSeries(n, 20, 0, 3)
+	base := bigSeries(n, 20, 3)
 	tail := rand.New(rand.NewPCG(4, 4)).Perm(n)[:n/16]
 	b.ResetTimer()
 	for range b.N {
