@@ -226,8 +226,8 @@ func printSummary(w io.Writer, s *summary) {
 	if s.Postgres != nil {
 		fmt.Fprintf(w, "PostgreSQL / touchbase: %.0fx (PostgreSQL %s, load %.0f s)\n", s.PostgresRatio, s.Postgres.Version, s.Postgres.LoadSeconds)
 	}
-	fmt.Fprintf(w, "back-fill: %.1f s (Load %.1f s, Register %.1f s); RSS %.0f MB (Go heap %.0f MB)\n",
-		tb.BackfillSeconds, tb.LoadSeconds, tb.RegisterSeconds, float64(tb.RSSBytes)/1e6, float64(tb.HeapBytes)/1e6)
+	fmt.Fprintf(w, "back-fill: %.1f s (Load %.1f s, Register %.1f s); RSS %.0f MB (Go heap %.0f MB), %.0f MB at the back-fill's peak\n",
+		tb.BackfillSeconds, tb.LoadSeconds, tb.RegisterSeconds, float64(tb.RSSBytes)/1e6, float64(tb.HeapBytes)/1e6, float64(tb.PeakRSSBytes)/1e6)
 	in := tb.Incremental
 	fmt.Fprintf(w, "incremental (%d events, one at a time): p50 %.1f µs, p90 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, max %.0f µs; consistent with full evaluation: %v\n",
 		in.N, in.P50, in.P90, in.P99, in.P999, in.Max, tb.IncrementalOK)

@@ -32,8 +32,11 @@ type engineResult struct {
 	SegmentMillis   [][]float64 `json:"segment_ms"`       // per run, per segment
 	Counts          []int       `json:"counts"`
 	RSSBytes        int64       `json:"rss_bytes"` // VmRSS after GC, suite registered
-	HeapBytes       uint64      `json:"heap_bytes"`
-	Incremental     latency     `json:"incremental"`
+	// PeakRSSBytes is VmHWM then: the back-fill's peak, which the server
+	// hands back after a workspace's load as the run does here.
+	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	HeapBytes    uint64  `json:"heap_bytes"`
+	Incremental  latency `json:"incremental"`
 	// IncrementalAlone is Incremental over the events during which the
 	// thread was not preempted (Preempted counts the others): the engine's
 	// own latency, without the shared machine's. IncrementalNoFault is
@@ -197,13 +200,13 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 		return nil, err
 	}
 
-	runtime.GC()
+	// As the server does after loading a workspace (Engine.space).
 	debug.FreeOSMemory()
-	res.RSSBytes = rss()
+	res.RSSBytes, res.PeakRSSBytes = procStatus("VmRSS"), procStatus("VmHWM")
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.HeapBytes = ms.HeapAlloc
-	logf("touchbase: RSS %.0f MB with the suite registered (Go heap %.0f MB)", float64(res.RSSBytes)/1e6, float64(ms.HeapAlloc)/1e6)
+	logf("touchbase: RSS %.0f MB with the suite registered (Go heap %.0f MB); peak %.0f MB", float64(res.RSSBytes)/1e6, float64(ms.HeapAlloc)/1e6, float64(res.PeakRSSBytes)/1e6)
 
 	// Full evaluation of the whole suite, --runs times.
 	refs := func(name string) (*segment.Node, error) { return nil, fmt.Errorf("no segment %q", name) }
@@ -398,14 +401,15 @@ func (c *genCustomer) profile(ws int64) *touchbase.Customer {
 	return &touchbase.Customer{ID: c.ID, WorkspaceID: ws, UserID: c.UserID, Email: c.Email, Traits: c.Traits(), Features: f, CreatedAt: created, UpdatedAt: created}
 }
 
-// rss returns this process's resident set size.
-func rss() int64 {
+// procStatus returns a size field of /proc/self/status (VmRSS, VmHWM) in
+// bytes, 0 where there is none.
+func procStatus(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10
 		}
