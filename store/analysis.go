@@ -177,6 +177,7 @@ func scanAnalysisRun(row interface{ Scan(...any) error }) (*touchbase.AnalysisRu
 
 // scoreSQL are the statements one analysis writes its score columns with.
 type scoreSQL struct {
+	cols   []string // what upsert writes, in order
 	upsert *rowsSQL
 	// clear empties the analysis's columns where an earlier run wrote
 	// them: for customers this run did not score.
@@ -186,16 +187,8 @@ type scoreSQL struct {
 func newScoreSQL(run string, cols ...string) scoreSQL {
 	all := append([]string{"workspace_id", "customer_id"}, cols...)
 	all = append(all, run, "updated_at")
-	head := "INSERT INTO customer_scores ("
 	set, null := "", ""
-	for i, c := range all {
-		if i > 0 {
-			head += ", "
-		}
-		head += c
-		if i < 2 {
-			continue
-		}
+	for _, c := range all[2:] {
 		if set != "" {
 			set += ", "
 		}
@@ -205,7 +198,8 @@ func newScoreSQL(run string, cols ...string) scoreSQL {
 		}
 	}
 	return scoreSQL{
-		upsert: &rowsSQL{head: head + ") VALUES", cols: len(all),
+		cols: all,
+		upsert: &rowsSQL{head: insertHead("customer_scores", all), cols: len(all),
 			suffix: " ON CONFLICT (workspace_id, customer_id) DO UPDATE SET " + set},
 		clear: "UPDATE customer_scores SET " + null + "updated_at = ? WHERE workspace_id = ? AND " + run + " IS NOT NULL AND " + run + " <> ?",
 	}

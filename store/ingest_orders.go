@@ -272,11 +272,7 @@ var (
 	orderCols = []string{"id", "workspace_id", "order_id", "customer_id", "status", "revenue", "total", "subtotal", "shipping",
 		"tax", "discount", "refunded", "currency", "coupon", "placed_at", "updated_at"}
 	orderItemCols = []string{"workspace_id", "order_id", "line", "product_id", "sku", "name", "category", "brand", "variant", "price", "quantity"}
-	insertOrders  = rowsSQL{
-		head:       "INSERT INTO orders (id, workspace_id, order_id, customer_id, status, revenue, total, subtotal, shipping, tax, discount, refunded, currency, coupon, placed_at, updated_at) VALUES",
-		cols:       16,
-		sqliteRows: 32,
-	}
+	insertOrders  = rowsSQL{head: insertHead("orders", orderCols), cols: len(orderCols), sqliteRows: 32}
 )
 
 // allocateOrderIDs gives new orders their ids.

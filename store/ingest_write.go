@@ -308,8 +308,8 @@ var (
 		suffix: " ON CONFLICT (workspace_id, kind, value) DO UPDATE SET customer_id = excluded.customer_id",
 	}
 	insertEvents = rowsSQL{
-		head:   "INSERT INTO events (workspace_id, customer_id, message_id, type, event, user_id, anonymous_id, timestamp, received_at, properties, context) VALUES",
-		cols:   11,
+		head:   insertHead("events", eventCols),
+		cols:   len(eventCols),
 		suffix: " ON CONFLICT (workspace_id, message_id) DO NOTHING",
 	}
 	upsertProducts = rowsSQL{
@@ -334,8 +334,8 @@ var (
 		cols: 17,
 	}
 	insertOrderItems = rowsSQL{
-		head:       "INSERT INTO order_items (workspace_id, order_id, line, product_id, sku, name, category, brand, variant, price, quantity) VALUES",
-		cols:       11,
+		head:       insertHead("order_items", orderItemCols),
+		cols:       len(orderItemCols),
 		sqliteRows: 32,
 	}
 	// updateCustomers writes many customers' new state in one statement
@@ -431,6 +431,12 @@ type rowsSQL struct {
 	// SQLite: for plain appends (orders, their items), where there is no
 	// conflict clause and the binding per statement is what costs.
 	sqliteRows int
+}
+
+// insertHead is the head of a rowsSQL that inserts cols into table, for
+// tables that are also loaded by COPY with the same columns.
+func insertHead(table string, cols []string) string {
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES"
 }
 
 // maxRows keeps a statement under both engines' parameter limits.
