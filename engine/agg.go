@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/internal/idrange"
 	"github.com/touchbase/touchbase/segment"
-	"golang.org/x/sync/errgroup"
 )
 
 // aggMode is what a series keeps of each matching event.
@@ -374,43 +373,34 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	for name, ss := range byName {
 		keys[name] = propKeys(ss)
 	}
-	ranges := idRanges(ix.upTo, runtime.GOMAXPROCS(0), ix.backfillMin)
+	ranges := idrange.Split(1, ix.upTo, ix.backfillMin)
 	// entries[r][j] are range r's entries of series ss[j].
 	entries := make([][][]entry, len(ranges))
-	var next atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	for range min(len(ranges), runtime.GOMAXPROCS(0)) {
-		g.Go(func() error {
-			scratch := map[string]any{} // each event's properties, in turn
-			for r := int(next.Add(1) - 1); r < len(ranges); r = int(next.Add(1) - 1) {
-				es := make([][]entry, len(ss))
-				err := ix.src.ScanEvents(gctx, ix.ws, names, ranges[r].after, ranges[r].upTo, func(ev touchbase.EventRow) error {
-					i, ok := ix.pos[ev.CustomerID]
-					if !ok {
-						return nil // a customer created since Load: ApplyCustomer and ApplyEvent bring them
-					}
-					var props map[string]any
-					decoded := false
-					for _, s := range byName[ev.Event] {
-						if s.needsProps() && !decoded {
-							props, decoded = decodeKeys(ev.Properties, keys[ev.Event], scratch), true
-						}
-						if v, ok := s.accept(props); ok {
-							j := idx[s]
-							es[j] = append(es[j], entry{i, ev.Timestamp, v})
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					return err
+	err := idrange.Each(ctx, len(ranges), func(ctx context.Context, r int) error {
+		scratch := map[string]any{} // each event's properties, in turn
+		es := make([][]entry, len(ss))
+		err := ix.src.ScanEvents(ctx, ix.ws, names, ranges[r].After, ranges[r].UpTo, func(ev touchbase.EventRow) error {
+			i, ok := ix.pos[ev.CustomerID]
+			if !ok {
+				return nil // a customer created since Load: ApplyCustomer and ApplyEvent bring them
+			}
+			var props map[string]any
+			decoded := false
+			for _, s := range byName[ev.Event] {
+				if s.needsProps() && !decoded {
+					props, decoded = decodeKeys(ev.Properties, keys[ev.Event], scratch), true
 				}
-				entries[r] = es
+				if v, ok := s.accept(props); ok {
+					j := idx[s]
+					es[j] = append(es[j], entry{i, ev.Timestamp, v})
+				}
 			}
 			return nil
 		})
-	}
-	if err := g.Wait(); err != nil {
+		entries[r] = es
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("back-fill aggregates: %w", err)
 	}
 	parts := make([][]entry, len(ranges))
@@ -423,34 +413,9 @@ func (ix *Index) backfill(ctx context.Context, ss []*series) error {
 	return nil
 }
 
-// idRange is the events with ids in (after, upTo].
-type idRange struct{ after, upTo int64 }
-
 // defaultBackfillMin is the fewest event ids a back-fill range spans:
 // below it, one more read transaction costs more than the cores save.
 const defaultBackfillMin = 1 << 16
-
-// idRanges cuts (-inf, upTo] into four ranges per worker, for the workers
-// to share out evenly however a workspace's ids are spread, but none
-// narrower than least ids; one range for one worker.
-func idRanges(upTo int64, workers int, least int64) []idRange {
-	n := int64(1)
-	if workers > 1 {
-		n = max(1, min(int64(4*workers), upTo/max(least, 1)))
-	}
-	rs := make([]idRange, n)
-	step := upTo / n
-	after := int64(math.MinInt64)
-	for k := range rs {
-		end := step * int64(k+1)
-		if k == len(rs)-1 {
-			end = upTo
-		}
-		rs[k] = idRange{after, end}
-		after = end
-	}
-	return rs
-}
 
 // build makes the bulk from the entries of parts, in any order: each customer's are
 // placed by counting (stable, so that events of equal timestamps keep

@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"golang.org/x/sync/errgroup"
+	"github.com/touchbase/touchbase/internal/idrange"
 )
 
 const analysisRunCols = "id, workspace_id, kind, started_at, finished_at, customers, params, result, error"
@@ -417,41 +415,19 @@ const defaultScanMin = 1 << 16
 
 // scanIDRanges reads rows by their integer ids, lo to hi and any above
 // (written since), in ranges of ids, each in a read transaction of its
-// own, on as many goroutines as there are cores; it returns what read
-// returned for each range, in id order. A row written meanwhile may be
-// seen in one range and not another: for analyses, which take the store
-// as it comes.
+// own, on all cores; it returns what read returned for each range, in id
+// order. A row written meanwhile may be seen in one range and not
+// another: for analyses, which take the store as it comes.
 func scanIDRanges[T any](ctx context.Context, s *Store, lo, hi int64, read func(tx *sql.Tx, after, upTo int64) ([]T, error)) ([][]T, error) {
-	span := max(hi-lo+1, 1)
-	workers := runtime.GOMAXPROCS(0)
-	n := int64(1)
-	if workers > 1 {
-		n = max(1, min(int64(4*workers), span/max(s.scanMin, 1)))
-	}
-	parts := make([][]T, n)
-	var next atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	for range min(n, int64(workers)) {
-		g.Go(func() error {
-			for r := next.Add(1) - 1; r < n; r = next.Add(1) - 1 {
-				after, upTo := lo-1+span*r/n, lo-1+span*(r+1)/n
-				if r == 0 {
-					after = math.MinInt64
-				}
-				if r == n-1 {
-					upTo = math.MaxInt64
-				}
-				err := s.readTx(gctx, func(tx *sql.Tx) error {
-					var err error
-					parts[r], err = read(tx, after, upTo)
-					return err
-				})
-				if err != nil {
-					return err
-				}
-			}
-			return nil
+	ranges := idrange.Split(lo, hi, s.scanMin)
+	ranges[len(ranges)-1].UpTo = math.MaxInt64
+	parts := make([][]T, len(ranges))
+	err := idrange.Each(ctx, len(ranges), func(ctx context.Context, r int) error {
+		return s.readTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			parts[r], err = read(tx, ranges[r].After, ranges[r].UpTo)
+			return err
 		})
-	}
-	return parts, g.Wait()
+	})
+	return parts, err
 }
