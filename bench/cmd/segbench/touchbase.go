@@ -57,12 +57,18 @@ type engineResult struct {
 	AllSplit     eventSplit `json:"incremental_all_split"`
 	// IncrementalWarm is a second run of as many other events right
 	// after, following a collection but without returning memory to the
-	// OS (the first runs right after debug.FreeOSMemory, for the RSS
-	// figure, so each new page faults): a server's heap keeps its free
-	// pages between collections. WarmFaulted counts its events that
-	// took a page fault. The target's verdict is the first run's.
+	// OS: a server's steady state, whose heap keeps its free pages
+	// between collections. The first run is a server's first events
+	// after loading the workspace, right after debug.FreeOSMemory, when
+	// each new page faults. WarmFaulted counts the events of the second
+	// that took a page fault. The target's verdict is the steady state's.
 	IncrementalWarm latency `json:"incremental_warm"`
 	WarmFaulted     int     `json:"incremental_warm_faulted"`
+	// Noise is a fixed computation of about an event's median cost,
+	// timed as the events are, as many times: what this machine adds to
+	// a latency's tail by itself (a virtual machine's pauses, which no
+	// thread counter sees).
+	Noise latency `json:"noise"`
 }
 
 // eventSplit describes a set of incremental events: the medians of their
@@ -245,6 +251,9 @@ func runEngine(ctx context.Context, c *config, d *dataset, logf func(string, ...
 	if err != nil {
 		return nil, err
 	}
+	res.Noise = summariseLatency(noise(c.events))
+	logf("touchbase: the machine's noise, a fixed computation timed as the events are: p50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, max %.0f µs",
+		res.Noise.P50, res.Noise.P99, res.Noise.P999, res.Noise.Max)
 	gc0 := gcMetrics()
 	lat, alone, noFault, steps, changes, err := incremental(ix, d, c, 99, lastID)
 	if err != nil {
@@ -364,6 +373,29 @@ func incremental(ix *engine.Index, d *dataset, c *config, stream uint64, lastID 
 	}
 	return all, alone, noFault, steps, changes, nil
 }
+
+// noise times n runs of a fixed computation of about 6 µs (an event's
+// median cost) the way incremental times an event, on a locked thread.
+// Its spread is the machine's, not the engine's.
+func noise(n int) []time.Duration {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	all := make([]time.Duration, 0, n)
+	h := uint64(14695981039346656037)
+	for range n {
+		t0 := time.Now()
+		for i := range 6000 { // FNV-1a over the counter: no memory, no branches to miss
+			h ^= uint64(i)
+			h *= 1099511628211
+		}
+		all = append(all, time.Since(t0))
+	}
+	noiseSink = h
+	return all
+}
+
+// noiseSink keeps noise's computation from being optimised away.
+var noiseSink uint64
 
 type gcCounters struct {
 	cycles uint64
