@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -15,6 +16,30 @@ func (ix *Index) SetSplitMin(n int) { ix.splitMin = n }
 // SetFoldMin sets the fewest customers a series' tail holds before it is
 // folded, so that small test stores fold (in the background) too.
 func (ix *Index) SetFoldMin(n int) { ix.foldMin = n }
+
+// SetSigMask sets what the index keeps of each byte of a profile's
+// fingerprints: one bit, and half of the changes look like none to it.
+func (ix *Index) SetSigMask(m byte) { ix.sigMask = m }
+
+// ProfileColumns returns every feature and trait column the index holds,
+// by name, as each customer's value printed, in dense index order.
+func (ix *Index) ProfileColumns() map[string][]string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := map[string][]string{}
+	add := func(name string, c *column) {
+		for i := range ix.ids {
+			out[name] = append(out[name], fmt.Sprintf("%d: %+v", ix.ids[i], c.get(i)))
+		}
+	}
+	for name, c := range ix.byFeature {
+		add(name, c)
+	}
+	for path, c := range ix.traitCols {
+		add("traits."+path, c)
+	}
+	return out
+}
 
 // WaitFolds waits for the folds under way, and returns how many ended.
 func (ix *Index) WaitFolds() int {

@@ -320,9 +320,17 @@ func TestFoldsUnderEvents(t *testing.T) {
 
 // TestProfileUpdates applies random profile changes (to one feature of
 // each type, to traits, or to nothing) and checks every feature's column
-// against an index that loaded the final profiles: a change the
-// fingerprint of the stable features missed would show.
+// and the members of segments on each against an index that loaded the
+// final profiles: a change the fingerprints of the stable features
+// missed would show. With one bit kept of each feature's fingerprint
+// byte, half the changes look like none to the bytes, and only the whole
+// fingerprint catches them.
 func TestProfileUpdates(t *testing.T) {
+	t.Run("byte", func(t *testing.T) { testProfileUpdates(t, 0xff) })
+	t.Run("bit", func(t *testing.T) { testProfileUpdates(t, 0x01) })
+}
+
+func testProfileUpdates(t *testing.T, sigMask byte) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const n = 200
 	day0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -333,6 +341,7 @@ func TestProfileUpdates(t *testing.T) {
 	}
 	src := &fakeSource{customers: profiles}
 	live := load(t, src)
+	live.SetSigMask(sigMask)
 	fields := []string{"orders", "revenue", "aov", "refunds", "refund_total", "events", "first_order_at", "last_order_at",
 		"first_seen_at", "last_seen_at", "created_at", "user_id", "email", "phone", "country"}
 	var nodes []*segment.Node
@@ -395,6 +404,23 @@ func TestProfileUpdates(t *testing.T) {
 		live.ApplyCustomer(&c)
 	}
 	fresh := load(t, &fakeSource{customers: profiles})
+	for _, nd := range nodes { // the same trait columns
+		if _, err := members(t, fresh, nd, asOf, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, want := live.ProfileColumns(), fresh.ProfileColumns()
+	if len(got) != len(want) {
+		t.Errorf("%d columns after the updates, %d loaded afresh", len(got), len(want))
+	}
+	for name, vals := range want {
+		for i, v := range vals {
+			if i >= len(got[name]) || got[name][i] != v {
+				t.Errorf("column %s after the updates differs from the one loaded afresh at %s", name, v)
+				break
+			}
+		}
+	}
 	for k, nd := range nodes {
 		got, err := members(t, live, nd, asOf, nil)
 		if err != nil {

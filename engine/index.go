@@ -62,12 +62,21 @@ type Index struct {
 	features []featureColumn
 	// volatile are the features that change with most events, stable the
 	// others; prints holds, per customer, a fingerprint of the stable
-	// ones and the traits (see print), 0 for none yet.
+	// ones and the traits (see setCustomer), 0 for none yet, and sigs a
+	// byte of each one's fingerprint, len(stable)+1 bytes a customer.
 	volatile, stable []featureColumn
 	prints           []uint64
+	sigs             []byte
 	hash             maphash.Hash
-	byFeature        map[string]*column
-	traitCols        map[string]*column // by path, without "traits."
+	// Scratch of setCustomer: the stable features' new values and the
+	// fingerprints of those and of the traits.
+	newVals []scalar
+	sums    []uint64
+	// sigMask is what sigs keep of a fingerprint's byte (all of it; tests
+	// keep one bit, so that most changes go unseen by the bytes).
+	sigMask   byte
+	byFeature map[string]*column
+	traitCols map[string]*column // by path, without "traits."
 
 	series  map[seriesKey]*series
 	byEvent map[string][]*series
@@ -124,7 +133,7 @@ type featureColumn struct {
 
 // NewIndex returns an empty index whose features are reg's.
 func NewIndex(reg *segment.Registry) *Index {
-	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin, backfillMin: defaultBackfillMin, foldMin: foldMin}
+	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin, backfillMin: defaultBackfillMin, foldMin: foldMin, sigMask: 0xff}
 	ix.reset()
 	ix.traitCols = map[string]*column{}
 	ix.series = map[seriesKey]*series{}
@@ -141,7 +150,7 @@ func (ix *Index) reset() {
 	ix.pos = map[int64]uint32{}
 	ix.live = roaring.New()
 	ix.traits.reset()
-	ix.prints = nil
+	ix.prints, ix.sigs = nil, nil
 	ix.features, ix.volatile, ix.stable = nil, nil, nil
 	ix.byFeature = map[string]*column{}
 	for _, name := range ix.reg.Names() {
@@ -221,6 +230,7 @@ func (ix *Index) add(id int64) uint32 {
 	ix.pos[id] = i
 	ix.traits.grow(len(ix.ids))
 	ix.prints = append(ix.prints, 0)
+	ix.sigs = append(ix.sigs, make([]byte, len(ix.stable)+1)...)
 	n := len(ix.ids)
 	for _, fc := range ix.features {
 		fc.col.grow(n)
@@ -260,44 +270,67 @@ func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
 	return ix.setCustomer(c, b)
 }
 
-// print returns a fingerprint (never 0) of c's features but the volatile
-// ones, and of its traits b. The same fingerprint as the index holds for
-// the customer means none of them changed, save for a chance of 2^-64
-// (a seeded 64-bit hash): far below a memory error's.
-func (ix *Index) print(c *touchbase.Customer, b []byte) uint64 {
+// sum returns the fingerprint of value v of stable feature f: a seeded
+// 64-bit hash, so that two different values have the same with a chance
+// of 2^-64, far below a memory error's.
+func (ix *Index) sum(f int, v scalar) uint64 {
+	h := ix.sumHead(f, v)
+	h.WriteString(v.s)
+	return h.Sum64()
+}
+
+// sumTraits is sum for the traits, whose JSON is b (feature number
+// len(ix.stable)).
+func (ix *Index) sumTraits(b []byte) uint64 {
+	h := ix.sumHead(len(ix.stable), scalar{k: kString, s: ""})
+	h.Write(b)
+	return h.Sum64()
+}
+
+// sumHead starts sum: the feature, the value's kind and its bits (a
+// string's length).
+func (ix *Index) sumHead(f int, v scalar) *maphash.Hash {
+	var bits uint64
+	switch v.k {
+	case kNumber:
+		bits = math.Float64bits(v.n)
+	case kBool:
+		if v.b {
+			bits = 1
+		}
+	case kTime:
+		bits = uint64(v.t)
+	case kString:
+		bits = uint64(len(v.s))
+	}
+	var buf [11]byte
+	binary.LittleEndian.PutUint16(buf[:], uint16(f))
+	buf[2] = byte(v.k)
+	binary.LittleEndian.PutUint64(buf[3:], bits)
 	h := &ix.hash
 	h.Reset()
-	var buf [9]byte
-	for _, fc := range ix.stable {
-		v, ok := fc.f.Get(c)
-		if !ok {
-			h.WriteByte(0)
-			continue
+	h.Write(buf[:])
+	return h
+}
+
+// profileSums sets ix.newVals to c's stable features and ix.sums to
+// their fingerprints and that of traits b, and returns the profile's
+// fingerprint: the exclusive or of them all.
+func (ix *Index) profileSums(c *touchbase.Customer, b []byte) uint64 {
+	ix.newVals, ix.sums = ix.newVals[:0], ix.sums[:0]
+	var p uint64
+	for f, fc := range ix.stable {
+		var s scalar
+		if v, ok := fc.f.Get(c); ok {
+			s = literal(v)
 		}
-		var bits uint64
-		switch v.Type {
-		case segment.TypeString:
-			bits = uint64(len(v.Str))
-		case segment.TypeNumber:
-			bits = math.Float64bits(v.Num)
-		case segment.TypeBool:
-			if v.Bool {
-				bits = 1
-			}
-		case segment.TypeTime:
-			bits = uint64(v.Time)
-		}
-		buf[0] = byte(v.Type) + 1
-		binary.LittleEndian.PutUint64(buf[1:], bits)
-		h.Write(buf[:])
-		if v.Type == segment.TypeString {
-			h.WriteString(v.Str)
-		}
+		h := ix.sum(f, s)
+		ix.newVals, ix.sums = append(ix.newVals, s), append(ix.sums, h)
+		p ^= h
 	}
-	binary.LittleEndian.PutUint64(buf[1:], uint64(len(b)))
-	h.Write(buf[1:])
-	h.Write(b)
-	return h.Sum64() | 1
+	h := ix.sumTraits(b)
+	ix.sums = append(ix.sums, h)
+	return p ^ h
 }
 
 // loadCustomer is applyCustomer for a customer of the store, whose traits
@@ -349,18 +382,50 @@ func (ix *Index) setCustomer(c *touchbase.Customer, b []byte) uint32 {
 	// checked at once by its fingerprint, it costs one read of the
 	// index's memory instead of one per column (each a cache miss for a
 	// customer an event made current).
-	p := ix.print(c, b)
+	p := ix.profileSums(c, b)
 	if p == ix.prints[i] {
 		return i
 	}
-	ix.prints[i] = p
-	for _, fc := range ix.stable {
-		v, ok := fc.f.Get(c)
-		if fc.col.setFeature(i, v, ok) {
-			t.markChanged(fc.col)
+	// Something changed: what, a byte of each fingerprint tells (one
+	// more read), for sure where it differs. Where it does not, the value
+	// is the same but for a chance of 1 in 256, which the whole
+	// fingerprint rules out: the old one with the changed values'
+	// fingerprints swapped for the new must be the new one. An order
+	// changes four of the columns; the others need not be read.
+	n := len(ix.stable)
+	row := ix.sigs[int(i)*(n+1) : int(i)*(n+1)+n+1]
+	acc, traits := ix.prints[i], false
+	for f, h := range ix.sums {
+		sig := byte(h>>56) & ix.sigMask
+		if sig == row[f] {
+			continue
+		}
+		row[f] = sig
+		if f == n {
+			acc ^= ix.sumTraits(ix.traits.get(i)) ^ h
+			traits = true
+			continue
+		}
+		col := ix.stable[f].col
+		acc ^= ix.sum(f, col.get(int(i))) ^ h
+		if col.set(i, ix.newVals[f]) {
+			t.markChanged(col)
 		}
 	}
-	if bytes.Equal(b, ix.traits.get(i)) {
+	if acc != p {
+		// A change the bytes did not show, or no fingerprint yet (a new
+		// customer's is 0): every column.
+		for f, fc := range ix.stable {
+			row[f] = byte(ix.sums[f]>>56) & ix.sigMask
+			if fc.col.set(i, ix.newVals[f]) {
+				t.markChanged(fc.col)
+			}
+		}
+		row[n] = byte(ix.sums[n]>>56) & ix.sigMask
+		traits = !bytes.Equal(b, ix.traits.get(i))
+	}
+	ix.prints[i] = p
+	if !traits {
 		// Unchanged (an event's customer, mostly): the trait columns hold
 		// these traits already, so they need no decoding.
 		return i
