@@ -67,14 +67,15 @@ type Index struct {
 	volatile, stable []featureColumn
 	prints           []uint64
 	sigs             []byte
-	hash             maphash.Hash
+	// sigMask is what sigs keep of a fingerprint's byte: all of it (a
+	// test keeps one bit, so that the bytes miss half the changes).
+	sigMask byte
+	hash    maphash.Hash
 	// Scratch of setCustomer: the stable features' new values and the
 	// fingerprints of those and of the traits.
 	newVals []scalar
 	sums    []uint64
-	// sigMask is what sigs keep of a fingerprint's byte (all of it; tests
-	// keep one bit, so that most changes go unseen by the bytes).
-	sigMask   byte
+
 	byFeature map[string]*column
 	traitCols map[string]*column // by path, without "traits."
 
