@@ -109,14 +109,8 @@ func (c *column) set(i uint32, s scalar) bool {
 		} else {
 			v = uint64(c.dict.id(s.s))
 		}
-	case kNumber:
-		v = math.Float64bits(s.n)
-	case kBool:
-		if s.b {
-			v = 1
-		}
-	case kTime:
-		v = uint64(s.t)
+	case kNumber, kBool, kTime:
+		v = s.bits()
 	case kArray:
 		if c.arrays == nil {
 			c.arrays = map[uint32][]any{}

@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -291,17 +290,8 @@ func (ix *Index) sumTraits(b []byte) uint64 {
 // sumHead starts sum: the feature, the value's kind and its bits (a
 // string's length).
 func (ix *Index) sumHead(f int, v scalar) *maphash.Hash {
-	var bits uint64
-	switch v.k {
-	case kNumber:
-		bits = math.Float64bits(v.n)
-	case kBool:
-		if v.b {
-			bits = 1
-		}
-	case kTime:
-		bits = uint64(v.t)
-	case kString:
+	bits := v.bits()
+	if v.k == kString {
 		bits = uint64(len(v.s))
 	}
 	var buf [11]byte

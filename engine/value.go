@@ -34,6 +34,22 @@ type scalar struct {
 	arr []any // kArray: the decoded JSON elements
 }
 
+// bits returns a number, a boolean or a time as the 8 bytes a column
+// holds for it; 0 for the other kinds.
+func (s scalar) bits() uint64 {
+	switch s.k {
+	case kNumber:
+		return math.Float64bits(s.n)
+	case kBool:
+		if s.b {
+			return 1
+		}
+	case kTime:
+		return uint64(s.t)
+	}
+	return 0
+}
+
 // literal returns v as a scalar.
 func literal(v segment.Value) scalar {
 	switch v.Type {
