@@ -11,10 +11,10 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -69,11 +69,12 @@ type Index struct {
 	// sigMask is what sigs keep of a fingerprint's byte: all of it (a
 	// test keeps one bit, so that the bytes miss half the changes).
 	sigMask byte
-	hash    maphash.Hash
-	// Scratch of setCustomer: the stable features' new values and the
-	// fingerprints of those and of the traits.
-	newVals []scalar
-	sums    []uint64
+	// seed and seed64 key the fingerprints (random per index).
+	seed   maphash.Seed
+	seed64 uint64
+	// sums is scratch of setCustomer: the fingerprints of the stable
+	// features' new values and of the traits.
+	sums []uint64
 
 	byFeature map[string]*column
 	traitCols map[string]*column // by path, without "traits."
@@ -133,7 +134,9 @@ type featureColumn struct {
 
 // NewIndex returns an empty index whose features are reg's.
 func NewIndex(reg *segment.Registry) *Index {
-	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin, backfillMin: defaultBackfillMin, foldMin: foldMin, sigMask: 0xff}
+	ix := &Index{reg: reg, tz: map[string]*time.Location{}, splitMin: defaultSplitMin, backfillMin: defaultBackfillMin, foldMin: foldMin,
+		sigMask: 0xff, seed: maphash.MakeSeed()}
+	ix.seed64 = maphash.String(ix.seed, "")
 	ix.reset()
 	ix.traitCols = map[string]*column{}
 	ix.series = map[seriesKey]*series{}
@@ -270,58 +273,86 @@ func (ix *Index) applyCustomer(c *touchbase.Customer) uint32 {
 	return ix.setCustomer(c, b)
 }
 
-// sum returns the fingerprint of value v of stable feature f: a seeded
-// 64-bit hash, so that two different values have the same with a chance
-// of 2^-64, far below a memory error's.
+// sum returns the fingerprint of value v of stable feature f: a keyed
+// 64-bit hash. For one feature and kind it is a bijection of the value's
+// bits (a string's: a seeded hash of it), so two values differ in it
+// unless two strings collide, a chance of 2^-64; the features' keys keep
+// changes to several features from cancelling out in their exclusive or
+// but for a chance as small.
 func (ix *Index) sum(f int, v scalar) uint64 {
-	h := ix.sumHead(f, v)
-	h.WriteString(v.s)
-	return h.Sum64()
+	x := v.bits()
+	if v.k == kString {
+		x = maphash.String(ix.seed, v.s)
+	}
+	return ix.mixSum(f, v.k, x)
+}
+
+// sumValue is sum(f, literal(v)) (of scalar{} when !ok), without
+// making the scalar: it runs for every stable feature of every event's
+// profile.
+func (ix *Index) sumValue(f int, v segment.Value, ok bool) uint64 {
+	if ok {
+		switch v.Type {
+		case segment.TypeString:
+			return ix.mixSum(f, kString, maphash.String(ix.seed, v.Str))
+		case segment.TypeNumber:
+			return ix.mixSum(f, kNumber, math.Float64bits(v.Num))
+		case segment.TypeBool:
+			if v.Bool {
+				return ix.mixSum(f, kBool, 1)
+			}
+			return ix.mixSum(f, kBool, 0)
+		case segment.TypeTime:
+			return ix.mixSum(f, kTime, uint64(v.Time))
+		}
+	}
+	return ix.mixSum(f, kUnset, 0)
 }
 
 // sumTraits is sum for the traits, whose JSON is b (feature number
 // len(ix.stable)).
 func (ix *Index) sumTraits(b []byte) uint64 {
-	h := ix.sumHead(len(ix.stable), scalar{k: kString, s: ""})
-	h.Write(b)
-	return h.Sum64()
+	return ix.mixSum(len(ix.stable), kString, maphash.Bytes(ix.seed, b))
 }
 
-// sumHead starts sum: the feature, the value's kind and its bits (a
-// string's length).
-func (ix *Index) sumHead(f int, v scalar) *maphash.Hash {
-	bits := v.bits()
-	if v.k == kString {
-		bits = uint64(len(v.s))
-	}
-	var buf [11]byte
-	binary.LittleEndian.PutUint16(buf[:], uint16(f))
-	buf[2] = byte(v.k)
-	binary.LittleEndian.PutUint64(buf[3:], bits)
-	h := &ix.hash
-	h.Reset()
-	h.Write(buf[:])
-	return h
+// mixSum is the fingerprint of feature f's value of kind k and 64 bits x.
+func (ix *Index) mixSum(f int, k kind, x uint64) uint64 {
+	return mix64(mix64(x^ix.seed64^uint64(f+1)*0x9e3779b97f4a7c15) + uint64(k))
 }
 
-// profileSums sets ix.newVals to c's stable features and ix.sums to
-// their fingerprints and that of traits b, and returns the profile's
-// fingerprint: the exclusive or of them all.
+// mix64 is splitmix64's finaliser: a bijection of 64 bits, each input
+// bit moving about half of the output's.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// profileSums sets ix.sums to the fingerprints of c's stable features
+// and of traits b, and returns the profile's fingerprint: the exclusive
+// or of them all.
 func (ix *Index) profileSums(c *touchbase.Customer, b []byte) uint64 {
-	ix.newVals, ix.sums = ix.newVals[:0], ix.sums[:0]
+	ix.sums = ix.sums[:0]
 	var p uint64
 	for f, fc := range ix.stable {
-		var s scalar
-		if v, ok := fc.f.Get(c); ok {
-			s = literal(v)
-		}
-		h := ix.sum(f, s)
-		ix.newVals, ix.sums = append(ix.newVals, s), append(ix.sums, h)
+		v, ok := fc.f.Get(c)
+		h := ix.sumValue(f, v, ok)
+		ix.sums = append(ix.sums, h)
 		p ^= h
 	}
 	h := ix.sumTraits(b)
 	ix.sums = append(ix.sums, h)
 	return p ^ h
+}
+
+// stableValue is c's value of feature fc as a column holds it.
+func stableValue(fc featureColumn, c *touchbase.Customer) scalar {
+	if v, ok := fc.f.Get(c); ok {
+		return literal(v)
+	}
+	return scalar{}
 }
 
 // loadCustomer is applyCustomer for a customer of the store, whose traits
@@ -399,7 +430,7 @@ func (ix *Index) setCustomer(c *touchbase.Customer, b []byte) uint32 {
 		}
 		col := ix.stable[f].col
 		acc ^= ix.sum(f, col.get(int(i))) ^ h
-		if col.set(i, ix.newVals[f]) {
+		if col.set(i, stableValue(ix.stable[f], c)) {
 			t.markChanged(col)
 		}
 	}
@@ -408,7 +439,7 @@ func (ix *Index) setCustomer(c *touchbase.Customer, b []byte) uint32 {
 		// customer's is 0): every column.
 		for f, fc := range ix.stable {
 			row[f] = byte(ix.sums[f]>>56) & ix.sigMask
-			if fc.col.set(i, ix.newVals[f]) {
+			if fc.col.set(i, stableValue(fc, c)) {
 				t.markChanged(fc.col)
 			}
 		}
