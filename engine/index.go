@@ -404,7 +404,9 @@ func (ix *Index) setCustomer(c *touchbase.Customer, b []byte) uint32 {
 	// checked at once by its fingerprint, it costs one read of the
 	// index's memory instead of one per column (each a cache miss for a
 	// customer an event made current).
-	p := ix.profileSums(c, b)
+	// Bit 0 set, so that a fingerprint is never a new customer's 0; the
+	// exclusive or below then compares the other 63.
+	p := ix.profileSums(c, b) | 1
 	if p == ix.prints[i] {
 		return i
 	}
@@ -434,7 +436,7 @@ func (ix *Index) setCustomer(c *touchbase.Customer, b []byte) uint32 {
 			t.markChanged(col)
 		}
 	}
-	if acc != p {
+	if acc|1 != p {
 		// A change the bytes did not show, or no fingerprint yet (a new
 		// customer's is 0): every column.
 		for f, fc := range ix.stable {
