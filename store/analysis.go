@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/touchbase/touchbase"
@@ -214,24 +215,62 @@ var (
 // while ingestion waits.
 const scoreChunk = 5000
 
+// pgScoreChunk is scoreChunk on PostgreSQL, where a transaction of the
+// analyses holds no lock that ingestion waits for.
+const pgScoreChunk = 50_000
+
+// stageScores upserts rows of scores on PostgreSQL in one transaction on
+// conn: COPY into a temporary table, then one INSERT ... SELECT with the
+// upsert's conflict clause. For a million customers, 7.0 s where the
+// multi-row INSERTs took 9.4 (a rerun, 2026-11-22; 5.7 s against 7.6
+// for the first).
+func (s *Store) stageScores(ctx context.Context, conn *sql.Conn, sq scoreSQL, args []any) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "CREATE TEMPORARY TABLE score_stage (LIKE customer_scores) ON COMMIT DROP"); err != nil {
+		return err
+	}
+	if err := copyIn(ctx, conn, "score_stage", sq.cols, args); err != nil {
+		return err
+	}
+	cols := strings.Join(sq.cols, ", ")
+	if _, err := tx.ExecContext(ctx, "INSERT INTO customer_scores ("+cols+") SELECT "+cols+" FROM score_stage"+sq.upsert.suffix); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // saveScores writes rows (sq.upsert.cols-4 values per customer after
-// its id) for run, scoreChunk customers per transaction, then clears the
-// columns of the customers an earlier run scored and this one did not.
-// The scores are derived data: a reader may see a run half written.
+// its id) for run, scoreChunk customers per transaction (pgScoreChunk,
+// staged, on PostgreSQL), then clears the columns of the customers an
+// earlier run scored and this one did not. The scores are derived data:
+// a reader may see a run half written.
 func (s *Store) saveScores(ctx context.Context, ws, run int64, sq scoreSQL, n int, row func(i int, args []any) []any, progress func(saved int)) error {
 	now := s.now()
-	args := make([]any, 0, scoreChunk*sq.upsert.cols)
-	for start := 0; start < n; start += scoreChunk {
-		end := min(start+scoreChunk, n)
+	write, chunk := func(args []any) error {
+		return s.writeTx(ctx, func(tx *sql.Tx) error { return s.insertRows(ctx, tx, sq.upsert, args) })
+	}, scoreChunk
+	if s.d.dollar {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("save scores: %w", err)
+		}
+		defer conn.Close()
+		write, chunk = func(args []any) error { return s.stageScores(ctx, conn, sq, args) }, pgScoreChunk
+	}
+	args := make([]any, 0, min(chunk, n)*sq.upsert.cols)
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
 		args = args[:0]
 		for i := start; i < end; i++ {
 			args = append(args, ws)
 			args = row(i, args)
 			args = append(args, run, now)
 		}
-		if err := s.writeTx(ctx, func(tx *sql.Tx) error {
-			return s.insertRows(ctx, tx, sq.upsert, args)
-		}); err != nil {
+		if err := write(args); err != nil {
 			return fmt.Errorf("save scores: %w", err)
 		}
 		if progress != nil {

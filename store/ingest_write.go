@@ -188,12 +188,18 @@ var eventCols = []string{"workspace_id", "customer_id", "message_id", "type", "e
 // copyRows loads rows (len(cols) values each) into table with COPY, inside
 // the batch's transaction (PostgreSQL only).
 func (b *ingestBatch) copyRows(ctx context.Context, table string, cols []string, args []any) error {
+	return copyIn(ctx, b.conn, table, cols, args)
+}
+
+// copyIn loads rows (len(cols) values each) into table with COPY on conn,
+// inside the transaction open on it (PostgreSQL only).
+func copyIn(ctx context.Context, conn *sql.Conn, table string, cols []string, args []any) error {
 	n := len(cols)
 	rows := make([][]any, 0, len(args)/n)
 	for i := 0; i+n <= len(args); i += n {
 		rows = append(rows, args[i:i+n])
 	}
-	err := b.conn.Raw(func(dc any) error {
+	err := conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("copy: connection is a %T, not pgx", dc)
