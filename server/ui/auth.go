@@ -222,20 +222,22 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	ip := clientIP(r)
-	if wait := h.logins.blocked(email, ip); wait > 0 {
+	// The attempt is counted before the password is checked: concurrent
+	// guesses cannot all pass the limit before the first is counted.
+	if wait := h.logins.reserve(email, ip); wait > 0 {
 		h.renderLogin(w, r, http.StatusTooManyRequests, email,
 			"Too many failed sign-ins. Try again in "+strconv.Itoa(int(wait.Minutes())+1)+" minutes.")
 		return nil
 	}
 	u, err := h.svc.Users.Authenticate(ctx, email, r.PostFormValue("password"))
 	if touchbase.ErrorCode(err) == touchbase.EUNAUTHORIZED {
-		h.logins.fail(email, ip)
 		h.renderLogin(w, r, http.StatusUnauthorized, email, "Wrong email or password.")
 		return nil
 	} else if err != nil {
+		h.logins.release(email, ip)
 		return err
 	}
-	h.logins.succeed(email)
+	h.logins.succeed(email, ip)
 	ms, err := h.svc.Users.ListMemberships(ctx, u.ID)
 	if err != nil {
 		return err
@@ -314,7 +316,13 @@ func clientIP(r *http.Request) string {
 // maxFailsPerIP from one address, within failWindow, sign-ins for it are
 // refused until the window passes. It lives in memory: a restart forgets
 // it, and each node of a cluster counts alone, which still bounds guessing
-// to a few attempts per minute per node.
+// to a few attempts per window per node.
+//
+// An attempt is reserved (counted as a failure) before its password is
+// checked, in the same critical section that decides whether it may go
+// ahead; a right password gives its reservation back. Checking first and
+// counting after the check let 60 concurrent guesses all through, since
+// none was counted until the (deliberately slow) hash had been computed.
 const (
 	maxFailsPerEmail = 5
 	maxFailsPerIP    = 30
@@ -341,32 +349,32 @@ func throttleKeys(email, ip string) (string, string) {
 	return "e:" + strings.ToLower(strings.TrimSpace(email)), "i:" + ip
 }
 
-// blocked returns how long sign-ins for email or from ip are refused.
-func (t *throttle) blocked(email, ip string) time.Duration {
+// reserve counts one sign-in attempt for email from ip, unless either has
+// used up its attempts: then it counts nothing and returns how long
+// sign-ins are refused.
+func (t *throttle) reserve(email, ip string) time.Duration {
 	ek, ik := throttleKeys(email, ip)
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var wait time.Duration
-	for k, max := range map[string]int{ek: maxFailsPerEmail, ik: maxFailsPerIP} {
-		f := t.fails[k]
+	for _, k := range [...]struct {
+		key string
+		max int
+	}{{ek, maxFailsPerEmail}, {ik, maxFailsPerIP}} {
+		f := t.fails[k.key]
 		if f == nil {
 			continue
 		}
 		if left := f.since.Add(failWindow).Sub(now); left <= 0 {
-			delete(t.fails, k)
-		} else if f.n >= max && left > wait {
+			delete(t.fails, k.key)
+		} else if f.n >= k.max && left > wait {
 			wait = left
 		}
 	}
-	return wait
-}
-
-func (t *throttle) fail(email, ip string) {
-	ek, ik := throttleKeys(email, ip)
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	if wait > 0 {
+		return wait
+	}
 	if len(t.fails) >= maxThrottleKeys {
 		for k, f := range t.fails {
 			if now.Sub(f.since) >= failWindow {
@@ -376,21 +384,43 @@ func (t *throttle) fail(email, ip string) {
 	}
 	for _, k := range []string{ek, ik} {
 		f := t.fails[k]
-		if f == nil || now.Sub(f.since) >= failWindow {
+		if f == nil {
 			f = &failCount{since: now}
 			t.fails[k] = f
 		}
 		f.n++
 	}
+	return 0
 }
 
-// succeed forgets an email's failures (not the address's: one right
-// password must not reset the count of an address guessing others).
-func (t *throttle) succeed(email string) {
-	ek, _ := throttleKeys(email, "")
+// succeed settles a reserved attempt whose password was right: the email's
+// failures are forgotten, and the address gets its one attempt back (not
+// all of them: one right password must not reset the count of an address
+// guessing others).
+func (t *throttle) succeed(email, ip string) {
+	ek, ik := throttleKeys(email, ip)
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	delete(t.fails, ek)
-	t.mu.Unlock()
+	t.giveBack(ik)
+}
+
+// release gives back a reserved attempt that got no answer (the store
+// failed before the password was checked).
+func (t *throttle) release(email, ip string) {
+	ek, ik := throttleKeys(email, ip)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.giveBack(ek)
+	t.giveBack(ik)
+}
+
+func (t *throttle) giveBack(k string) {
+	if f := t.fails[k]; f != nil {
+		if f.n--; f.n <= 0 {
+			delete(t.fails, k)
+		}
+	}
 }
 
 // hxHeaders is the hx-headers attribute of <body>: htmx sends the CSRF

@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/server"
@@ -338,5 +340,79 @@ func TestInternalErrorPage(t *testing.T) {
 	p = c.do("GET", "/ui/customers?q=x", nil, "HX-Request", "true", "HX-Target", "results")
 	if p.status != 500 || p.header.Get("HX-Retarget") != "#flash" || !strings.Contains(p.body, p.header.Get("X-Request-Id")) {
 		t.Errorf("htmx: status %d, retarget %q: %s", p.status, p.header.Get("HX-Retarget"), p.body)
+	}
+}
+
+// gatedUsers holds every password check at a gate and counts the checks,
+// so that a test can have many sign-ins in flight at once.
+type gatedUsers struct {
+	touchbase.UserService
+	gate    chan struct{}
+	checked atomic.Int32
+}
+
+func (g *gatedUsers) Authenticate(ctx context.Context, email, password string) (*touchbase.User, error) {
+	g.checked.Add(1)
+	<-g.gate
+	return g.UserService.Authenticate(ctx, email, password)
+}
+
+// TestLoginThrottleConcurrent sends 60 wrong passwords for one account at
+// once through the real login handler, all held at the password check:
+// at most the limit (5) may reach it, and the right password sent while
+// they are in flight must not get in.
+func TestLoginThrottleConcurrent(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	g := &gatedUsers{UserService: s, gate: make(chan struct{})}
+	e := newEnv(t, s, func(svc *server.Services) { svc.Users = g })
+
+	type attempt struct {
+		c     *client
+		token string
+	}
+	const n = 60
+	attempts := make([]attempt, n+1)
+	for i := range attempts {
+		c := e.client()
+		attempts[i] = attempt{c, c.do("GET", "/ui/login", nil).csrf(t)}
+	}
+	statuses := make(chan int, n)
+	var refused atomic.Int32
+	for _, a := range attempts[:n] {
+		go func() {
+			p := a.c.do("POST", "/ui/login", url.Values{"email": {"analyst@example.com"}, "password": {"wrong-password"}, "csrf": {a.token}})
+			if p.status == http.StatusTooManyRequests {
+				refused.Add(1)
+			}
+			statuses <- p.status
+		}()
+	}
+	// Every attempt is either at the gate or refused before the next is sent.
+	deadline := time.Now().Add(10 * time.Second)
+	for int(g.checked.Load()+refused.Load()) < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	right := make(chan page, 1)
+	go func() {
+		a := attempts[n]
+		right <- a.c.do("POST", "/ui/login", url.Values{"email": {"analyst@example.com"}, "password": {password}, "csrf": {a.token}})
+	}()
+	for int(g.checked.Load()+refused.Load()) < n+1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(g.gate)
+	counts := map[int]int{}
+	for i := 0; i < n; i++ {
+		counts[<-statuses]++
+	}
+	p := <-right
+	if got := g.checked.Load(); got > 5 {
+		t.Errorf("%d passwords were checked, want at most the limit of 5 (statuses %v)", got, counts)
+	}
+	if counts[http.StatusUnauthorized] > 5 || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != n {
+		t.Errorf("statuses %v, want at most 5 401s and the rest 429", counts)
+	}
+	if p.status != http.StatusTooManyRequests {
+		t.Errorf("the right password among the guesses: status %d, want 429 (Location %q)", p.status, p.header.Get("Location"))
 	}
 }
