@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/internal/csvsafe"
 )
 
 // exportBatch is how many customers one store read of an export takes.
@@ -25,9 +26,11 @@ const exportBatch = 1000
 // WriteCSV writes a segment export: id, user_id, email, phone, and with
 // hashed the SHA-256 of the normalised email (lower case) and phone
 // (E.164: + and digits), as ad platforms match custom audiences. load
-// reads one page of customers.
+// reads one page of customers. Cells that a spreadsheet would read as a
+// formula are written as text (internal/csvsafe); the hashes are of the
+// values as stored, not of the text written.
 func WriteCSV(ctx context.Context, w io.Writer, ids []int64, hashed bool, load func([]int64) ([]*touchbase.Customer, error)) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	head := []string{"id", "user_id", "email", "phone"}
 	if hashed {
 		head = append(head, "email_sha256", "phone_sha256")

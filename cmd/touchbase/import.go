@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/importer"
+	"github.com/touchbase/touchbase/internal/csvsafe"
 	"github.com/touchbase/touchbase/store"
 )
 
@@ -188,13 +188,14 @@ func (a *app) printImport(im *touchbase.Import, elapsed time.Duration) {
 	}
 }
 
-// writeErrorReport writes line errors as CSV.
+// writeErrorReport writes line errors as CSV, made safe for spreadsheets
+// (messages quote the file's own values).
 func writeErrorReport(path string, errs []touchbase.LineError) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("error report: %w", err)
 	}
-	w := csv.NewWriter(f)
+	w := csvsafe.NewWriter(f)
 	_ = w.Write([]string{"line", "column", "message"})
 	for _, le := range errs {
 		_ = w.Write([]string{strconv.Itoa(le.Line), le.Column, le.Message})

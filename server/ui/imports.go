@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"io"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/internal/csvsafe"
 )
 
 // ImportSubmitter runs uploaded imports in the background; an
@@ -175,20 +175,13 @@ func (h *Handler) importErrors(w http.ResponseWriter, r *http.Request, rq *reque
 	hd.Set("Content-Type", "text/csv; charset=utf-8")
 	hd.Set("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(im.ID, 10)+`-errors.csv"`)
 	hd.Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
+	// Messages quote the file's own (untrusted) values: csvsafe keeps a
+	// spreadsheet from reading them as formulas.
+	cw := csvsafe.NewWriter(w)
 	cw.Write([]string{"line", "column", "message"})
 	for _, le := range im.LineErrors {
-		cw.Write([]string{strconv.Itoa(le.Line), cellSafe(le.Column), cellSafe(le.Message)})
+		cw.Write([]string{strconv.Itoa(le.Line), le.Column, le.Message})
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// cellSafe keeps a spreadsheet from reading a cell as a formula: messages
-// quote the file's own (untrusted) values.
-func cellSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

