@@ -21,6 +21,7 @@ const (
 	EINTERNAL     = "internal"     // a bug or a failure of the machine
 	EUNSUPPORTED  = "unsupported"  // a media type or encoding we do not speak
 	EGONE         = "gone"         // the thing existed and was erased
+	ETIMEOUT      = "timeout"      // the client did not send its request in time
 )
 
 // Error is the one error type whose message is meant for the user. Fields

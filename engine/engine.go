@@ -53,6 +53,9 @@ type Engine struct {
 
 	mu     sync.Mutex
 	spaces map[int64]*space
+	// failures are the workspaces whose last load or sync in the loop
+	// failed (health.go).
+	failures map[int64]error
 
 	kick   chan struct{}
 	cancel context.CancelFunc
@@ -119,8 +122,12 @@ func (e *Engine) Notify() {
 func (e *Engine) loop(ctx context.Context, workspaces []int64) {
 	defer close(e.done)
 	for _, ws := range workspaces {
-		if _, err := e.space(ctx, ws); err != nil && ctx.Err() == nil {
+		_, err := e.space(ctx, ws)
+		if err != nil && ctx.Err() == nil {
 			e.cfg.Logger.Error("segments: cannot load workspace", "workspace", ws, "err", err)
+		}
+		if ctx.Err() == nil {
+			e.noteHealth(ws, err)
 		}
 	}
 	t := time.NewTicker(e.cfg.Every)
@@ -148,8 +155,12 @@ func (e *Engine) loop(ctx context.Context, workspaces []int64) {
 					e.cfg.Logger.Error("segments: taking up changed segments", "workspace", sp.ws, "err", err)
 				}
 			}
-			if err := e.sync(ctx, sp, clock); err != nil && ctx.Err() == nil {
+			err := e.sync(ctx, sp, clock)
+			if err != nil && ctx.Err() == nil {
 				e.cfg.Logger.Error("segments: keeping memberships up to date", "workspace", sp.ws, "err", err)
+			}
+			if ctx.Err() == nil {
+				e.noteHealth(sp.ws, err)
 			}
 		}
 	}

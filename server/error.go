@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,6 +27,7 @@ var statusOf = map[string]int{
 	touchbase.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	touchbase.ERATELIMIT:    http.StatusTooManyRequests,
 	touchbase.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	touchbase.ETIMEOUT:      http.StatusRequestTimeout,
 	touchbase.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -58,7 +61,7 @@ type ErrorResponse struct {
 // ErrorBody is what went wrong. Fields names each offending field; Index is
 // the position of the event in a batch, -1 otherwise.
 type ErrorBody struct {
-	Code      string                 `json:"code" doc:"Machine-readable error code: invalid, unauthorized, forbidden, not_found, conflict, gone, too_large, unsupported, rate_limited, unavailable or internal."`
+	Code      string                 `json:"code" doc:"Machine-readable error code: invalid, unauthorized, forbidden, not_found, conflict, gone, too_large, unsupported, rate_limited, unavailable, timeout or internal."`
 	Message   string                 `json:"message" doc:"What is wrong, for people."`
 	Fields    []touchbase.FieldError `json:"fields" doc:"The offending fields, if any."`
 	RequestID string                 `json:"request_id" doc:"The request id, also in the X-Request-Id header and the server log."`
@@ -94,6 +97,10 @@ func (s *Server) errorResponse(ctx context.Context, err error) *ErrorResponse {
 	if errors.As(err, &se) {
 		return &ErrorResponse{status: se.status, Err: ErrorBody{Code: se.code, Message: se.msg, Fields: []touchbase.FieldError{}, RequestID: id}}
 	}
+	if ce := clientError(err); ce != nil {
+		s.log.Debug("client fault", "request_id", id, "err", err)
+		err = ce
+	}
 	code := touchbase.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
@@ -113,6 +120,50 @@ func (s *Server) errorResponse(ctx context.Context, err error) *ErrorResponse {
 		}
 	}
 	return &ErrorResponse{status: status, Err: body}
+}
+
+// bodyError is an error of reading the request body from the connection:
+// the client closed it, lost it or stalled before the whole body arrived.
+// instrument wraps every request body so that such errors carry this
+// mark, and a timeout elsewhere (a database's) is never taken for the
+// client's.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// requestBody is a request body whose read errors are bodyErrors (io.EOF,
+// the normal end, is not an error and stays io.EOF).
+type requestBody struct{ io.ReadCloser }
+
+func (b requestBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = &bodyError{err}
+	}
+	return n, err
+}
+
+// clientError returns what a transport fault of the client is answered
+// with, or nil when err is not one: a body over http.MaxBytesReader's
+// limit is ETOOLARGE (413), a body that did not arrive within the read
+// timeout ETIMEOUT (408), and one cut short (the client disconnected
+// mid-body) EINVALID (400). They are logged at debug level: the server
+// has nothing to fix.
+func clientError(err error) error {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return touchbase.Errorf(touchbase.ETOOLARGE, "the request body is over its limit of %d bytes", mb.Limit)
+	}
+	var be *bodyError
+	if !errors.As(err, &be) {
+		return nil
+	}
+	var ne net.Error
+	if errors.As(be.err, &ne) && ne.Timeout() {
+		return touchbase.Errorf(touchbase.ETIMEOUT, "the request body did not arrive in time: the connection stalled before all of it was sent")
+	}
+	return touchbase.Errorf(touchbase.EINVALID, "the request body ended early (%v): the connection was closed before all of it arrived", be.err)
 }
 
 // writeError is the one place that renders an error for net/http handlers.
@@ -165,6 +216,16 @@ func installHumaErrors() {
 func newHumaError(id string, status int, msg string, errs []error) *ErrorResponse {
 	if status == http.StatusUnprocessableEntity {
 		status = http.StatusBadRequest
+	}
+	if status == http.StatusInternalServerError {
+		// huma answers 500 when it cannot read a body; a client that went
+		// away mid-body is not the server's fault.
+		for _, err := range errs {
+			if ce := clientError(err); ce != nil {
+				return &ErrorResponse{status: statusOf[touchbase.ErrorCode(ce)],
+					Err: ErrorBody{Code: touchbase.ErrorCode(ce), Message: touchbase.ErrorMessage(ce), Fields: []touchbase.FieldError{}, RequestID: id}}
+			}
+		}
 	}
 	body := ErrorBody{Code: codeOf(status), Message: msg, Fields: []touchbase.FieldError{}, RequestID: id}
 	for _, err := range errs {

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -108,33 +106,4 @@ func (m *metrics) registerLag(l lagger) {
 func (s *Server) registerOperationsRoutes() {
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg}))
 	s.mux.HandleFunc("GET /healthz", s.handle(s.handleHealth))
-}
-
-// pinger is implemented by stores that can check their connection cheaply.
-type pinger interface {
-	Ping(ctx context.Context) error
-}
-
-// handleHealth answers 200 {"status":"ok"} when the store answers, and 503
-// while the server shuts down or the store does not answer.
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
-	if s.closing.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	var err error
-	if p, ok := s.svc.Workspaces.(pinger); ok {
-		err = p.Ping(ctx)
-	} else {
-		_, err = s.svc.Workspaces.ListWorkspaces(ctx)
-	}
-	if err != nil {
-		s.log.Error("health check: store does not answer", "request_id", requestID(r.Context()), "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
-		return nil
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
-	return nil
 }

@@ -6,10 +6,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/touchbase/touchbase/store"
 )
 
 // metric returns the value of the sample whose name and labels start the
@@ -112,4 +116,82 @@ func TestHealth(t *testing.T) {
 			t.Errorf("healthz while shutting down: status %d, want 503", rec.Code)
 		}
 	})
+}
+
+// healthOf reads /healthz.
+func healthOf(t *testing.T, e *env) (int, map[string]string) {
+	t.Helper()
+	r := e.do("GET", "/healthz", nil, nil)
+	var h struct {
+		Status string            `json:"status"`
+		Checks map[string]string `json:"checks"`
+	}
+	r.decode(t, &h)
+	if (r.status == 200) != (h.Status == "ok") {
+		t.Errorf("healthz: status %d with %q", r.status, h.Status)
+	}
+	return r.status, h.Checks
+}
+
+// TestHealthSchema damages the schema under a running server: a dropped
+// table and a migration version that went back are 503s naming them.
+func TestHealthSchema(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		status, checks := healthOf(t, e)
+		if status != 200 || checks["database"] != "ok" || checks["migrations"] != "ok" || checks["engine"] != "ok" {
+			t.Fatalf("healthy server: %d %v, want 200 with database, migrations and engine ok", status, checks)
+		}
+		db := e.store.DB()
+		if _, err := db.Exec("DROP TABLE order_items"); err != nil {
+			t.Fatal(err)
+		}
+		if status, checks = healthOf(t, e); status != 503 || checks["migrations"] != "table order_items is missing" || checks["database"] != "ok" {
+			t.Errorf("dropped table: %d %v, want 503 naming order_items", status, checks)
+		}
+		if _, err := db.Exec("DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)"); err != nil {
+			t.Fatal(err)
+		}
+		if status, checks = healthOf(t, e); status != 503 || !strings.Contains(checks["migrations"], "the database is at migration") {
+			t.Errorf("migration version went back: %d %v", status, checks)
+		}
+	})
+}
+
+// TestHealthDamagedFile truncates, then overwrites, the SQLite file of a
+// running server: /healthz answers 503 naming the database, although the
+// connections' caches would still answer many reads.
+func TestHealthDamagedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "touchbase.db")
+	s, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := newEnv(t, s)
+	seed(t, e, e.write, "")
+	if _, err := s.DB().Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	if status, checks := healthOf(t, e); status != 200 {
+		t.Fatalf("before: %d %v", status, checks)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	if status, checks := healthOf(t, e); status != 503 || !strings.Contains(checks["database"], "truncated") {
+		t.Errorf("truncated file: %d %v, want 503 naming the database", status, checks)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(make([]byte, 4096), 0)
+	f.Close()
+	if status, checks := healthOf(t, e); status != 503 || !strings.Contains(checks["database"], "overwritten") {
+		t.Errorf("overwritten file: %d %v, want 503 naming the database", status, checks)
+	}
 }

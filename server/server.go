@@ -50,6 +50,10 @@ type Config struct {
 	// X-Forwarded-Proto: https as secure (its session cookie gets Secure).
 	// Set it only behind a TLS-terminating proxy that sets the header.
 	TrustForwardedProto bool
+	// ReadTimeout bounds how long a request, body included, may take to
+	// arrive (60 seconds when 0); a client slower than that is answered
+	// 408.
+	ReadTimeout time.Duration
 }
 
 // Ingester stores accepted requests durably: when Write returns nil they
@@ -106,6 +110,7 @@ type Server struct {
 	metrics *metrics
 	keys    *keyCache
 	limits  *rateLimiter
+	health  []healthCheck
 
 	// closing makes /healthz answer 503 while the server shuts down, so a
 	// load balancer stops sending traffic.
@@ -128,6 +133,9 @@ func New(cfg Config, svc Services) *Server {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 60 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -143,6 +151,7 @@ func New(cfg Config, svc Services) *Server {
 	if l, ok := svc.Ingest.(lagger); ok {
 		s.metrics.registerLag(l)
 	}
+	s.health = s.healthChecks()
 	s.registerOperationsRoutes()
 	s.registerIngestRoutes()
 	s.registerTrackerRoutes()
@@ -170,6 +179,7 @@ func (s *Server) registerConsole() {
 	console := ui.New(ui.Config{
 		Logger:              s.log,
 		StatusOf:            func(code string) int { return statusOf[code] },
+		ClientError:         clientError,
 		TrustForwardedProto: s.cfg.TrustForwardedProto,
 		Version:             s.cfg.Version,
 	}, svc)
@@ -206,7 +216,7 @@ func (s *Server) Open(ctx context.Context) error {
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadTimeout:       s.cfg.ReadTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
@@ -333,6 +343,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		rw := &responseWriter{ResponseWriter: w, status: http.StatusOK}
 		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = requestBody{r.Body}
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {

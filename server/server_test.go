@@ -38,8 +38,9 @@ type env struct {
 }
 
 // newEnv starts a server over s. Every test runs it on SQLite and
-// PostgreSQL through storetest.Each.
-func newEnv(t *testing.T, s *store.Store) *env {
+// PostgreSQL through storetest.Each. cfg, when given, changes the server's
+// configuration.
+func newEnv(t *testing.T, s *store.Store, cfg ...func(*server.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, store: s}
@@ -79,11 +80,15 @@ func newEnv(t *testing.T, s *store.Store) *env {
 	if testing.Verbose() {
 		level = slog.LevelDebug
 	}
-	srv = server.New(server.Config{
+	sc := server.Config{
 		Addr:    "127.0.0.1:0",
 		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Version: "test",
-	}, server.Services{
+	}
+	for _, f := range cfg {
+		f(&sc)
+	}
+	srv = server.New(sc, server.Services{
 		Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Imports: s, Ingest: w,
 		Sessions: s, Reports: s, Importer: runner,
 		Segments: s, Engine: eng, Features: features,

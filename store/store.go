@@ -58,6 +58,13 @@ type Store struct {
 	// cores spans (defaultScanMin; tests lower it).
 	scanMin int64
 
+	// path is the SQLite file ("" on PostgreSQL); schemaVersion and
+	// schemaTables are the migration version and the tables Open left,
+	// for the health checks (health.go).
+	path          string
+	schemaVersion int64
+	schemaTables  []string
+
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -156,6 +163,7 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		rdb.SetMaxOpenConns(8)
 		rdb.SetMaxIdleConns(8)
 		s.db, s.rdb = db, rdb
+		s.path = path
 		s.cache = newIngestCache(250_000)
 		if s.ckpt, err = newCheckpointer(base, 250*time.Millisecond); err != nil {
 			s.Close()
@@ -180,6 +188,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var version int64
+	for _, src := range p.ListSources() {
+		version = max(version, src.Version)
+	}
+	if err := s.recordSchema(ctx, version); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

@@ -42,6 +42,11 @@ type Config struct {
 	// StatusOf maps a touchbase error code to an HTTP status: the server's
 	// one table. Nil treats every error as internal.
 	StatusOf func(code string) int
+	// ClientError returns the error to show when err is the client's
+	// doing at the transport level (a body cut short, too slow, too
+	// large), nil otherwise: the server's one judgement of that. Nil
+	// judges nothing so.
+	ClientError func(err error) error
 	// TrustForwardedProto marks the session cookie Secure when a request
 	// carries X-Forwarded-Proto: https. Set it only behind a proxy that
 	// terminates TLS and sets that header itself; requests over TLS to
@@ -191,6 +196,12 @@ type errorPage struct {
 // shows it in the page's error region). Internal errors are logged with the
 // request id, which the page shows so that people can quote it.
 func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	if h.cfg.ClientError != nil {
+		if ce := h.cfg.ClientError(err); ce != nil {
+			h.log.Debug("console client fault", "request_id", w.Header().Get("X-Request-Id"), "err", err)
+			err = ce
+		}
+	}
 	code := touchbase.ErrorCode(err)
 	status := h.cfg.StatusOf(code)
 	if status == 0 {
