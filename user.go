@@ -55,7 +55,9 @@ type User struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Member is a user's role in one workspace.
+// Member is a user's role in one workspace. Its CreatedAt is when they
+// joined the workspace (not when their account was made, which may tell of
+// other workspaces).
 type Member struct {
 	User
 	WorkspaceID int64 `json:"workspace_id"`
@@ -72,15 +74,23 @@ type Membership struct {
 // UserService manages users and their memberships.
 type UserService interface {
 	// CreateUser creates the user (or finds the one with that email) and
-	// gives them role in the workspace. An empty password leaves the user
-	// without one (they cannot sign in until it is set). Returns EINVALID
-	// for a bad email or role, ECONFLICT when they are already a member.
+	// gives them role in the workspace, without asking them: it is for
+	// operators with the database in hand (the CLI); people are invited
+	// (InvitationService). An empty password leaves the user without one
+	// (they cannot sign in until it is set). Returns EINVALID for a bad
+	// email or role, ECONFLICT when they are already a member.
 	CreateUser(ctx context.Context, workspaceID int64, email, name, password string, role Role) (*Member, error)
-	// ListMembers returns the workspace's members, oldest first.
+	// ListMembers returns the workspace's members, oldest membership
+	// first.
 	ListMembers(ctx context.Context, workspaceID int64) ([]*Member, error)
 	// ListMemberships returns the workspaces the user belongs to, by
 	// workspace name; none is an empty list, not an error.
 	ListMemberships(ctx context.Context, userID int64) ([]*Membership, error)
+	// HomeWorkspace returns the id of the workspace a sign-in lands in:
+	// the one the user last looked at, while they are a member of it, else
+	// the one they joined first; never chosen by name, which another
+	// workspace's owner can change. ENOTFOUND when they belong to none.
+	HomeWorkspace(ctx context.Context, userID int64) (int64, error)
 	// FindMember returns ENOTFOUND when the user is not a member.
 	FindMember(ctx context.Context, workspaceID, userID int64) (*Member, error)
 	// SetMemberRole returns ENOTFOUND, EINVALID, and ECONFLICT when it would

@@ -36,15 +36,17 @@ type WorkspaceUpdate struct {
 
 // WorkspaceService manages workspaces.
 type WorkspaceService interface {
-	// CreateWorkspace returns ECONFLICT when the name is taken, EINVALID when
-	// it is empty.
+	// CreateWorkspace returns EINVALID when the name is empty. Names need
+	// not be unique (they are labels; ids identify), so that creating one
+	// never tells which names other tenants use.
 	CreateWorkspace(ctx context.Context, name string) (*Workspace, error)
 	// FindWorkspace returns ENOTFOUND.
 	FindWorkspace(ctx context.Context, id int64) (*Workspace, error)
-	// FindWorkspaceByName returns ENOTFOUND.
+	// FindWorkspaceByName returns ENOTFOUND, and ECONFLICT when several
+	// workspaces have the name. For operators, who see them all.
 	FindWorkspaceByName(ctx context.Context, name string) (*Workspace, error)
 	// ListWorkspaces returns all workspaces, oldest first.
 	ListWorkspaces(ctx context.Context) ([]*Workspace, error)
-	// UpdateWorkspace returns ENOTFOUND, ECONFLICT, EINVALID.
+	// UpdateWorkspace returns ENOTFOUND, EINVALID.
 	UpdateWorkspace(ctx context.Context, id int64, upd WorkspaceUpdate) (*Workspace, error)
 }

@@ -50,6 +50,9 @@ func (s *Server) registerAPI() {
 	s.registerWorkspaceRoutes()
 	s.registerKeyRoutes()
 	s.registerUserRoutes()
+	if s.svc.Invitations != nil {
+		s.registerInvitationRoutes()
+	}
 }
 
 // settleWait bounds how long a reader waits for ingestion to catch up
@@ -91,6 +94,11 @@ func (s *Server) apiAuth(hctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	s.settle(ctx)
+	scheme := "http"
+	if hctx.TLS() != nil || (s.cfg.TrustForwardedProto && strings.EqualFold(hctx.Header("X-Forwarded-Proto"), "https")) {
+		scheme = "https"
+	}
+	hctx = huma.WithValue(hctx, baseURLKey, scheme+"://"+hctx.Host())
 	next(huma.WithValue(hctx, adminKeyKey, k))
 }
 

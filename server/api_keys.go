@@ -106,19 +106,15 @@ func (s *Server) revokeKey(ctx context.Context, k *touchbase.Key, in *keyIDInput
 }
 
 // registerUserRoutes registers /api/v1/users: the workspace's members.
+// There is no way to add one here: people join by accepting an invitation
+// (api_invitations.go), so that nobody is made a member without their
+// consent, and nothing about an account is shown before they are one.
 func (s *Server) registerUserRoutes() {
 	register(s, huma.Operation{
 		OperationID: "list-users", Method: http.MethodGet, Path: "/users", Tags: []string{"users"},
 		Summary:     "List users",
-		Description: "The workspace's members and their roles, oldest first.",
+		Description: "The workspace's members and their roles, oldest first; created_at is when each joined. Add people with POST /invitations.",
 	}, touchbase.RoleAdmin, s.listUsers)
-	register(s, huma.Operation{
-		OperationID: "create-user", Method: http.MethodPost, Path: "/users", Tags: []string{"users"},
-		Summary:       "Add a user",
-		Description:   "Creates the user (or finds the one with that email) and makes them a member with the role. Only owners may add owners.",
-		DefaultStatus: http.StatusCreated,
-		Errors:        []int{http.StatusConflict},
-	}, touchbase.RoleAdmin, s.createUser)
 	register(s, huma.Operation{
 		OperationID: "update-user", Method: http.MethodPatch, Path: "/users/{id}", Tags: []string{"users"},
 		Summary:     "Change a user's role",
@@ -140,34 +136,6 @@ func (s *Server) listUsers(ctx context.Context, k *touchbase.Key, _ *emptyInput)
 		return nil, err
 	}
 	return &output[*Page[*touchbase.Member]]{Body: newPage(ms, "")}, nil
-}
-
-type createUserInput struct {
-	Body struct {
-		Email    string `json:"email" minLength:"3" maxLength:"320"`
-		Name     string `json:"name,omitempty" maxLength:"200"`
-		Role     string `json:"role" enum:"owner,admin,marketer,analyst"`
-		Password string `json:"password,omitempty" doc:"At least 8 characters; without one the user cannot sign in until it is set."`
-	}
-}
-
-func (s *Server) createUser(ctx context.Context, k *touchbase.Key, in *createUserInput) (*output[*touchbase.Member], error) {
-	role := touchbase.Role(in.Body.Role)
-	if role == touchbase.RoleOwner && k.Role != touchbase.RoleOwner {
-		return nil, touchbase.Errorf(touchbase.EFORBIDDEN, "only an owner may add owners")
-	}
-	email := touchbase.NormalizeEmail(in.Body.Email)
-	if email == "" {
-		return nil, fieldError("email", "not an email address")
-	}
-	if in.Body.Password != "" && len(in.Body.Password) < 8 {
-		return nil, fieldError("password", "must have at least 8 characters")
-	}
-	m, err := s.svc.Users.CreateUser(ctx, k.WorkspaceID, email, strings.TrimSpace(in.Body.Name), in.Body.Password, role)
-	if err != nil {
-		return nil, err
-	}
-	return &output[*touchbase.Member]{Body: m}, nil
 }
 
 type updateUserInput struct {

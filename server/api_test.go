@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/server"
 )
 
 // seed sends a small store's worth of events with write key: three known
@@ -379,9 +381,9 @@ func TestAPIWorkspacesKeysUsers(t *testing.T) {
 		if len(wss.Items) != 1 || wss.Items[0].ID != e.ws.ID {
 			t.Errorf("after creating one, the old token lists %+v", wss.Items)
 		}
-		if r := e.api(tok, "POST", "/workspaces", obj{"name": "Second"}); r.status != 409 || r.errorBody(t).Code != touchbase.ECONFLICT {
-			t.Errorf("duplicate workspace name: status %d: %s", r.status, r.body)
-		}
+		// Names are labels: a taken one is no conflict (it would tell
+		// which names other tenants use).
+		e.mustAPI(tok, "POST", "/workspaces", obj{"name": "Second"}, 201)
 
 		// Keys.
 		type createdKey struct {
@@ -421,23 +423,27 @@ func TestAPIWorkspacesKeysUsers(t *testing.T) {
 			t.Errorf("revoke unknown key: status %d", r.status)
 		}
 
-		// Users.
-		var m touchbase.Member
-		e.mustAPI(tok, "POST", "/users", obj{"email": "Mia@Example.com", "name": "Mia", "role": "marketer", "password": "correct horse"}, 201).decode(t, &m)
-		if m.Email != "mia@example.com" || m.Role != touchbase.RoleMarketer || m.WorkspaceID != e.ws.ID {
-			t.Errorf("created member %+v", m)
-		}
-		if r := e.api(tok, "POST", "/users", obj{"email": "mia@example.com", "role": "analyst"}); r.status != 409 {
-			t.Errorf("duplicate member: status %d: %s", r.status, r.body)
+		// Users join through invitations.
+		var inv server.CreatedInvitation
+		e.mustAPI(tok, "POST", "/invitations", obj{"email": "Mia@Example.com", "role": "marketer"}, 201).decode(t, &inv)
+		if inv.Email != "mia@example.com" || inv.Role != touchbase.RoleMarketer || inv.WorkspaceID != e.ws.ID ||
+			!strings.HasPrefix(inv.Link, e.url+"/ui/invitation?token=tbi_") {
+			t.Errorf("created invitation %+v", inv)
 		}
 		for name, body := range map[string]obj{
-			"bad email":      {"email": "mia", "role": "analyst"},
-			"bad role":       {"email": "x@example.com", "role": "boss"},
-			"short password": {"email": "y@example.com", "role": "analyst", "password": "short"},
+			"bad email": {"email": "mia", "role": "analyst"},
+			"bad role":  {"email": "x@example.com", "role": "boss"},
 		} {
-			if r := e.api(tok, "POST", "/users", body); r.status != 400 {
-				t.Errorf("POST /users %s: status %d, want 400: %s", name, r.status, r.body)
+			if r := e.api(tok, "POST", "/invitations", body); r.status != 400 {
+				t.Errorf("POST /invitations %s: status %d, want 400: %s", name, r.status, r.body)
 			}
+		}
+		m, err := e.store.AcceptInvitationAsNewUser(context.Background(), tokenOf(t, inv.Link), "Mia", "correct horse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := e.api(tok, "POST", "/invitations", obj{"email": "mia@example.com", "role": "analyst"}); r.status != 409 {
+			t.Errorf("inviting a member: status %d: %s", r.status, r.body)
 		}
 		var members page[touchbase.Member]
 		e.mustAPI(tok, "GET", "/users", nil, 200).decode(t, &members)
@@ -544,7 +550,8 @@ func TestAPIRoles(t *testing.T) {
 			{touchbase.RoleMarketer, "GET", cust + "/export", nil, 403},
 			{touchbase.RoleMarketer, "GET", "/keys", nil, 403},
 			{touchbase.RoleMarketer, "POST", "/keys", obj{"kind": "write"}, 403},
-			{touchbase.RoleMarketer, "POST", "/users", obj{"email": "m@example.com", "role": "analyst"}, 403},
+			{touchbase.RoleMarketer, "POST", "/invitations", obj{"email": "m@example.com", "role": "analyst"}, 403},
+			{touchbase.RoleMarketer, "GET", "/invitations", nil, 403},
 			{touchbase.RoleMarketer, "PATCH", "/workspace", obj{"name": "x"}, 403},
 
 			{touchbase.RoleAdmin, "GET", cust + "/export", nil, 200},
@@ -552,13 +559,13 @@ func TestAPIRoles(t *testing.T) {
 			{touchbase.RoleAdmin, "POST", "/keys", obj{"kind": "admin", "role": "analyst"}, 201},
 			{touchbase.RoleAdmin, "POST", "/keys", obj{"kind": "admin", "role": "owner"}, 403},
 			{touchbase.RoleAdmin, "DELETE", "/keys/" + itoa(ownerKeyID), nil, 403},
-			{touchbase.RoleAdmin, "POST", "/users", obj{"email": "o@example.com", "role": "owner"}, 403},
-			{touchbase.RoleAdmin, "POST", "/users", obj{"email": "a@example.com", "role": "admin"}, 201},
+			{touchbase.RoleAdmin, "POST", "/invitations", obj{"email": "o@example.com", "role": "owner"}, 403},
+			{touchbase.RoleAdmin, "POST", "/invitations", obj{"email": "a@example.com", "role": "admin"}, 201},
 			{touchbase.RoleAdmin, "PATCH", "/workspace", obj{"settings": obj{"currency": "USD"}}, 200},
 			{touchbase.RoleAdmin, "POST", "/workspaces", obj{"name": "by admin"}, 403},
 
 			{touchbase.RoleOwner, "POST", "/keys", obj{"kind": "admin", "role": "owner"}, 201},
-			{touchbase.RoleOwner, "POST", "/users", obj{"email": "o@example.com", "role": "owner"}, 201},
+			{touchbase.RoleOwner, "POST", "/invitations", obj{"email": "o@example.com", "role": "owner"}, 201},
 			{touchbase.RoleOwner, "POST", "/workspaces", obj{"name": "by owner"}, 201},
 		}
 		for _, c := range cases {

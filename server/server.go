@@ -72,12 +72,15 @@ type Services struct {
 	Workspaces touchbase.WorkspaceService
 	Users      touchbase.UserService
 	Keys       touchbase.KeyService
-	Customers  touchbase.CustomerService
-	Events     touchbase.EventService
-	Orders     touchbase.OrderService
-	Stats      touchbase.StatsService
-	Imports    touchbase.ImportService
-	Ingest     Ingester
+	// Invitations serve /api/v1/invitations and the console's invitation
+	// pages; without them people can only be added by the CLI.
+	Invitations touchbase.InvitationService
+	Customers   touchbase.CustomerService
+	Events      touchbase.EventService
+	Orders      touchbase.OrderService
+	Stats       touchbase.StatsService
+	Imports     touchbase.ImportService
+	Ingest      Ingester
 	// Sessions and Reports serve the console; without them /ui is not
 	// mounted.
 	Sessions touchbase.SessionService
@@ -170,7 +173,7 @@ func (s *Server) registerConsole() {
 		return
 	}
 	svc := ui.Services{
-		Workspaces: s.svc.Workspaces, Users: s.svc.Users, Sessions: s.svc.Sessions, Customers: s.svc.Customers,
+		Workspaces: s.svc.Workspaces, Users: s.svc.Users, Invitations: s.svc.Invitations, Sessions: s.svc.Sessions, Customers: s.svc.Customers,
 		Events: s.svc.Events, Orders: s.svc.Orders, Stats: s.svc.Stats, Reports: s.svc.Reports,
 		Imports: s.svc.Imports, Importer: s.svc.Importer,
 		Segments: s.svc.Segments, Engine: s.svc.Engine, Features: s.svc.Features,
@@ -302,6 +305,7 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	adminKeyKey
+	baseURLKey
 )
 
 // requestID returns the request id of ctx, or "".

@@ -37,7 +37,8 @@ const bootstrapPasswordLen = 20
 // the password. Otherwise it returns the oldest workspace and its first
 // owner, Created false and no password. Two processes bootstrapping the
 // same database at once end up with one workspace: the second sees the
-// first's (the workspace name is unique).
+// first's (SQLite's one writer and, on PostgreSQL, an advisory lock make
+// them take turns).
 func (s *Store) Bootstrap(ctx context.Context, ownerEmail string) (*BootstrapResult, error) {
 	if ownerEmail == "" {
 		ownerEmail = DefaultOwnerEmail
@@ -57,13 +58,19 @@ func (s *Store) Bootstrap(ctx context.Context, ownerEmail string) (*BootstrapRes
 	}
 	var r *BootstrapResult
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		if s.d.dollar {
+			// Workspace names are not unique: bootstraps take turns
+			// instead, and the second sees the first's workspace.
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('touchbase bootstrap'))"); err != nil {
+				return fmt.Errorf("bootstrap: lock: %w", err)
+			}
+		}
 		var err error
 		if r, err = s.existingBootstrap(ctx, tx); touchbase.ErrorCode(err) != touchbase.ENOTFOUND {
 			return err
 		}
 		w, err := s.createWorkspace(ctx, tx, DefaultWorkspace)
 		if err != nil {
-			// ECONFLICT: another process created it meanwhile (PostgreSQL).
 			return err
 		}
 		u, err := s.findOrCreateUser(ctx, tx, email, "Owner", hash)
@@ -82,9 +89,6 @@ func (s *Store) Bootstrap(ctx context.Context, ownerEmail string) (*BootstrapRes
 		r = &BootstrapResult{Workspace: w, Owner: u, Password: password, Created: true}
 		return nil
 	})
-	if touchbase.ErrorCode(err) == touchbase.ECONFLICT {
-		return s.existingBootstrap(ctx, s.db)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}

@@ -45,7 +45,7 @@ func (s *Store) CreateSession(ctx context.Context, userID, workspaceID int64) (*
 		if err != nil {
 			return fmt.Errorf("create session: %w", err)
 		}
-		return nil
+		return s.rememberWorkspace(ctx, tx, userID, workspaceID)
 	})
 	if err != nil {
 		return nil, "", err
@@ -71,6 +71,15 @@ func (s *Store) checkMember(ctx context.Context, tx *sql.Tx, userID, workspaceID
 		return touchbase.Errorf(touchbase.ENOTFOUND, "workspace %d not found", workspaceID)
 	case member == 0:
 		return touchbase.Errorf(touchbase.EFORBIDDEN, "you are not a member of workspace %d", workspaceID)
+	}
+	return nil
+}
+
+// rememberWorkspace records the workspace the user looks at, for the next
+// sign-in (HomeWorkspace).
+func (s *Store) rememberWorkspace(ctx context.Context, tx *sql.Tx, userID, workspaceID int64) error {
+	if _, err := tx.ExecContext(ctx, s.d.q("UPDATE users SET last_workspace_id = ? WHERE id = ?"), workspaceID, userID); err != nil {
+		return fmt.Errorf("remember workspace of %d: %w", userID, err)
 	}
 	return nil
 }
@@ -143,7 +152,7 @@ func (s *Store) SetSessionWorkspace(ctx context.Context, sessionID, workspaceID 
 			return fmt.Errorf("switch session %d: %w", sessionID, err)
 		}
 		sess.WorkspaceID = workspaceID
-		return nil
+		return s.rememberWorkspace(ctx, tx, sess.UserID, workspaceID)
 	})
 	if err != nil {
 		return nil, err

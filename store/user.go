@@ -79,6 +79,7 @@ func (s *Store) CreateUser(ctx context.Context, workspaceID int64, email, name, 
 		} else if n == 0 {
 			return touchbase.Errorf(touchbase.ECONFLICT, "%s is already a member of workspace %d", norm, workspaceID)
 		}
+		u.CreatedAt = time.UnixMilli(now).UTC()
 		m = &touchbase.Member{User: *u, WorkspaceID: workspaceID, Role: role}
 		return nil
 	})
@@ -119,7 +120,9 @@ func (s *Store) lockWorkspace(ctx context.Context, tx *sql.Tx, workspaceID int64
 	return nil
 }
 
-const memberColumns = "u.id, u.email, u.name, u.created_at, m.workspace_id, m.role"
+// memberColumns read a member; its created_at is the membership's (when
+// they joined this workspace), never the account's.
+const memberColumns = "u.id, u.email, u.name, m.created_at, m.workspace_id, m.role"
 
 // ListMembers returns the workspace's members, oldest membership first.
 func (s *Store) ListMembers(ctx context.Context, workspaceID int64) ([]*touchbase.Member, error) {
@@ -351,6 +354,23 @@ func scanMember(row interface{ Scan(...any) error }) (*touchbase.Member, error) 
 	m.CreatedAt = time.UnixMilli(created).UTC()
 	m.Role = touchbase.Role(role)
 	return &m, nil
+}
+
+// HomeWorkspace returns the workspace a sign-in lands in: the one the user
+// last looked at (users.last_workspace_id, kept by the session methods)
+// while they are still a member of it, else the one they joined first.
+// ENOTFOUND when they belong to none.
+func (s *Store) HomeWorkspace(ctx context.Context, userID int64) (int64, error) {
+	var id int64
+	err := s.rdb.QueryRowContext(ctx, s.d.q(`SELECT m.workspace_id FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.user_id = ?
+		ORDER BY CASE WHEN m.workspace_id = u.last_workspace_id THEN 0 ELSE 1 END, m.created_at, m.workspace_id LIMIT 1`), userID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, touchbase.Errorf(touchbase.ENOTFOUND, "user %d is not a member of any workspace", userID)
+	} else if err != nil {
+		return 0, fmt.Errorf("home workspace of %d: %w", userID, err)
+	}
+	return id, nil
 }
 
 // ListMemberships returns the workspaces the user belongs to, by workspace

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,7 +21,9 @@ var _ touchbase.WorkspaceService = (*Store)(nil)
 const maxNameLen = 200
 
 // CreateWorkspace creates a workspace with default settings. It returns
-// EINVALID for an empty or overlong name, ECONFLICT when the name is taken.
+// EINVALID for an empty or overlong name. Names need not be unique: they
+// are labels, and refusing one that another tenant uses would tell who
+// uses it.
 func (s *Store) CreateWorkspace(ctx context.Context, name string) (*touchbase.Workspace, error) {
 	name, err := workspaceName(name)
 	if err != nil {
@@ -38,8 +41,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, name string) (*touchbase.Wo
 	return w, nil
 }
 
-// createWorkspace inserts a workspace, or returns ECONFLICT when the name is
-// taken (also by a concurrent transaction: ON CONFLICT waits for it).
+// createWorkspace inserts a workspace.
 func (s *Store) createWorkspace(ctx context.Context, tx *sql.Tx, name string) (*touchbase.Workspace, error) {
 	w := &touchbase.Workspace{
 		Name:      name,
@@ -50,11 +52,9 @@ func (s *Store) createWorkspace(ctx context.Context, tx *sql.Tx, name string) (*
 	if err != nil {
 		return nil, fmt.Errorf("create workspace: %w", err)
 	}
-	err = tx.QueryRowContext(ctx, s.d.q(`INSERT INTO workspaces (name, settings, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO NOTHING RETURNING id`), name, string(settings), w.CreatedAt.UnixMilli()).Scan(&w.ID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, touchbase.Errorf(touchbase.ECONFLICT, "workspace %q already exists", name)
-	} else if err != nil {
+	err = tx.QueryRowContext(ctx, s.d.q(`INSERT INTO workspaces (name, settings, created_at) VALUES (?, ?, ?) RETURNING id`),
+		name, string(settings), w.CreatedAt.UnixMilli()).Scan(&w.ID)
+	if err != nil {
 		return nil, fmt.Errorf("create workspace: %w", err)
 	}
 	return w, nil
@@ -69,9 +69,38 @@ func (s *Store) FindWorkspace(ctx context.Context, id int64) (*touchbase.Workspa
 	return s.findWorkspace(ctx, s.rdb, "id = ?", id)
 }
 
-// FindWorkspaceByName returns ENOTFOUND.
+// FindWorkspaceByName returns the one workspace with this name: ENOTFOUND
+// when there is none, ECONFLICT (naming their ids) when several share it.
+// It is for operators (the CLI), who see every workspace anyway.
 func (s *Store) FindWorkspaceByName(ctx context.Context, name string) (*touchbase.Workspace, error) {
-	return s.findWorkspace(ctx, s.rdb, "name = ?", strings.TrimSpace(name))
+	name = strings.TrimSpace(name)
+	rows, err := s.rdb.QueryContext(ctx, s.d.q("SELECT "+workspaceColumns+" FROM workspaces WHERE name = ? ORDER BY id LIMIT 10"), name)
+	if err != nil {
+		return nil, fmt.Errorf("find workspace %q: %w", name, err)
+	}
+	defer rows.Close()
+	var ws []*touchbase.Workspace
+	for rows.Next() {
+		w, err := scanWorkspace(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find workspace %q: %w", name, err)
+		}
+		ws = append(ws, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find workspace %q: %w", name, err)
+	}
+	switch len(ws) {
+	case 0:
+		return nil, touchbase.Errorf(touchbase.ENOTFOUND, "workspace %q not found", name)
+	case 1:
+		return ws[0], nil
+	}
+	ids := make([]string, len(ws))
+	for i, w := range ws {
+		ids[i] = strconv.FormatInt(w.ID, 10)
+	}
+	return nil, touchbase.Errorf(touchbase.ECONFLICT, "several workspaces are named %q (ids %s): name one by its id", name, strings.Join(ids, ", "))
 }
 
 const workspaceColumns = "id, name, settings, created_at"
@@ -108,7 +137,8 @@ func (s *Store) ListWorkspaces(ctx context.Context) ([]*touchbase.Workspace, err
 }
 
 // UpdateWorkspace changes the name and settings given. It returns ENOTFOUND,
-// ECONFLICT for a name that is taken, EINVALID for a bad name or setting.
+// EINVALID for a bad name or setting. Another workspace may have the same
+// name (see CreateWorkspace).
 func (s *Store) UpdateWorkspace(ctx context.Context, id int64, upd touchbase.WorkspaceUpdate) (*touchbase.Workspace, error) {
 	var name string
 	if upd.Name != nil {
@@ -128,15 +158,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id int64, upd touchbase.Wor
 		if w, err = s.findWorkspace(ctx, tx, "id = ?"+s.forUpdate(), id); err != nil {
 			return err
 		}
-		if upd.Name != nil && name != w.Name {
-			var taken int
-			err := tx.QueryRowContext(ctx, s.d.q("SELECT count(*) FROM workspaces WHERE name = ? AND id <> ?"), name, id).Scan(&taken)
-			if err != nil {
-				return fmt.Errorf("update workspace %d: %w", id, err)
-			}
-			if taken > 0 {
-				return touchbase.Errorf(touchbase.ECONFLICT, "workspace %q already exists", name)
-			}
+		if upd.Name != nil {
 			w.Name = name
 		}
 		if upd.Settings != nil {
@@ -150,9 +172,7 @@ func (s *Store) UpdateWorkspace(ctx context.Context, id int64, upd touchbase.Wor
 			return fmt.Errorf("update workspace %d: %w", id, err)
 		}
 		_, err = tx.ExecContext(ctx, s.d.q("UPDATE workspaces SET name = ?, settings = ? WHERE id = ?"), w.Name, string(settings), id)
-		if isUniqueViolation(err) {
-			return touchbase.Errorf(touchbase.ECONFLICT, "workspace %q already exists", name)
-		} else if err != nil {
+		if err != nil {
 			return fmt.Errorf("update workspace %d: %w", id, err)
 		}
 		return nil

@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t testing.TB) *store.Store) {
 		{"Tenancy", testTenancy},
 		{"Sessions", testSessions},
 		{"Memberships", testMemberships},
+		{"Invitations", testInvitations},
+		{"HomeWorkspace", testHomeWorkspace},
 		{"Report", testReport},
 		{"Segments", testSegments},
 		{"Analysis", testAnalysis},

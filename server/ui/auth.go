@@ -429,3 +429,11 @@ func hxHeaders(csrf string) string {
 	b, _ := json.Marshal(map[string]string{csrfHeader: csrf})
 	return string(b)
 }
+
+// InvitationPath is the console page where the holder of an invitation's
+// token accepts it. The token is in the query, which the access log does
+// not record (it records the path), and Referrer-Policy keeps it from
+// other sites.
+func InvitationPath(token string) string {
+	return Prefix + "/invitation?token=" + url.QueryEscape(token)
+}

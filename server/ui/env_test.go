@@ -94,7 +94,7 @@ func newEnv(t *testing.T, s *store.Store, svc ...func(*server.Services)) *env {
 	}
 	eng := engine.New(s, features, engine.Config{})
 	e.engine = eng
-	services := server.Services{Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Sessions: s, Reports: s,
+	services := server.Services{Workspaces: s, Users: s, Invitations: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Sessions: s, Reports: s,
 		Imports: s, Importer: runner, Segments: s, Engine: eng, Features: features, Analyses: s}
 	for _, f := range svc {
 		f(&services)

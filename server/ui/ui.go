@@ -64,12 +64,15 @@ type Services struct {
 	Workspaces touchbase.WorkspaceService
 	Users      touchbase.UserService
 	Sessions   touchbase.SessionService
-	Customers  touchbase.CustomerService
-	Events     touchbase.EventService
-	Orders     touchbase.OrderService
-	Stats      touchbase.StatsService
-	Reports    touchbase.ReportService
-	Imports    touchbase.ImportService
+	// Invitations serve the settings page's invitations and the page
+	// where invitees accept; without them both are hidden.
+	Invitations touchbase.InvitationService
+	Customers   touchbase.CustomerService
+	Events      touchbase.EventService
+	Orders      touchbase.OrderService
+	Stats       touchbase.StatsService
+	Reports     touchbase.ReportService
+	Imports     touchbase.ImportService
 	// Importer runs uploads; nil hides the upload form.
 	Importer ImportSubmitter
 	// Segments and Engine serve the segment pages and the 360 page's
