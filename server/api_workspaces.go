@@ -21,8 +21,7 @@ func (s *Server) registerWorkspaceRoutes() {
 	register(s, huma.Operation{
 		OperationID: "update-workspace", Method: http.MethodPatch, Path: "/workspace", Tags: []string{"workspace"},
 		Summary:     "Update the workspace",
-		Description: "Changes the name and the settings given; settings not given keep their value.",
-		Errors:      []int{http.StatusConflict},
+		Description: "Changes the name and the settings given; settings not given keep their value. Names need not be unique.",
 	}, touchbase.RoleAdmin, s.updateWorkspace)
 	register(s, huma.Operation{
 		OperationID: "list-workspaces", Method: http.MethodGet, Path: "/workspaces", Tags: []string{"workspace"},
@@ -33,9 +32,9 @@ func (s *Server) registerWorkspaceRoutes() {
 		OperationID: "create-workspace", Method: http.MethodPost, Path: "/workspaces", Tags: []string{"workspace"},
 		Summary: "Create a workspace",
 		Description: "Creates a new, separate workspace and an owner token for it (shown once). " +
-			"The calling token cannot reach the new workspace: use the returned token.",
+			"The calling token cannot reach the new workspace: use the returned token. " +
+			"Names need not be unique (they are labels; ids identify), so no name is ever refused as taken.",
 		DefaultStatus: http.StatusCreated,
-		Errors:        []int{http.StatusConflict},
 	}, touchbase.RoleOwner, s.createWorkspace)
 }
 
@@ -150,7 +149,7 @@ func (s *Server) listWorkspaces(ctx context.Context, k *touchbase.Key, _ *emptyI
 
 type createWorkspaceInput struct {
 	Body struct {
-		Name string `json:"name" minLength:"1" doc:"A name no other workspace has."`
+		Name string `json:"name" minLength:"1" doc:"The workspace's name; another workspace may have the same."`
 	}
 }
 

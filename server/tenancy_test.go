@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/server"
 )
 
 // openAPIOps returns "METHOD /path" of every operation in the served
@@ -48,8 +50,13 @@ func TestTenancy(t *testing.T) {
 		aCustomer := customerID(t, e, e.owner, "a-u1")
 		var aEvents page[touchbase.Event]
 		e.mustAPI(e.owner, "GET", "/events?limit=1", nil, 200).decode(t, &aEvents)
-		var aUser touchbase.Member
-		e.mustAPI(e.owner, "POST", "/users", obj{"email": "a-admin@example.com", "role": "admin"}, 201).decode(t, &aUser)
+		var aInv, aPending server.CreatedInvitation
+		e.mustAPI(e.owner, "POST", "/invitations", obj{"email": "a-admin@example.com", "role": "admin"}, 201).decode(t, &aInv)
+		aUser, err := e.store.AcceptInvitationAsNewUser(context.Background(), tokenOf(t, aInv.Link), "A Admin", "correct horse battery")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.mustAPI(e.owner, "POST", "/invitations", obj{"email": "a-pending@example.com", "role": "analyst"}, 201).decode(t, &aPending)
 		var aKeys page[touchbase.Key]
 		e.mustAPI(e.owner, "GET", "/keys", nil, 200).decode(t, &aKeys)
 		e.mustAPI(e.owner, "PATCH", "/workspace", obj{"name": "a-shop"}, 200)
@@ -88,6 +95,7 @@ func TestTenancy(t *testing.T) {
 			"/api/v1/events/{id}":                   itoa(aEvents.Items[0].ID),
 			"/api/v1/keys/{id}":                     itoa(aKeys.Items[0].ID),
 			"/api/v1/users/{id}":                    itoa(aUser.ID),
+			"/api/v1/invitations/{id}":              itoa(aPending.ID),
 			"/api/v1/orders/{order_id}":             "a-o1",
 			"/api/v1/products/{product_id}":         "a-p1",
 			"/api/v1/imports/{id}":                  itoa(aImport.ID),
@@ -120,7 +128,7 @@ func TestTenancy(t *testing.T) {
 			"PATCH /api/v1/workspace":                   obj{"name": "b-renamed", "settings": obj{"rate_limit": 1}},
 			"POST /api/v1/workspaces":                   obj{"name": "c-shop"},
 			"POST /api/v1/keys":                         obj{"kind": "admin", "role": "owner", "name": "b-key"},
-			"POST /api/v1/users":                        obj{"email": "b-user@example.com", "role": "owner"},
+			"POST /api/v1/invitations":                  obj{"email": "b-user@example.com", "role": "owner"},
 			"POST /api/v1/imports":                      obj{"type": "identify", "userId": "b-imported"},
 			"POST /api/v1/segments":                     obj{"name": "b-seg", "text": "orders >= 1"},
 			"POST /api/v1/segments/preview":             obj{"text": "orders >= 0"},
@@ -130,7 +138,7 @@ func TestTenancy(t *testing.T) {
 			"POST /api/v1/analyses/{kind}":              obj{"min_support": 0.01, "min_confidence": 0.01},
 		}
 		// What of A's may never show up in B's answers.
-		aMarkers := []string{"a-evt-", "a-alice", "a-bob", "a-o1", "a-p1", "a-p2", "a-anon", "a-shop", "a-admin@example.com", "a-import", "a-vip"}
+		aMarkers := []string{"a-evt-", "a-alice", "a-bob", "a-o1", "a-p1", "a-p2", "a-anon", "a-shop", "a-admin@example.com", "a-pending", "a-import", "a-vip"}
 		param := regexp.MustCompile(`\{[a-z_]+\}`)
 
 		ops := openAPIOps(t, e)
@@ -215,7 +223,7 @@ func snapshot(t *testing.T, e *env, token string) map[string]string {
 	t.Helper()
 	s := map[string]string{}
 	for _, path := range []string{"/stats", "/workspace", "/workspaces", "/customers?limit=1000", "/events?limit=1000",
-		"/orders?limit=1000", "/products?limit=1000", "/keys", "/users", "/segments"} {
+		"/orders?limit=1000", "/products?limit=1000", "/keys", "/users", "/invitations", "/segments"} {
 		s[path] = string(e.mustAPI(token, "GET", path, nil, 200).body)
 	}
 	var cs page[touchbase.Customer]
@@ -259,7 +267,8 @@ func TestOpenAPI(t *testing.T) {
 			"GET /api/v1/imports", "GET /api/v1/imports/{id}", "GET /api/v1/keys", "GET /api/v1/orders", "GET /api/v1/orders/{order_id}", "GET /api/v1/products",
 			"GET /api/v1/products/{product_id}", "GET /api/v1/stats", "GET /api/v1/users", "GET /api/v1/workspace",
 			"GET /api/v1/workspaces", "PATCH /api/v1/customers/{id}", "PATCH /api/v1/users/{id}",
-			"PATCH /api/v1/workspace", "POST /api/v1/imports", "POST /api/v1/keys", "POST /api/v1/users", "POST /api/v1/workspaces",
+			"PATCH /api/v1/workspace", "POST /api/v1/imports", "POST /api/v1/keys", "POST /api/v1/workspaces",
+			"DELETE /api/v1/invitations/{id}", "GET /api/v1/invitations", "POST /api/v1/invitations",
 			"DELETE /api/v1/segments/{id}", "GET /api/v1/customers/{id}/segments", "GET /api/v1/segments", "GET /api/v1/segments/{id}",
 			"GET /api/v1/segments/{id}/explain/{customer_id}", "GET /api/v1/segments/{id}/export", "GET /api/v1/segments/{id}/members",
 			"GET /api/v1/segments/{id}/overlap/{other}", "GET /api/v1/segments/{id}/sizes", "PATCH /api/v1/segments/{id}",

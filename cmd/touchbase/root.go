@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -325,12 +326,22 @@ func (a *app) inWorkspace(ctx context.Context, name string, fn func(st *store.St
 	return fn(st, ws)
 }
 
-// workspace returns the workspace named name, or the first one (the
-// default workspace bootstrap created) when name is "".
+// workspaceFlagUsage describes every command's --workspace.
+const workspaceFlagUsage = "workspace name or id (default: the first workspace)"
+
+// workspace returns the workspace named name (or with that id, when no
+// workspace has that name), or the first one (the default workspace
+// bootstrap created) when name is "". Names need not be unique: a name
+// several workspaces share is an error that lists their ids.
 func (a *app) workspace(ctx context.Context, st *store.Store, name string) (*touchbase.Workspace, error) {
 	if name != "" {
 		ws, err := st.FindWorkspaceByName(ctx, name)
 		if touchbase.ErrorCode(err) == touchbase.ENOTFOUND {
+			if id, perr := strconv.ParseInt(name, 10, 64); perr == nil {
+				if ws, err := st.FindWorkspace(ctx, id); err == nil {
+					return ws, nil
+				}
+			}
 			return nil, touchbase.Errorf(touchbase.ENOTFOUND,
 				"workspace %q does not exist (see `touchbase workspace list`)", name)
 		} else if err != nil {

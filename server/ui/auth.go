@@ -201,15 +201,22 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 
 // renderLogin shows the login form with a fresh double-submit token.
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, email, msg string) {
-	var b [24]byte
-	rand.Read(b[:])
-	token := base64.RawURLEncoding.EncodeToString(b[:])
-	h.setCookie(w, r, loginCookie, token, time.Hour)
+	token := h.formToken(w, r)
 	next := r.FormValue("next")
 	h.render(w, status, "login", loginData{base: h.base(nil, "Sign in", ""), Email: email, Next: safeNext(next), Error: msg, Token: token})
 }
 
-// login signs a user in: into the first of their workspaces by name.
+// formToken sets a fresh double-submit token for a form used without a
+// session (sign-in, accepting an invitation) and returns it for the form.
+func (h *Handler) formToken(w http.ResponseWriter, r *http.Request) string {
+	var b [24]byte
+	rand.Read(b[:])
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	h.setCookie(w, r, loginCookie, token, time.Hour)
+	return token
+}
+
+// login signs a user in, into their home workspace (HomeWorkspace).
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := checkSameOrigin(r); err != nil {
@@ -238,21 +245,29 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.logins.succeed(email, ip)
-	ms, err := h.svc.Users.ListMemberships(ctx, u.ID)
-	if err != nil {
+	// The workspace is chosen by id (the one last looked at, else the
+	// first joined), never by name: another workspace's owner can rename
+	// theirs to sort first.
+	home, err := h.svc.Users.HomeWorkspace(ctx, u.ID)
+	if touchbase.ErrorCode(err) == touchbase.ENOTFOUND {
+		h.renderLogin(w, r, http.StatusForbidden, email, "Your account is not a member of any workspace. Ask an owner or admin to invite you.")
+		return nil
+	} else if err != nil {
 		return err
 	}
-	if len(ms) == 0 {
-		h.renderLogin(w, r, http.StatusForbidden, email, "Your account is not a member of any workspace. Ask an owner to add you.")
-		return nil
-	}
-	_, token, err := h.svc.Sessions.CreateSession(ctx, u.ID, ms[0].WorkspaceID)
+	return h.signIn(w, r, u.ID, home, safeNext(r.PostFormValue("next")))
+}
+
+// signIn starts a session for userID looking at workspaceID and sends the
+// browser to next.
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, userID, workspaceID int64, next string) error {
+	_, token, err := h.svc.Sessions.CreateSession(r.Context(), userID, workspaceID)
 	if err != nil {
 		return err
 	}
 	h.setCookie(w, r, sessionCookie, token, touchbase.SessionMaxAge)
 	h.setCookie(w, r, loginCookie, "", -1)
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
 

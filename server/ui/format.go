@@ -31,6 +31,8 @@ type base struct {
 	HasSegments bool
 	// HasInsights shows the Insights pages in the navigation.
 	HasInsights bool
+	// HasSettings shows the settings page (owners and admins).
+	HasSettings bool
 	loc         *time.Location
 	currency    string
 }
@@ -46,6 +48,7 @@ func (h *Handler) base(rq *request, title, nav string) base {
 	b.CSRF, b.HXHeaders = rq.csrf, hxHeaders(rq.csrf)
 	b.Member, b.Workspace, b.Memberships = rq.member, rq.ws, rq.memberships
 	b.CanEdit = rq.member.Role.AtLeast(touchbase.RoleMarketer)
+	b.HasSettings = h.settingsOn() && rq.member.Role.AtLeast(touchbase.RoleAdmin)
 	b.loc = location(rq.ws)
 	if c := rq.ws.Settings.Currency; c != "" {
 		b.currency = c

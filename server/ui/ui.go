@@ -154,6 +154,9 @@ func (h *Handler) routes() {
 	if h.insightsOn() {
 		h.insightRoutes()
 	}
+	if h.settingsOn() {
+		h.settingsRoutes()
+	}
 	m.HandleFunc(Prefix+"/", h.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return touchbase.Errorf(touchbase.ENOTFOUND, "there is no page at %s", r.URL.Path)
 	}))
@@ -287,17 +290,19 @@ func (h *Handler) execute(w http.ResponseWriter, name, block string, data any, s
 // pageFiles names, per page, the template files it is made of besides the
 // layout and the shared fragments.
 var pageFiles = map[string][]string{
-	"login":     {"login.html"},
-	"error":     {"error.html"},
-	"dashboard": {"dashboard.html"},
-	"customers": {"customers.html"},
-	"customer":  {"customer.html"},
-	"imports":   {"imports.html"},
-	"import":    {"import.html"},
-	"segments":  {"segments.html"},
-	"segment":   {"segment.html", "segment_members.html"},
-	"segedit":   {"segment_edit.html"},
-	"fragment":  {},
+	"login":      {"login.html"},
+	"settings":   {"settings.html"},
+	"invitation": {"invitation.html"},
+	"error":      {"error.html"},
+	"dashboard":  {"dashboard.html"},
+	"customers":  {"customers.html"},
+	"customer":   {"customer.html"},
+	"imports":    {"imports.html"},
+	"import":     {"import.html"},
+	"segments":   {"segments.html"},
+	"segment":    {"segment.html", "segment_members.html"},
+	"segedit":    {"segment_edit.html"},
+	"fragment":   {},
 	// The analysis pages share insight.html's head, run status and form.
 	"insights":         {"insights.html"},
 	"insight-rfm":      {"insight.html", "insight_rfm.html"},
