@@ -60,24 +60,32 @@ func testCLIAdmin(t *testing.T, dialect string, env []string) {
 	if len(all) != 2 || all[1].Name != "shop-two" {
 		t.Fatalf("workspace list --json = %+v, want the default workspace and shop-two", all)
 	}
-	r := cli(t, env, "workspace", "create", "shop-two")
-	if r.code != 1 || !strings.Contains(r.stderr, "shop-two") || r.stdout != "" {
-		t.Errorf("duplicate workspace: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	// Names are labels, not identifiers: a second shop-two is fine, and
+	// then the name alone is ambiguous; the id names one.
+	var twin workspaceJSON
+	mustJSON(t, &twin, env, "workspace", "create", "shop-two")
+	if twin.ID == ws.ID || twin.Name != "shop-two" {
+		t.Errorf("second shop-two = %+v", twin)
 	}
+	r := cli(t, env, "user", "list", "--workspace", "shop-two")
+	if r.code != 1 || !strings.Contains(r.stderr, "several workspaces are named") || r.stdout != "" {
+		t.Errorf("ambiguous workspace name: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	two := itoa(ws.ID)
 
 	// Users: a generated password is printed once; a given one is not.
 	var u userJSON
-	mustJSON(t, &u, env, "user", "create", "--email", "Ann@Example.com", "--name", "Ann", "--role", "marketer", "--workspace", "shop-two")
+	mustJSON(t, &u, env, "user", "create", "--email", "Ann@Example.com", "--name", "Ann", "--role", "marketer", "--workspace", two)
 	if u.Email != "ann@example.com" || u.Role != "marketer" || u.Workspace != "shop-two" || u.WorkspaceID != ws.ID || len(u.Password) < 16 {
 		t.Errorf("user create --json = %+v", u)
 	}
 	var v userJSON
-	mustJSON(t, &v, env, "user", "create", "--email", "bob@example.com", "--password", "correct horse battery", "--workspace", "shop-two")
+	mustJSON(t, &v, env, "user", "create", "--email", "bob@example.com", "--password", "correct horse battery", "--workspace", two)
 	if v.Password != "" || v.Role != "admin" {
 		t.Errorf("user create with --password: %+v, want role admin and no password echoed", v)
 	}
 	var members []userJSON
-	mustJSON(t, &members, env, "user", "list", "--workspace", "shop-two")
+	mustJSON(t, &members, env, "user", "list", "--workspace", two)
 	if len(members) != 2 || members[0].Email != "ann@example.com" || members[1].Email != "bob@example.com" {
 		t.Errorf("user list --json = %+v", members)
 	}
@@ -88,8 +96,8 @@ func testCLIAdmin(t *testing.T, dialect string, env []string) {
 
 	// Keys.
 	var wk, ak keyJSON
-	mustJSON(t, &wk, env, "key", "create", "--kind", "write", "--workspace", "shop-two", "--name", "web")
-	mustJSON(t, &ak, env, "key", "create", "--kind", "admin", "--role", "analyst", "--workspace", "shop-two")
+	mustJSON(t, &wk, env, "key", "create", "--kind", "write", "--workspace", two, "--name", "web")
+	mustJSON(t, &ak, env, "key", "create", "--kind", "admin", "--role", "analyst", "--workspace", two)
 	if wk.Key == "" || wk.ID == 0 || wk.Kind != "write" || wk.Name != "web" || wk.WorkspaceID != ws.ID || !strings.HasPrefix(wk.Key, wk.Prefix) {
 		t.Errorf("key create --json (write) = %+v", wk)
 	}
@@ -101,9 +109,9 @@ func testCLIAdmin(t *testing.T, dialect string, env []string) {
 	if ad.Role != "admin" || ad.Workspace == "shop-two" {
 		t.Errorf("admin token defaults: %+v, want role admin in the default workspace", ad)
 	}
-	mustCLI(t, env, "key", "revoke", "--workspace", "shop-two", itoa(wk.ID))
+	mustCLI(t, env, "key", "revoke", "--workspace", two, itoa(wk.ID))
 	var keys []keyJSON
-	mustJSON(t, &keys, env, "key", "list", "--workspace", "shop-two")
+	mustJSON(t, &keys, env, "key", "list", "--workspace", two)
 	if len(keys) != 2 || keys[0].ID != wk.ID || keys[0].RevokedAt == nil || keys[1].RevokedAt != nil {
 		t.Errorf("key list --json after revoke = %+v", keys)
 	}

@@ -130,7 +130,7 @@ func (a *app) userListCmd() *cobra.Command {
 					return a.printJSON(out)
 				}
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tCREATED")
+				fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tROLE\tJOINED")
 				for _, m := range members {
 					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.ID, m.Email, dash(m.Name), m.Role,
 						m.CreatedAt.Local().Format(time.DateTime))

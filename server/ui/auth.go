@@ -110,7 +110,7 @@ func (h *Handler) loadMember(ctx context.Context, rq *request) error {
 	}
 	if !in {
 		if len(ms) == 0 {
-			return touchbase.Errorf(touchbase.EFORBIDDEN, "you are not a member of any workspace any more: ask an owner to add you")
+			return touchbase.Errorf(touchbase.EFORBIDDEN, "you are not a member of any workspace any more: ask an owner or admin to invite you again")
 		}
 		if rq.sess, err = h.svc.Sessions.SetSessionWorkspace(ctx, rq.sess.ID, ms[0].WorkspaceID); err != nil {
 			return err
