@@ -71,6 +71,16 @@ type Message struct {
 	// checkout): it updates orders and products but no customer, and is
 	// stored without one (CustomerID 0).
 	Guest bool
+	// Public says the message came with a public write key (KeyWrite),
+	// whose secret every visitor of the store's pages can read. It is
+	// stored as an event all the same, but what it may change is limited:
+	// it may create an order for the customer it resolves to, change only
+	// orders of that same customer (never a guest order or another
+	// customer's, never move one), and may not change a product that a
+	// server key or an import defined. What it may not change is counted
+	// in IngestResult's Refused counts. Imports and server keys leave it
+	// false.
+	Public bool
 }
 
 // Event is a stored message on a customer's timeline.
@@ -106,6 +116,12 @@ type IngestResult struct {
 	Duplicates int
 	Suppressed int
 	Statuses   []IngestStatus
+	// RefusedOrders counts the order changes of public messages (see
+	// Message.Public) that were not applied: their events are stored.
+	RefusedOrders int
+	// RefusedProducts counts the catalogue changes of public messages that
+	// were not applied to products a server key or an import defined.
+	RefusedProducts int
 }
 
 // Add counts status s.

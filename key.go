@@ -10,14 +10,25 @@ type KeyKind string
 
 // Key kinds.
 const (
-	// KeyWrite authorises ingestion (/v1) only; it can read nothing. It is
-	// public in browsers.
+	// KeyWrite is a public write key: it authorises ingestion (/v1) only,
+	// can read nothing, and is meant to be seen in web pages (tb.js,
+	// analytics.js). Its events are stored like any other, but the changes
+	// they make to orders and the catalogue are limited: see
+	// Message.Public.
 	KeyWrite KeyKind = "write"
+	// KeyServer is a server write key: ingestion only, like KeyWrite, with
+	// the full rights of the store's own backend (any order, the
+	// catalogue). It is a secret for server-to-server calls; /v1 refuses it
+	// from a browser (a request with an Origin header).
+	KeyServer KeyKind = "server"
 	// KeyAdmin is an admin API token (/api/v1) with a role.
 	KeyAdmin KeyKind = "admin"
 )
 
-// Key is a write key or an admin token. The secret is shown once at
+// Ingests reports whether keys of kind k authorise /v1.
+func (k KeyKind) Ingests() bool { return k == KeyWrite || k == KeyServer }
+
+// Key is a write key (public or server) or an admin token. The secret is shown once at
 // creation and stored only as a hash.
 type Key struct {
 	ID          int64      `json:"id"`
@@ -30,7 +41,7 @@ type Key struct {
 	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
 }
 
-// KeyService manages write keys and admin tokens.
+// KeyService manages write keys, server keys and admin tokens.
 type KeyService interface {
 	// CreateKey returns the key and its secret, which is never shown again.
 	// Returns EINVALID for a bad kind or role (admin tokens need one).

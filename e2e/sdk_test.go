@@ -25,12 +25,16 @@ func (c *sdkCallback) Failure(_ analytics.Message, err error) {
 }
 
 // TestSegmentSDK runs the README's analytics-go example against the real
-// binary and reads the result back with the README's admin API call.
+// binary and reads the result back with the README's admin API call. A
+// backend SDK uses a server key, as the README says.
 func TestSegmentSDK(t *testing.T) {
 	t.Parallel()
 	env := []string{"TOUCHBASE_DATA=" + t.TempDir()}
-	writeKey := strings.TrimSpace(mustCLI(t, env, "key", "create", "--kind", "write").stdout)
+	writeKey := strings.TrimSpace(mustCLI(t, env, "key", "create", "--kind", "server").stdout)
 	admin := strings.TrimSpace(mustCLI(t, env, "key", "create", "--kind", "admin").stdout)
+	if !strings.HasPrefix(writeKey, "tbs_") {
+		t.Fatalf("key create --kind server printed %q", writeKey)
+	}
 	srv := startServer(t, env)
 
 	cb := &sdkCallback{}

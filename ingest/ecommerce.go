@@ -26,6 +26,10 @@ import (
 // currency, product ids and names, ...) must be strings or numbers. A
 // violation rejects the event, naming the field.
 //
+// Product links (url, image_url) are kept only when they are http or https
+// URLs (touchbase.WebLink); any other is left out of the catalogue, and
+// stays in the event's properties.
+//
 // Catalogue events (Product Viewed and friends, whose properties are one
 // product; and Cart Viewed, Checkout Started, Product List Viewed and Order
 // Completed, which carry a products array) set Message.Products. They only
@@ -360,12 +364,12 @@ func catalogueProduct(raw []byte, currency string) (touchbase.Product, bool) {
 		case m.is("price"):
 			p.Price, _ = amountValue(m.value)
 		case m.is("url"):
-			p.URL, _ = textValue(m.value)
+			p.URL = linkValue(m.value)
 		case m.is("image_url"):
-			p.ImageURL, _ = textValue(m.value)
+			p.ImageURL = linkValue(m.value)
 		case m.is("imageUrl"):
 			if p.ImageURL == "" {
-				p.ImageURL, _ = textValue(m.value)
+				p.ImageURL = linkValue(m.value)
 			}
 		case m.is("currency"):
 			if currency == "" {
@@ -379,6 +383,14 @@ func catalogueProduct(raw []byte, currency string) (touchbase.Product, bool) {
 		return p, false
 	}
 	return p, true
+}
+
+// linkValue reads a link: a string holding an http or https URL, else "".
+func linkValue(raw []byte) string {
+	if raw[0] != '"' {
+		return ""
+	}
+	return touchbase.WebLink(unquote(raw))
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -26,7 +26,10 @@ import (
 //
 // A record is one request: a 16-byte header (payload length, CRC-32C of
 // sequence number and payload, sequence number, all little-endian) and the
-// payload (workspace, arrival time, endpoint, body). Segments are named by
+// payload (workspace, arrival time, endpoint, body). The endpoint's 16-bit
+// length has its top bit set when the request came with a public write key
+// (LogEntry.Public); records written before that flag existed have it
+// clear, and are applied with the full rights they were accepted with. Segments are named by
 // their first record's sequence number and rolled at SegmentBytes; a
 // segment goes once every record in it is applied. The applied position is
 // kept in the file "applied" beside them.
@@ -64,6 +67,8 @@ type LogEntry struct {
 	Endpoint    string
 	ReceivedAt  time.Time
 	Body        []byte
+	// Public says the request came with a public write key.
+	Public bool
 }
 
 // DefaultSegmentBytes is the size at which a segment is rolled.
@@ -254,7 +259,11 @@ func writeRecord(w *bufio.Writer, seq uint64, e *LogEntry) (int, error) {
 	var stack [64]byte
 	pre := binary.LittleEndian.AppendUint64(stack[:0], uint64(e.WorkspaceID))
 	pre = binary.LittleEndian.AppendUint64(pre, uint64(e.ReceivedAt.UnixNano()))
-	pre = binary.LittleEndian.AppendUint16(pre, uint16(len(e.Endpoint)))
+	n := uint16(len(e.Endpoint)) // endpoint names are a few bytes
+	if e.Public {
+		n |= publicFlag
+	}
+	pre = binary.LittleEndian.AppendUint16(pre, n)
 	pre = append(pre, e.Endpoint...)
 	var h [headerBytes]byte
 	binary.LittleEndian.PutUint32(h[0:4], uint32(len(pre)+len(e.Body)))
@@ -266,6 +275,10 @@ func writeRecord(w *bufio.Writer, seq uint64, e *LogEntry) (int, error) {
 	return headerBytes + len(pre) + len(e.Body), err
 }
 
+// publicFlag marks, in a record's endpoint length, a request that came
+// with a public write key.
+const publicFlag = 1 << 15
+
 func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
 	if len(payload) < 18 {
 		return LogEntry{}, fmt.Errorf("record %d: %d bytes is too short", seq, len(payload))
@@ -275,7 +288,9 @@ func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
 		WorkspaceID: int64(binary.LittleEndian.Uint64(payload[0:8])),
 		ReceivedAt:  time.Unix(0, int64(binary.LittleEndian.Uint64(payload[8:16]))).UTC(),
 	}
-	n := int(binary.LittleEndian.Uint16(payload[16:18]))
+	flagged := binary.LittleEndian.Uint16(payload[16:18])
+	e.Public = flagged&publicFlag != 0
+	n := int(flagged &^ publicFlag)
 	if len(payload) < 18+n {
 		return LogEntry{}, fmt.Errorf("record %d: endpoint overruns the record", seq)
 	}

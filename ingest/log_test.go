@@ -551,3 +551,66 @@ func TestWriterGoesOnPastCorruptRecords(t *testing.T) {
 		t.Fatalf("damaged segments kept: %v", saved)
 	}
 }
+
+// TestLogKeepsThePublicFlag: whether a request came with a public write
+// key survives the log, a restart and the applier, so that a logged event
+// of the public key gets no more rights than it would have had at once.
+func TestLogKeepsThePublicFlag(t *testing.T) {
+	dir := t.TempDir()
+	l, err := ingest.OpenLog(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, srv := entry(1, batchBody("pub-1")), entry(1, batchBody("srv-1"))
+	pub.Public = true
+	if _, err := l.Append([]ingest.LogEntry{pub, srv}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if l, err = ingest.OpenLog(dir, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := readAll(t, l)
+	if len(got) != 2 || !got[0].Public || got[1].Public || got[0].Endpoint != "batch" || got[1].Endpoint != "batch" {
+		t.Fatalf("read back %+v", got)
+	}
+
+	// Written by a Writer from a public request, applied with the flag.
+	dir = t.TempDir()
+	l2, err := ingest.OpenLog(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	ing := &slowIngester{}
+	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l2})
+	ctx := context.Background()
+	w.Open(ctx)
+	defer w.Close()
+	rec := receivedBody(t, 1, batchBody("pub-2"))
+	rec.Public = true
+	for i := range rec.Messages {
+		rec.Messages[i].Public = true
+	}
+	if err := w.Write(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, receivedBody(t, 1, batchBody("srv-2"))); err != nil {
+		t.Fatal(err)
+	}
+	if !w.Settle(ctx, 10*time.Second) {
+		t.Fatal("not applied")
+	}
+	ing.mu.Lock()
+	defer ing.mu.Unlock()
+	public := map[string]bool{}
+	for _, call := range ing.calls {
+		for _, m := range call {
+			public[m.MessageID] = m.Public
+		}
+	}
+	if len(public) != 2 || !public["pub-2"] || public["srv-2"] {
+		t.Fatalf("applied messages' Public: %v, want pub-2 public and srv-2 not", public)
+	}
+}

@@ -80,7 +80,10 @@ type Received struct {
 	Endpoint    string // as passed to Parse
 	ReceivedAt  time.Time
 	Body        []byte              // the decoded body Parse read
-	Messages    []touchbase.Message // Parse's valid messages, WorkspaceID set
+	Messages    []touchbase.Message // Parse's valid messages, WorkspaceID (and Public) set
+	// Public says the request came with a public write key: its messages
+	// have Message.Public set, and the log keeps it with the body.
+	Public bool
 }
 
 // Writer makes ingestion durable cheaply by group commit: concurrent Write
@@ -341,7 +344,7 @@ func (w *Writer) append(live []*writeRequest) {
 	entries := make([]LogEntry, len(live))
 	msgs, size := 0, 0
 	for i, r := range live {
-		entries[i] = LogEntry{WorkspaceID: r.rec.WorkspaceID, Endpoint: r.rec.Endpoint, ReceivedAt: r.rec.ReceivedAt, Body: r.rec.Body}
+		entries[i] = LogEntry{WorkspaceID: r.rec.WorkspaceID, Endpoint: r.rec.Endpoint, ReceivedAt: r.rec.ReceivedAt, Body: r.rec.Body, Public: r.rec.Public}
 		msgs += len(r.rec.Messages)
 		size += len(r.rec.Body)
 	}
@@ -489,6 +492,7 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 		}
 		for j := range req.Messages {
 			req.Messages[j].WorkspaceID = e.WorkspaceID
+			req.Messages[j].Public = e.Public
 		}
 		msgs[i] = req.Messages
 		total += len(req.Messages)
@@ -551,7 +555,7 @@ func (w *Writer) setAside(e LogEntry, cause error) {
 	dir := filepath.Join(w.cfg.Log.dir, "failed")
 	p := filepath.Join(dir, fmt.Sprintf("%020d.json", e.Seq))
 	b, _ := json.Marshal(map[string]any{
-		"seq": e.Seq, "workspace_id": e.WorkspaceID, "endpoint": e.Endpoint,
+		"seq": e.Seq, "workspace_id": e.WorkspaceID, "endpoint": e.Endpoint, "public": e.Public,
 		"received_at": e.ReceivedAt, "error": cause.Error(), "body": string(e.Body),
 	})
 	err := os.MkdirAll(dir, 0o700)

@@ -19,7 +19,7 @@ func (s *Server) registerKeyRoutes() {
 	register(s, huma.Operation{
 		OperationID: "create-key", Method: http.MethodPost, Path: "/keys", Tags: []string{"keys"},
 		Summary:       "Create a key",
-		Description:   "A write key (ingestion only) or an admin token with a role. The secret is in this response only. Only owners may create owner tokens.",
+		Description:   "A public write key (ingestion from browsers, limited to the sender's own orders), a server key (ingestion with full rights, a secret for your backend) or an admin token with a role. The secret is in this response only. Only owners may create owner tokens.",
 		DefaultStatus: http.StatusCreated,
 	}, touchbase.RoleAdmin, s.createKey)
 	register(s, huma.Operation{
@@ -34,7 +34,7 @@ func (s *Server) registerKeyRoutes() {
 // CreatedKey is a new key with its secret, shown once.
 type CreatedKey struct {
 	touchbase.Key
-	Secret string `json:"secret" doc:"The key itself: a write key goes in /v1 requests, an admin token in Authorization: Bearer. Shown only now."`
+	Secret string `json:"secret" doc:"The key itself: a write or server key goes in /v1 requests, an admin token in Authorization: Bearer. Shown only now."`
 }
 
 func (s *Server) listKeys(ctx context.Context, k *touchbase.Key, _ *emptyInput) (*output[*Page[*touchbase.Key]], error) {
@@ -47,7 +47,7 @@ func (s *Server) listKeys(ctx context.Context, k *touchbase.Key, _ *emptyInput) 
 
 type createKeyInput struct {
 	Body struct {
-		Kind string `json:"kind" enum:"write,admin" doc:"write: ingestion only; admin: an admin API token."`
+		Kind string `json:"kind" enum:"write,server,admin" doc:"write: a public write key for browsers (ingestion only; may change only the sender's own orders and no product a server key or an import defined); server: a secret write key for server-to-server calls, with full rights; admin: an admin API token."`
 		Role string `json:"role,omitempty" enum:"owner,admin,marketer,analyst" doc:"The admin token's role (admin tokens only)."`
 		Name string `json:"name,omitempty" maxLength:"200" doc:"What the key is for, e.g. \"website\"."`
 	}
@@ -56,9 +56,9 @@ type createKeyInput struct {
 func (s *Server) createKey(ctx context.Context, k *touchbase.Key, in *createKeyInput) (*output[*CreatedKey], error) {
 	kind, role := touchbase.KeyKind(in.Body.Kind), touchbase.Role(in.Body.Role)
 	switch kind {
-	case touchbase.KeyWrite:
+	case touchbase.KeyWrite, touchbase.KeyServer:
 		if role != "" {
-			return nil, fieldError("role", "only admin tokens have a role; leave it out for a write key")
+			return nil, fieldError("role", "only admin tokens have a role; leave it out for a write or server key")
 		}
 	case touchbase.KeyAdmin:
 		if role == "" {

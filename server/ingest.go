@@ -116,6 +116,13 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 	if err != nil {
 		return err
 	}
+	if origin := r.Header.Get("Origin"); origin != "" && key.Kind == touchbase.KeyServer {
+		// A browser sent it: the secret is in a web page. Refused before
+		// it does harm, so that the mistake shows at once.
+		w.Header().Del("Access-Control-Allow-Origin")
+		return touchbase.Errorf(touchbase.EFORBIDDEN,
+			"this is a server key, a secret for server-to-server calls: browsers (origin %s) must use a public write key (kind \"write\"); revoke this key, it is exposed", origin)
+	}
 	if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(ws.Settings.AllowedOrigins, origin) {
 		w.Header().Del("Access-Control-Allow-Origin")
 		return touchbase.Errorf(touchbase.EFORBIDDEN,
@@ -147,10 +154,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 			"rate limit of %d events/s for this write key exceeded; retry after %d s", rate, secs), n}
 	}
 
+	public := key.Kind == touchbase.KeyWrite
 	for i := range msgs {
 		msgs[i].WorkspaceID = key.WorkspaceID
+		msgs[i].Public = public
 	}
-	rec := &ingest.Received{WorkspaceID: key.WorkspaceID, Endpoint: endpoint, ReceivedAt: receivedAt, Body: body, Messages: msgs}
+	rec := &ingest.Received{WorkspaceID: key.WorkspaceID, Endpoint: endpoint, ReceivedAt: receivedAt, Body: body, Messages: msgs, Public: public}
 	if err := s.svc.Ingest.Write(ctx, rec); err != nil {
 		if touchbase.ErrorCode(err) == touchbase.EUNAVAILABLE {
 			// Shutting down, or ingestion is behind (the writer's bound):
@@ -166,7 +175,8 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 	return nil
 }
 
-// authenticateWriteKey returns the live write key whose secret this is.
+// authenticateWriteKey returns the live write key (public or server) whose
+// secret this is.
 func (s *Server) authenticateWriteKey(r *http.Request, secret string) (*touchbase.Key, error) {
 	k, err := s.keys.authenticate(r.Context(), s.svc.Keys, secret)
 	if err != nil {
@@ -175,9 +185,9 @@ func (s *Server) authenticateWriteKey(r *http.Request, secret string) (*touchbas
 		}
 		return nil, err
 	}
-	if k.Kind != touchbase.KeyWrite {
+	if !k.Kind.Ingests() {
 		return nil, touchbase.Errorf(touchbase.EFORBIDDEN,
-			"this is an admin API token: /v1 takes a write key (create one with kind \"write\")")
+			"this is an admin API token: /v1 takes a write key (create one with kind \"write\" for browsers, \"server\" for your backend)")
 	}
 	return k, nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,13 @@ type metrics struct {
 	batchSize  *prometheus.HistogramVec
 	commitTime *prometheus.HistogramVec
 	commitErrs *prometheus.CounterVec
+	refused    *prometheus.CounterVec
+
+	// refusedMu guards the refusals counted since the last log line.
+	refusedMu       sync.Mutex
+	refusedOrders   int
+	refusedProducts int
+	refusedLogged   time.Time
 }
 
 func newMetrics() *metrics {
@@ -58,8 +66,12 @@ func newMetrics() *metrics {
 			Name: "touchbase_commit_errors_total",
 			Help: "Commits that failed, by stage: a failed log commit is answered with an error; a failed store commit is retried.",
 		}, []string{"stage"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "touchbase_refused_changes_total",
+			Help: "Changes that events of public write keys asked for and were refused, by what they would have changed (order: another customer's or a guest order; product: one a server key or an import defined). The events themselves are stored.",
+		}, []string{"change"}),
 	}
-	m.reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.requests, m.batchSize, m.commitTime, m.commitErrs,
+	m.reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.requests, m.batchSize, m.commitTime, m.commitErrs, m.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -80,6 +92,35 @@ func (s *Server) ObserveCommit(st ingest.CommitStats) {
 	if st.Stage == ingest.StageStore {
 		s.metrics.ingested.Add(float64(st.Result.Stored))
 		s.metrics.duplicates.Add(float64(st.Result.Duplicates))
+		if st.Result.RefusedOrders > 0 || st.Result.RefusedProducts > 0 {
+			s.refused(st.Result.RefusedOrders, st.Result.RefusedProducts)
+		}
+	}
+}
+
+// refusedLogEvery is how often, at most, refusals are logged: an attacker
+// sending them must not flood the log, and an installation that upgraded
+// must still see that its public key lost a right.
+const refusedLogEvery = time.Minute
+
+// refused counts the changes refused to public write keys, and logs them
+// (at info: they are no error, and their events are stored) at most once a
+// refusedLogEvery.
+func (s *Server) refused(orders, products int) {
+	m := s.metrics
+	m.refused.WithLabelValues("order").Add(float64(orders))
+	m.refused.WithLabelValues("product").Add(float64(products))
+	m.refusedMu.Lock()
+	defer m.refusedMu.Unlock()
+	m.refusedOrders += orders
+	m.refusedProducts += products
+	if now := time.Now(); now.Sub(m.refusedLogged) >= refusedLogEvery {
+		args := []any{"orders", m.refusedOrders, "products", m.refusedProducts}
+		if !m.refusedLogged.IsZero() {
+			args = append(args, "since", m.refusedLogged)
+		}
+		s.log.Info("public write key: changes refused, events kept (see docs/ingestion.md, What a write key may change)", args...)
+		m.refusedOrders, m.refusedProducts, m.refusedLogged = 0, 0, now
 	}
 }
 

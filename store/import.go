@@ -164,8 +164,10 @@ func nullTimePtr(t *time.Time) any {
 }
 
 // UpsertProducts writes products to the catalogue (an import of it): a
-// field left empty (or a zero price) keeps the stored value. EINVALID for a
-// product without an id.
+// field left empty (or a zero price) keeps the stored value, a link that is
+// not an http(s) URL is left out (touchbase.WebLink), and the products are
+// trusted from then on: public write keys can no longer change them.
+// EINVALID for a product without an id.
 func (s *Store) UpsertProducts(ctx context.Context, workspaceID int64, ps []touchbase.Product) error {
 	now := s.now()
 	// One row per product: an upsert may not touch a row twice.
@@ -181,10 +183,11 @@ func (s *Store) UpsertProducts(ctx context.Context, workspaceID int64, ps []touc
 		}
 		merged[p.ProductID] = mergeProduct(old, p)
 	}
-	args := make([]any, 0, len(order)*13)
+	args := make([]any, 0, len(order)*len(productCols))
 	for _, id := range order {
 		p := merged[id]
-		args = append(args, workspaceID, p.ProductID, p.SKU, p.Name, p.Category, p.Brand, p.Variant, p.Price, p.Currency, p.URL, p.ImageURL, now, now)
+		args = append(args, workspaceID, p.ProductID, p.SKU, p.Name, p.Category, p.Brand, p.Variant, p.Price, p.Currency,
+			touchbase.WebLink(p.URL), touchbase.WebLink(p.ImageURL), now, now, 1)
 	}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error { return s.insertRows(ctx, tx, &upsertProducts, args) })
 	if s.cache != nil {

@@ -129,6 +129,10 @@ func (s *Store) ingest(ctx context.Context, msgs []touchbase.Message, bulk bool)
 	for _, st := range statuses {
 		res.Add(st)
 	}
+	for _, b := range batches {
+		res.RefusedOrders += b.refusedOrders
+		res.RefusedProducts += b.refusedProducts
+	}
 	return res, nil
 }
 
@@ -195,8 +199,22 @@ type ingestBatch struct {
 	events    []eventRow
 	merges    []int64 // real customers merged away, in order
 	orders    []orderRow
-	products  map[string]touchbase.Product
+	products  map[string]batchProduct
 	prodOrder []string
+
+	// What public messages (touchbase.Message.Public) were refused.
+	refusedOrders   int
+	refusedProducts int
+	// refusedIDs are the products whose public change the database
+	// refused: the ingest cache must not believe them written.
+	refusedIDs []string
+}
+
+// batchProduct is a product as the batch will write it, and whether a
+// trusted message (a server key's, an import's) defined it.
+type batchProduct struct {
+	touchbase.Product
+	trusted bool
 }
 
 type identRow struct {
@@ -212,6 +230,7 @@ type eventRow struct {
 type orderRow struct {
 	cust   int64
 	change *touchbase.OrderChange
+	public bool // from a public write key
 }
 
 func (b *ingestBatch) run(ctx context.Context, msgs []touchbase.Message, idx []int, statuses []touchbase.IngestStatus) error {
@@ -228,7 +247,7 @@ func (b *ingestBatch) run(ctx context.Context, msgs []touchbase.Message, idx []i
 	b.ids = map[identKey]int64{}
 	b.custs = map[int64]*custState{}
 	b.redirect = map[int64]int64{}
-	b.products = map[string]touchbase.Product{}
+	b.products = map[string]batchProduct{}
 	if err := b.lookupIdentities(ctx, msgs, live); err != nil {
 		return err
 	}

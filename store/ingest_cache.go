@@ -169,7 +169,11 @@ func (c *ingestCache) committed(b *ingestBatch, gen int64) {
 	}
 	for _, id := range b.prodOrder {
 		k := cacheProduct{b.ws, id}
-		c.products[k] = mergeProduct(c.products[k], b.products[id])
+		c.products[k] = mergeProduct(c.products[k], b.products[id].Product)
+	}
+	for _, id := range b.refusedIDs {
+		// The database kept its row: what it holds is unknown here.
+		delete(c.products, cacheProduct{b.ws, id})
 	}
 	for _, id := range b.order {
 		if b.find(id) != id {

@@ -23,6 +23,13 @@ import (
 //   - Order Cancelled marks the order cancelled (creating it, cancelled, if
 //     unknown); cancelled orders count in no feature.
 //
+// A public message (touchbase.Message.Public: a browser's write key) may
+// create an order for the customer it resolves to, and change an order
+// only when the order is that customer's: its change to a guest order or
+// to another customer's (which would refund, cancel or rewrite it, or move
+// it to the sender) is refused and counted; its event is stored all the
+// same.
+//
 // The changes are worked out in memory, from one lookup of the orders the
 // batch names, and written with a fixed number of statements (plus one
 // update per order that existed before): an import of orders is this loop.
@@ -41,7 +48,12 @@ func (b *ingestBatch) applyOrders(ctx context.Context) error {
 			st = &orderState{orderID: o.change.Order.OrderID}
 			states[st.orderID] = st
 		}
-		if err := b.applyOrder(ctx, st, b.find(o.cust), o.change); err != nil {
+		cust := b.find(o.cust)
+		if o.public && st.known() && st.customer != cust {
+			b.refusedOrders++
+			continue
+		}
+		if err := b.applyOrder(ctx, st, cust, o.change); err != nil {
 			return fmt.Errorf("order %q: %w", st.orderID, err)
 		}
 		if (st.isNew || st.dirty) && !st.touched {

@@ -52,9 +52,9 @@ func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
 		// A guest checkout: the order and its products, nobody's profile.
 		b.events = append(b.events, eventRow{cust: 0, m: m})
 		if m.Order != nil {
-			b.orders = append(b.orders, orderRow{cust: 0, change: m.Order})
+			b.orders = append(b.orders, orderRow{cust: 0, change: m.Order, public: m.Public})
 		}
-		b.addProducts(m.Products)
+		b.addProducts(m.Products, !m.Public)
 		return nil
 	}
 	target, err := b.resolve(ctx, m)
@@ -83,24 +83,37 @@ func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
 	}
 	b.events = append(b.events, eventRow{cust: target, m: m})
 	if m.Order != nil {
-		b.orders = append(b.orders, orderRow{cust: target, change: m.Order})
+		b.orders = append(b.orders, orderRow{cust: target, change: m.Order, public: m.Public})
 		c.ordersDirty = true
 	}
-	b.addProducts(m.Products)
+	b.addProducts(m.Products, !m.Public)
 	return nil
 }
 
-// addProducts plans catalogue updates.
-func (b *ingestBatch) addProducts(ps []touchbase.Product) {
+// addProducts plans catalogue updates; trusted says they come from a
+// server key or an import. A public message cannot change what a trusted
+// one of the same batch defined, nor add to it: a trusted definition
+// starts afresh from the stored row. Whether a public change may reach a
+// stored product is the database's decision (upsertPublicProducts).
+func (b *ingestBatch) addProducts(ps []touchbase.Product, trusted bool) {
 	for _, p := range ps {
 		if p.ProductID == "" {
 			continue
 		}
+		p.URL, p.ImageURL = touchbase.WebLink(p.URL), touchbase.WebLink(p.ImageURL)
 		old, ok := b.products[p.ProductID]
-		if !ok {
+		switch {
+		case !ok:
 			b.prodOrder = append(b.prodOrder, p.ProductID)
+		case old.trusted && !trusted:
+			if mergeProduct(old.Product, p) != old.Product {
+				b.refusedProducts++
+			}
+			continue
+		case trusted && !old.trusted:
+			old = batchProduct{}
 		}
-		b.products[p.ProductID] = mergeProduct(old, p)
+		b.products[p.ProductID] = batchProduct{Product: mergeProduct(old.Product, p), trusted: trusted}
 	}
 }
 

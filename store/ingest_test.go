@@ -421,7 +421,7 @@ func TestIngestCache(t *testing.T) {
 			clock := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 			defer func(now func() time.Time) { s.Now = now }(s.Now)
 			s.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-			ingestOK(t, s, viewed(touchbase.Product{ProductID: "p9", Name: "Lamp", Price: 20, URL: "/lamp"}))
+			ingestOK(t, s, viewed(touchbase.Product{ProductID: "p9", Name: "Lamp", Price: 20, URL: "https://shop.example/lamp"}))
 			first := updated()
 			ingestOK(t, s, viewed(touchbase.Product{ProductID: "p9", Name: "Lamp", Price: 20}))
 			if s.Dialect() == "sqlite" && updated() != first {
@@ -431,11 +431,11 @@ func TestIngestCache(t *testing.T) {
 			if updated() == first {
 				t.Fatal("a price change did not write the product")
 			}
-			if v, name, url := price(); v != 25 || name != "Lamp" || url != "/lamp" {
+			if v, name, url := price(); v != 25 || name != "Lamp" || url != "https://shop.example/lamp" {
 				t.Fatalf("after a price change: %v %q %q", v, name, url)
 			}
 			ingestOK(t, s, viewed(touchbase.Product{ProductID: "p9", Name: "Desk lamp", Price: 25}))
-			if v, name, url := price(); v != 25 || name != "Desk lamp" || url != "/lamp" {
+			if v, name, url := price(); v != 25 || name != "Desk lamp" || url != "https://shop.example/lamp" {
 				t.Fatalf("after a rename: %v %q %q", v, name, url)
 			}
 		})

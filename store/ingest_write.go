@@ -213,19 +213,81 @@ func copyIn(ctx context.Context, conn *sql.Conn, table string, cols []string, ar
 	return nil
 }
 
+// upsertProducts writes the batch's catalogue changes: trusted ones as
+// they are, public ones only where no trusted source defined the product
+// (or where they change nothing), counting the others as refused.
 func (b *ingestBatch) upsertProducts(ctx context.Context) error {
 	if len(b.prodOrder) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(b.prodOrder)*13)
+	var trusted, public []any
 	for _, id := range b.prodOrder {
 		p := b.products[id]
-		if b.s.cache != nil && b.s.cache.productUnchanged(b.ws, p) {
+		if b.s.cache != nil && b.s.cache.productUnchanged(b.ws, p.Product) {
 			continue
 		}
-		args = append(args, b.ws, p.ProductID, p.SKU, p.Name, p.Category, p.Brand, p.Variant, p.Price, p.Currency, p.URL, p.ImageURL, b.now, b.now)
+		if p.trusted {
+			trusted = append(trusted, b.ws, p.ProductID, p.SKU, p.Name, p.Category, p.Brand, p.Variant, p.Price, p.Currency, p.URL, p.ImageURL, b.now, b.now, 1)
+		} else {
+			public = append(public, b.ws, p.ProductID, p.SKU, p.Name, p.Category, p.Brand, p.Variant, p.Price, p.Currency, p.URL, p.ImageURL, b.now, b.now, 0)
+		}
 	}
-	return b.s.insertRows(ctx, b.tx, &upsertProducts, args)
+	if err := b.s.insertRows(ctx, b.tx, &upsertProducts, trusted); err != nil {
+		return err
+	}
+	return b.upsertPublicProducts(ctx, public)
+}
+
+// upsertPublicProducts runs upsertPublic over rows (productCols values
+// each) and counts the rows the database refused. SQLite runs a row at a
+// time and so knows which; PostgreSQL counts them per statement, and has
+// no ingest cache that would need to know.
+func (b *ingestBatch) upsertPublicProducts(ctx context.Context, rows []any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	n := upsertPublic.cols
+	if !b.s.d.dollar {
+		q := b.s.sqliteSQL(&upsertPublic)
+		var st *sql.Stmt
+		if p, ok := b.s.stmts.Load(q); ok {
+			st = b.tx.StmtContext(ctx, p.(*sql.Stmt))
+		} else {
+			var err error
+			if st, err = b.tx.PrepareContext(ctx, q); err != nil {
+				return fmt.Errorf("products: %w", err)
+			}
+			defer st.Close()
+		}
+		for ; len(rows) > 0; rows = rows[n:] {
+			res, err := st.ExecContext(context.WithoutCancel(ctx), rows[:n]...)
+			if err != nil {
+				return fmt.Errorf("products: %w", err)
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				b.refusedProducts++
+				b.refusedIDs = append(b.refusedIDs, rows[1].(string))
+			}
+		}
+		return nil
+	}
+	for len(rows) > 0 {
+		k := len(rows) / n
+		for _, size := range chunkSizes { // as insertRows: a few prepared shapes
+			if size <= upsertPublic.maxRows() && k >= size {
+				k = size
+				break
+			}
+		}
+		res, err := b.tx.ExecContext(ctx, b.s.tupleSQL(&upsertPublic, k), rows[:k*n]...)
+		if err != nil {
+			return fmt.Errorf("products: %w", err)
+		}
+		written, _ := res.RowsAffected()
+		b.refusedProducts += k - int(written)
+		rows = rows[k*n:]
+	}
+	return nil
 }
 
 // saveCustomers inserts new customers and updates touched ones, with their
@@ -318,11 +380,12 @@ var (
 		cols:   len(eventCols),
 		suffix: " ON CONFLICT (workspace_id, message_id) DO NOTHING",
 	}
-	upsertProducts = rowsSQL{
-		head: "INSERT INTO products (workspace_id, product_id, sku, name, category, brand, variant, price, currency, url, image_url, created_at, updated_at) VALUES",
-		cols: 13,
-		// A field the event leaves out keeps its stored value.
-		suffix: ` ON CONFLICT (workspace_id, product_id) DO UPDATE SET
+	productCols = []string{"workspace_id", "product_id", "sku", "name", "category", "brand", "variant", "price", "currency",
+		"url", "image_url", "created_at", "updated_at", "trusted"}
+	// mergeProductCols keeps the stored value of every field the new row
+	// leaves empty (or, for the price, zero). A public row that changes
+	// nothing of a trusted product leaves its updated_at too.
+	mergeProductCols = `
 			sku = CASE WHEN excluded.sku <> '' THEN excluded.sku ELSE products.sku END,
 			name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE products.name END,
 			category = CASE WHEN excluded.category <> '' THEN excluded.category ELSE products.category END,
@@ -332,7 +395,33 @@ var (
 			url = CASE WHEN excluded.url <> '' THEN excluded.url ELSE products.url END,
 			image_url = CASE WHEN excluded.image_url <> '' THEN excluded.image_url ELSE products.image_url END,
 			price = CASE WHEN excluded.price <> 0 THEN excluded.price ELSE products.price END,
-			updated_at = excluded.updated_at`,
+			updated_at = CASE WHEN products.trusted > excluded.trusted THEN products.updated_at ELSE excluded.updated_at END`
+	// upsertProducts writes trusted products (a server key's, an
+	// import's): a field the event leaves out keeps its stored value, and
+	// the product is trusted from then on.
+	upsertProducts = rowsSQL{
+		head:   insertHead("products", productCols),
+		cols:   len(productCols),
+		suffix: ` ON CONFLICT (workspace_id, product_id) DO UPDATE SET ` + mergeProductCols + `, trusted = 1`,
+	}
+	// upsertPublic writes the products of public messages: new ones, as
+	// untrusted, and changes to untrusted ones. A trusted product is left
+	// as it is, and the row counts as not written when the message would
+	// have changed it.
+	upsertPublic = rowsSQL{
+		head: insertHead("products", productCols),
+		cols: len(productCols),
+		suffix: ` ON CONFLICT (workspace_id, product_id) DO UPDATE SET ` + mergeProductCols + `
+			WHERE products.trusted = 0 OR NOT (
+				(excluded.sku <> '' AND excluded.sku <> products.sku) OR
+				(excluded.name <> '' AND excluded.name <> products.name) OR
+				(excluded.category <> '' AND excluded.category <> products.category) OR
+				(excluded.brand <> '' AND excluded.brand <> products.brand) OR
+				(excluded.variant <> '' AND excluded.variant <> products.variant) OR
+				(excluded.currency <> '' AND excluded.currency <> products.currency) OR
+				(excluded.url <> '' AND excluded.url <> products.url) OR
+				(excluded.image_url <> '' AND excluded.image_url <> products.image_url) OR
+				(excluded.price <> 0 AND excluded.price <> products.price))`,
 	}
 	insertCustomers = rowsSQL{
 		head: `INSERT INTO customers (id, workspace_id, user_id, email, phone, traits, orders, revenue,
@@ -388,7 +477,7 @@ var (
 		sqliteRow: "UPDATE customers SET first_seen_at = ?3, last_seen_at = ?4, events = ?5, updated_at = ?6 WHERE workspace_id = ?1 AND id = ?2",
 	}
 
-	ingestRows = []*rowsSQL{&updateSeen, &insertIdentities, &insertEvents, &upsertProducts, &insertCustomers, &insertOrderItems, &updateCustomers}
+	ingestRows = []*rowsSQL{&updateSeen, &insertIdentities, &insertEvents, &upsertProducts, &upsertPublic, &insertCustomers, &insertOrderItems, &updateCustomers}
 )
 
 // orderFeatures are a customer's order features, counted from the

@@ -17,25 +17,27 @@ import (
 
 var _ touchbase.KeyService = (*Store)(nil)
 
-// Secrets are a kind prefix ("tbw_" write key, "tba_" admin token) and 43
+// Secrets are a kind prefix ("tbw_" public write key, "tbs_" server key,
+// "tba_" admin token) and 43
 // base62 characters from crypto/rand (256 bits). The prefix makes a leaked
 // secret recognisable to secret scanners and tells the two kinds apart
 // before any lookup. Only the hex SHA-256 of the secret is stored (a fast
 // hash is enough for 256 random bits), with its first keyPrefixLen
 // characters in clear to tell keys apart in lists.
 const (
-	writeKeyPrefix = "tbw_"
-	adminKeyPrefix = "tba_"
-	keySecretLen   = 43
-	keyPrefixLen   = 12
+	writeKeyPrefix  = "tbw_"
+	serverKeyPrefix = "tbs_"
+	adminKeyPrefix  = "tba_"
+	keySecretLen    = 43
+	keyPrefixLen    = 12
 )
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // CreateKey returns the key and its secret, which is never shown again. It
 // returns EINVALID for a bad kind, a missing or bad role on an admin token,
-// a role on a write key, or an overlong name; ENOTFOUND when the workspace
-// does not exist.
+// a role on a write or server key, or an overlong name; ENOTFOUND when the
+// workspace does not exist.
 func (s *Store) CreateKey(ctx context.Context, workspaceID int64, kind touchbase.KeyKind, role touchbase.Role, name string) (*touchbase.Key, string, error) {
 	var prefix string
 	switch kind {
@@ -45,14 +47,20 @@ func (s *Store) CreateKey(ctx context.Context, workspaceID int64, kind touchbase
 				Fields: []touchbase.FieldError{{Index: -1, Field: "role", Message: "must be empty for a write key"}}}
 		}
 		prefix = writeKeyPrefix
+	case touchbase.KeyServer:
+		if role != "" {
+			return nil, "", &touchbase.Error{Code: touchbase.EINVALID, Message: "server keys have no role: they can only send events",
+				Fields: []touchbase.FieldError{{Index: -1, Field: "role", Message: "must be empty for a server key"}}}
+		}
+		prefix = serverKeyPrefix
 	case touchbase.KeyAdmin:
 		if !role.Valid() {
 			return nil, "", invalidRole(role)
 		}
 		prefix = adminKeyPrefix
 	default:
-		return nil, "", &touchbase.Error{Code: touchbase.EINVALID, Message: fmt.Sprintf("key kind %q is not write or admin", kind),
-			Fields: []touchbase.FieldError{{Index: -1, Field: "kind", Message: "must be write or admin"}}}
+		return nil, "", &touchbase.Error{Code: touchbase.EINVALID, Message: fmt.Sprintf("key kind %q is not write, server or admin", kind),
+			Fields: []touchbase.FieldError{{Index: -1, Field: "kind", Message: "must be write, server or admin"}}}
 	}
 	name = strings.TrimSpace(name)
 	if utf8.RuneCountInString(name) > maxNameLen {
@@ -134,8 +142,8 @@ func (s *Store) RevokeKey(ctx context.Context, workspaceID, keyID int64) error {
 // AuthenticateKey returns the live key whose secret this is, or
 // EUNAUTHORIZED (malformed, unknown or revoked).
 func (s *Store) AuthenticateKey(ctx context.Context, secret string) (*touchbase.Key, error) {
-	if len(secret) != len(writeKeyPrefix)+keySecretLen ||
-		(!strings.HasPrefix(secret, writeKeyPrefix) && !strings.HasPrefix(secret, adminKeyPrefix)) {
+	if len(secret) != len(writeKeyPrefix)+keySecretLen || (!strings.HasPrefix(secret, writeKeyPrefix) &&
+		!strings.HasPrefix(secret, serverKeyPrefix) && !strings.HasPrefix(secret, adminKeyPrefix)) {
 		return nil, touchbase.Errorf(touchbase.EUNAUTHORIZED, "unknown key")
 	}
 	k, err := scanKey(s.rdb.QueryRowContext(ctx, s.d.q("SELECT "+keyColumns+" FROM api_keys WHERE hash = ?"), keyHash(secret)))

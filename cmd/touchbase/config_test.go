@@ -226,7 +226,7 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown flag", []string{"serve", "--nope"}, []string{"unknown flag: --nope", "touchbase serve --help"}},
 		{"bad int flag", []string{"serve", "--rate-limit", "many"}, []string{"--rate-limit", `"many"`}},
 		{"key without kind", []string{"key", "create", "--data", data}, []string{"--kind is required"}},
-		{"key bad kind", []string{"key", "create", "--data", data, "--kind", "read"}, []string{`--kind must be write or admin, not "read"`}},
+		{"key bad kind", []string{"key", "create", "--data", data, "--kind", "read"}, []string{`--kind must be write, server or admin, not "read"`}},
 		{"key bad role", []string{"key", "create", "--data", data, "--kind", "admin", "--role", "god"}, []string{`--role must be one of`}},
 		{"write key with role", []string{"key", "create", "--data", data, "--kind", "write", "--role", "admin"}, []string{"--role applies to admin tokens only"}},
 		{"revoke without id", []string{"key", "revoke", "--data", data}, []string{"takes 1 argument(s) (ID), got 0"}},

@@ -12,7 +12,7 @@ import (
 )
 
 func (a *app) keyCmd() *cobra.Command {
-	return groupCmd("key", "Create, list and revoke write keys and admin API tokens",
+	return groupCmd("key", "Create, list and revoke write keys, server keys and admin API tokens",
 		a.keyCreateCmd(), a.keyListCmd(), a.keyRevokeCmd())
 }
 
@@ -27,14 +27,25 @@ type keyJSON struct {
 func (a *app) keyCreateCmd() *cobra.Command {
 	var kind, workspace, role, name string
 	cmd := &cobra.Command{
-		Use:   "create --kind write|admin",
-		Short: "Create a write key or an admin API token and print it (only it) on stdout",
-		Long: `Create a write key (ingestion through /v1 only) or an admin API token
-(/api/v1, role-scoped) and print the secret alone on stdout, so that
+		Use:   "create --kind write|server|admin",
+		Short: "Create a write key, a server key or an admin API token and print it (only it) on stdout",
+		Long: `Create a key and print the secret alone on stdout, so that
 
     KEY=$(touchbase key create --kind write)
 
-works. The secret is stored hashed and never shown again. On a new data
+works. Kinds:
+
+  write   a public write key, for web pages (tb.js, analytics.js): it sends
+          events through /v1 and can read nothing; its events may create
+          orders for the customer who sends them and change only that
+          customer's orders, and may not change products that a server key
+          or an import defined (see docs/ingestion.md)
+  server  a server write key, for your backend (server-side SDKs): /v1 with
+          full rights over orders and the catalogue; a secret, refused from
+          browsers
+  admin   an admin API token (/api/v1), with --role
+
+The secret is stored hashed and never shown again. On a new data
 directory the database is created first, and the owner's password is
 printed once on stderr.`,
 		Args: noArgs,
@@ -44,14 +55,14 @@ printed once on stderr.`,
 			}
 			k := touchbase.KeyKind(kind)
 			if kind == "" {
-				return usageErrorf(cmd, "--kind is required: write (ingestion only) or admin (admin API token)")
-			} else if k != touchbase.KeyWrite && k != touchbase.KeyAdmin {
-				return usageErrorf(cmd, "--kind must be write or admin, not %q", kind)
+				return usageErrorf(cmd, "--kind is required: write (public, for browsers), server (secret, for your backend) or admin (admin API token)")
+			} else if !k.Ingests() && k != touchbase.KeyAdmin {
+				return usageErrorf(cmd, "--kind must be write, server or admin, not %q", kind)
 			}
 			var r touchbase.Role
 			switch {
-			case k == touchbase.KeyWrite && role != "":
-				return usageErrorf(cmd, "--role applies to admin tokens only; write keys can only ingest")
+			case k.Ingests() && role != "":
+				return usageErrorf(cmd, "--role applies to admin tokens only; write and server keys can only ingest")
 			case k == touchbase.KeyAdmin && role == "":
 				r = touchbase.RoleAdmin
 			case k == touchbase.KeyAdmin:
@@ -76,7 +87,7 @@ printed once on stderr.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&kind, "kind", "", "write (ingestion only) or admin (admin API token)")
+	f.StringVar(&kind, "kind", "", "write (public, for browsers), server (secret, for your backend) or admin (admin API token)")
 	f.StringVar(&workspace, "workspace", "", "workspace name (default: the first workspace)")
 	f.StringVar(&role, "role", "", "admin token role: owner, admin, marketer or analyst (default admin)")
 	f.StringVar(&name, "name", "", "a name to tell the key apart")
