@@ -42,7 +42,8 @@ const (
 	ImportFailed  ImportStatus = "failed"
 )
 
-// LineError is one record of an import file that could not be imported.
+// LineError is one record of an import file that could not be imported,
+// or (as a warning) one that was imported otherwise than it was written.
 type LineError struct {
 	Line    int    `json:"line"`             // 1-based line of the file (the header is line 1)
 	Column  string `json:"column,omitempty"` // the CSV column, or the JSON field
@@ -82,6 +83,10 @@ type ImportCounts struct {
 	Suppressed int64 `json:"suppressed"` // records naming an erased customer
 	Skipped    int64 `json:"skipped"`    // lines that are not data (stock adjustments...)
 	Errors     int64 `json:"errors"`     // bad records, skipped
+	// Warnings counts records that were imported, but not as written: an
+	// order without an order_id keyed by its messageId, an order event
+	// that names no order kept as an event only.
+	Warnings int64 `json:"warnings"`
 }
 
 // Import is one run of an import file into a workspace.
@@ -96,6 +101,9 @@ type Import struct {
 	ImportCounts
 	// LineErrors are the first bad records (at most MaxLineErrors).
 	LineErrors []LineError `json:"line_errors"`
+	// LineWarnings are the first warnings (at most MaxLineErrors), with
+	// the line of each.
+	LineWarnings []LineError `json:"line_warnings"`
 	// Error says why a failed import stopped.
 	Error      string     `json:"error,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
@@ -103,7 +111,8 @@ type Import struct {
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 }
 
-// MaxLineErrors is how many line errors an Import keeps.
+// MaxLineErrors is how many line errors, and how many warnings, an Import
+// keeps.
 const MaxLineErrors = 1000
 
 // ImportService records imports.

@@ -70,6 +70,10 @@ type OrderChange struct {
 	Kind         OrderChangeKind
 	Order        Order
 	RefundAmount float64
+	// KeyedByMessageID says the event gave no order_id: the order's id is
+	// the event's messageId (Order Completed only; the other order events
+	// need an order_id to name an order).
+	KeyedByMessageID bool
 }
 
 // Product is an item of the catalogue, kept current from e-commerce events.

@@ -374,9 +374,6 @@ func (s *csvSource) orderLine(line int, row []string) (*orderLine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ol.orderID == "" {
-		return nil, &touchbase.LineError{Line: line, Column: s.columns["properties.order_id"], Message: "order_id is empty"}
-	}
-	ol.columns = s.columns
+	ol.columns = s.columns // an empty order_id makes the line an order of its own (orderGrouper.add)
 	return ol, nil
 }

@@ -144,6 +144,7 @@ type batch struct {
 	skipped    int64
 	bytesRead  int64
 	lineErrors []touchbase.LineError
+	warnings   []touchbase.LineError
 }
 
 // readBatches reads records, validates them as ingest does, and sends
@@ -185,6 +186,9 @@ func readBatches(ctx context.Context, src source, ws, errs int64, counter *count
 			} else {
 				msg.WorkspaceID = ws
 				b.msgs = append(b.msgs, msg)
+				if w := ingest.Warning(&msg); w != nil {
+					b.warnings = append(b.warnings, touchbase.LineError{Line: rec.line, Column: rec.column(w.Field), Message: w.Message})
+				}
 			}
 		}
 		if le != nil {
@@ -234,6 +238,12 @@ func store(ctx context.Context, st Store, im *touchbase.Import, b *batch) error 
 	for _, le := range b.lineErrors {
 		if len(im.LineErrors) < touchbase.MaxLineErrors {
 			im.LineErrors = append(im.LineErrors, le)
+		}
+	}
+	im.Warnings += int64(len(b.warnings))
+	for _, w := range b.warnings {
+		if len(im.LineWarnings) < touchbase.MaxLineErrors {
+			im.LineWarnings = append(im.LineWarnings, w)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/ingest"
 )
 
 // orderLine is one row of an orders file: a line item and the order and
@@ -74,9 +75,26 @@ func newOrderGrouper() *orderGrouper {
 	return &orderGrouper{open: map[string]*openOrder{}, closed: map[uint64]int{}, seed: maphash.MakeSeed()}
 }
 
-// add takes a line; the orders it closes wait for pop.
+// add takes a line; the orders it closes wait for pop. A line without an
+// order id is an order of its own, keyed (by ingest) by its messageId, as
+// an Order Completed without order_id is.
 func (g *orderGrouper) add(l *orderLine) error {
 	g.line = l.line
+	if l.orderID == "" && l.refundOf == "" {
+		items := [][]byte{l.item.json()}
+		if l.status == "refunded" {
+			// Placed, then refunded (as close does): the refund names the
+			// order by the messageId that keys it.
+			placed := orderRecord(l, items, "completed")
+			g.ready = append(g.ready, placed)
+			l.refundOf = l.messageID
+			if l.refundOf == "" {
+				l.refundOf = ingest.DerivedMessageID(placed.body)
+			}
+		}
+		g.ready = append(g.ready, orderRecord(l, items, l.status))
+		return nil
+	}
 	if o, ok := g.open[l.orderID]; ok {
 		if err := o.conflict(l); err != nil {
 			return err
@@ -172,7 +190,13 @@ func orderRecord(f *orderLine, items [][]byte, status string) record {
 		msg.setString("anonymousId", f.anonymousID)
 	}
 	if f.messageID != "" {
-		msg.setString("messageId", f.messageID)
+		id := f.messageID
+		if event == "Order Refunded" {
+			// The refund of a line whose status is refunded follows the
+			// order's Order Completed, which has the line's messageId.
+			id += "-refund"
+		}
+		msg.setString("messageId", id)
 	}
 	if f.timestamp != nil {
 		msg.set([]string{"timestamp"}, f.timestamp)
@@ -180,7 +204,7 @@ func orderRecord(f *orderLine, items [][]byte, status string) record {
 	props := &object{}
 	if f.refundOf != "" {
 		props.setString("order_id", f.refundOf)
-	} else {
+	} else if f.orderID != "" {
 		props.setString("order_id", f.orderID)
 	}
 	if f.propsObj != nil {

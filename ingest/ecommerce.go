@@ -18,13 +18,17 @@ import (
 // orderId, productId, imageUrl; the snake_case one wins when both are sent.
 //
 // Order events (Order Completed, Order Updated, Order Refunded, Order
-// Cancelled) set Message.Order. They move money, so their fields are
-// checked: properties.order_id is required (a string or a number), the
-// amounts (revenue, total, subtotal, shipping, tax, discount, and each
-// product's price and quantity) must be finite numbers or strings holding
-// one, quantities must not be negative, and the text fields (coupon,
-// currency, product ids and names, ...) must be strings or numbers. A
-// violation rejects the event, naming the field.
+// Cancelled) set Message.Order. They move money, so the types of their
+// fields are checked: the amounts (revenue, total, subtotal, shipping,
+// tax, discount, and each product's price and quantity) must be finite
+// numbers or strings holding one, quantities must not be negative, and the
+// text fields (order_id, coupon, currency, product ids and names, ...)
+// must be strings or numbers. A violation rejects the event, naming the
+// field. A field the spec leaves optional is never required: an Order
+// Completed without order_id is a valid Segment call, and its order is
+// keyed by the event's messageId (OrderChange.KeyedByMessageID); an Order
+// Updated, Refunded or Cancelled without one names no order and is kept as
+// an event only (Message.Order nil). Warning says so for import reports.
 //
 // Product links (url, image_url) are kept only when they are http or https
 // URLs (touchbase.WebLink); any other is left out of the catalogue, and
@@ -89,6 +93,12 @@ func ecommerce(msg *touchbase.Message, props []byte) *touchbase.FieldError {
 		if fe != nil {
 			return fe
 		}
+		if change.Order.OrderID == "" {
+			if kind != touchbase.OrderChangeCompleted {
+				return nil // names no order: an event only
+			}
+			change.Order.OrderID, change.KeyedByMessageID = msg.MessageID, true
+		}
 		msg.Order = change
 		if kind == touchbase.OrderChangeCompleted {
 			for i := range change.Order.Items {
@@ -137,7 +147,8 @@ func ecommerce(msg *touchbase.Message, props []byte) *touchbase.FieldError {
 	return nil
 }
 
-// parseOrder reads an order event's properties.
+// parseOrder reads an order event's properties. The order id is empty when
+// the event gives none.
 func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*touchbase.OrderChange, *touchbase.FieldError) {
 	c := &touchbase.OrderChange{Kind: kind}
 	o := &c.Order
@@ -149,7 +160,7 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 		o.Status = touchbase.OrderCancelled
 	}
 	if props == nil {
-		return nil, fieldError("properties.order_id", "properties.order_id is required for %q", orderEventName(kind))
+		return c, nil
 	}
 	var (
 		revenue, total       float64
@@ -198,9 +209,6 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 	}
 	if o.OrderID == "" {
 		o.OrderID = orderIDCamel
-	}
-	if o.OrderID == "" {
-		return nil, fieldError("properties.order_id", "properties.order_id is required for %q", orderEventName(kind))
 	}
 	if len(o.OrderID) > maxIDBytes {
 		return nil, fieldError("properties.order_id", "properties.order_id is %d bytes; the limit is %d", len(o.OrderID), maxIDBytes)
@@ -391,6 +399,26 @@ func linkValue(raw []byte) string {
 		return ""
 	}
 	return touchbase.WebLink(unquote(raw))
+}
+
+// Warning says what ingest made of a valid track event otherwise than it
+// was sent, for import reports: an Order Completed without order_id whose
+// order is keyed by its messageId, or another order event without one,
+// kept as an event only. It returns nil for every other message.
+func Warning(msg *touchbase.Message) *touchbase.FieldError {
+	if msg.Type != touchbase.EventTrack {
+		return nil
+	}
+	kind, ok := orderKind(msg.Event)
+	switch {
+	case !ok:
+		return nil
+	case msg.Order == nil:
+		return fieldError("properties.order_id", "%s without properties.order_id names no order: kept as an event only", orderEventName(kind))
+	case msg.Order.KeyedByMessageID:
+		return fieldError("properties.order_id", "%s without properties.order_id: the order is keyed by its messageId %q", orderEventName(kind), msg.MessageID)
+	}
+	return nil
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -81,7 +81,7 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		msg.MessageID = id
 	}
 	if msg.MessageID == "" {
-		msg.MessageID = derivedMessageID(e.raw)
+		msg.MessageID = DerivedMessageID(e.raw)
 	}
 
 	// What each type requires.
@@ -204,9 +204,10 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		}
 	}
 	if msg.UserID == "" && msg.AnonymousID == "" && msg.Email == "" && msg.Phone == "" {
-		// Only records get here: an imported order without anyone's
-		// identifier is a guest checkout; anything else needs a person.
-		if msg.Order == nil {
+		// Only records get here: an imported order event without anyone's
+		// identifier is a guest checkout (one without order_id, an event
+		// nobody's); anything else needs a person.
+		if _, order := orderKind(msg.Event); !order || typ != touchbase.EventTrack {
 			return fieldError("userId", "userId, anonymousId, email or phone is required")
 		}
 		msg.Guest = true
@@ -233,9 +234,10 @@ func eventType(b []byte) (touchbase.EventType, bool) {
 	return touchbase.EventType(b), false
 }
 
-// derivedMessageID identifies an event sent without a messageId by its
-// bytes, so that an SDK resending the same event is deduplicated.
-func derivedMessageID(raw []byte) string {
+// DerivedMessageID is the messageId of an event sent without one: it
+// identifies the event by its bytes, so that an SDK resending the same
+// event (or an import the same record) is deduplicated.
+func DerivedMessageID(raw []byte) string {
 	sum := sha256.Sum256(raw)
 	var b [3 + 32]byte
 	copy(b[:], "tb-")

@@ -13,7 +13,7 @@ import (
 
 var _ touchbase.ImportService = (*Store)(nil)
 
-const importCols = "id, workspace_id, kind, file_name, size, options, status, counts, line_errors, error, created_at, started_at, finished_at"
+const importCols = "id, workspace_id, kind, file_name, size, options, status, counts, line_errors, line_warnings, error, created_at, started_at, finished_at"
 
 // CreateImport stores a new import; EINVALID for a bad kind.
 func (s *Store) CreateImport(ctx context.Context, im *touchbase.Import) error {
@@ -24,14 +24,14 @@ func (s *Store) CreateImport(ctx context.Context, im *touchbase.Import) error {
 		im.Status = touchbase.ImportQueued
 	}
 	im.CreatedAt = timeOf(s.now())
-	opts, counts, errs, err := importJSON(im)
+	opts, counts, errs, warns, err := importJSON(im)
 	if err != nil {
 		return err
 	}
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.d.q(`INSERT INTO imports (workspace_id, kind, file_name, size, options, status, counts, line_errors, error, created_at, started_at, finished_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			im.WorkspaceID, string(im.Kind), im.FileName, im.Size, opts, string(im.Status), counts, errs, im.Error,
+		err := tx.QueryRowContext(ctx, s.d.q(`INSERT INTO imports (workspace_id, kind, file_name, size, options, status, counts, line_errors, line_warnings,
+			error, created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			im.WorkspaceID, string(im.Kind), im.FileName, im.Size, opts, string(im.Status), counts, errs, warns, im.Error,
 			ms(im.CreatedAt), nullTimePtr(im.StartedAt), nullTimePtr(im.FinishedAt)).Scan(&im.ID)
 		if err != nil {
 			return fmt.Errorf("create import: %w", err)
@@ -42,14 +42,14 @@ func (s *Store) CreateImport(ctx context.Context, im *touchbase.Import) error {
 
 // UpdateImport saves the import's status, counts and errors, durably.
 func (s *Store) UpdateImport(ctx context.Context, im *touchbase.Import) error {
-	opts, counts, errs, err := importJSON(im)
+	opts, counts, errs, warns, err := importJSON(im)
 	if err != nil {
 		return err
 	}
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.d.q(`UPDATE imports SET file_name = ?, size = ?, options = ?, status = ?, counts = ?, line_errors = ?, error = ?,
-			started_at = ?, finished_at = ? WHERE workspace_id = ? AND id = ?`),
-			im.FileName, im.Size, opts, string(im.Status), counts, errs, im.Error,
+		res, err := tx.ExecContext(ctx, s.d.q(`UPDATE imports SET file_name = ?, size = ?, options = ?, status = ?, counts = ?, line_errors = ?,
+			line_warnings = ?, error = ?, started_at = ?, finished_at = ? WHERE workspace_id = ? AND id = ?`),
+			im.FileName, im.Size, opts, string(im.Status), counts, errs, warns, im.Error,
 			nullTimePtr(im.StartedAt), nullTimePtr(im.FinishedAt), im.WorkspaceID, im.ID)
 		if err != nil {
 			return fmt.Errorf("update import %d: %w", im.ID, err)
@@ -106,33 +106,32 @@ func (s *Store) listImports(ctx context.Context, q string, args ...any) ([]*touc
 	return out, nil
 }
 
-func importJSON(im *touchbase.Import) (opts, counts, errs string, err error) {
-	lineErrors := im.LineErrors
-	if lineErrors == nil {
-		lineErrors = []touchbase.LineError{}
-	}
-	if len(lineErrors) > touchbase.MaxLineErrors {
-		lineErrors = lineErrors[:touchbase.MaxLineErrors]
+func importJSON(im *touchbase.Import) (opts, counts, errs, warns string, err error) {
+	lines := func(ls []touchbase.LineError) []touchbase.LineError {
+		if ls == nil {
+			return []touchbase.LineError{}
+		}
+		return ls[:min(len(ls), touchbase.MaxLineErrors)]
 	}
 	for _, v := range []struct {
 		dst *string
 		val any
-	}{{&opts, im.Options}, {&counts, im.ImportCounts}, {&errs, lineErrors}} {
+	}{{&opts, im.Options}, {&counts, im.ImportCounts}, {&errs, lines(im.LineErrors)}, {&warns, lines(im.LineWarnings)}} {
 		b, err := json.Marshal(v.val)
 		if err != nil {
-			return "", "", "", fmt.Errorf("import %d: %w", im.ID, err)
+			return "", "", "", "", fmt.Errorf("import %d: %w", im.ID, err)
 		}
 		*v.dst = string(b)
 	}
-	return opts, counts, errs, nil
+	return opts, counts, errs, warns, nil
 }
 
 func scanImport(row interface{ Scan(...any) error }) (*touchbase.Import, error) {
 	im := &touchbase.Import{}
-	var kind, status, opts, counts, errs string
+	var kind, status, opts, counts, errs, warns string
 	var created int64
 	var started, finished sql.NullInt64
-	if err := row.Scan(&im.ID, &im.WorkspaceID, &kind, &im.FileName, &im.Size, &opts, &status, &counts, &errs, &im.Error,
+	if err := row.Scan(&im.ID, &im.WorkspaceID, &kind, &im.FileName, &im.Size, &opts, &status, &counts, &errs, &warns, &im.Error,
 		&created, &started, &finished); err != nil {
 		return nil, err
 	}
@@ -148,7 +147,7 @@ func scanImport(row interface{ Scan(...any) error }) (*touchbase.Import, error) 
 	for _, v := range []struct {
 		src string
 		dst any
-	}{{opts, &im.Options}, {counts, &im.ImportCounts}, {errs, &im.LineErrors}} {
+	}{{opts, &im.Options}, {counts, &im.ImportCounts}, {errs, &im.LineErrors}, {warns, &im.LineWarnings}} {
 		if err := json.Unmarshal([]byte(v.src), v.dst); err != nil {
 			return nil, fmt.Errorf("import %d: %w", im.ID, err)
 		}

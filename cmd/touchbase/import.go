@@ -176,6 +176,16 @@ func (a *app) printImport(im *touchbase.Import, elapsed time.Duration) {
 		fmt.Fprintf(a.stdout, "  %s lines skipped (not data: headers, stock adjustments)\n", thousands(im.Skipped))
 	}
 	fmt.Fprintf(a.stdout, "  %s bad rows skipped\n", thousands(im.Errors))
+	if im.Warnings > 0 {
+		fmt.Fprintf(a.stdout, "  %s warnings (imported, but not as written)\n", thousands(im.Warnings))
+	}
+	for i, w := range im.LineWarnings {
+		if i == importErrorsShown {
+			fmt.Fprintf(a.stderr, "  ... and %s more warnings (see --json, or GET /api/v1/imports/%d)\n", thousands(im.Warnings-int64(i)), im.ID)
+			break
+		}
+		fmt.Fprintf(a.stderr, "  warning: %s\n", w.Error())
+	}
 	for i, le := range im.LineErrors {
 		if i == importErrorsShown {
 			fmt.Fprintf(a.stderr, "  ... and %s more (write them all with --error-report FILE)\n", thousands(im.Errors-int64(i)))

@@ -54,6 +54,9 @@ func (v importView) Percent() int64 {
 // MoreErrors reports whether more lines were bad than the import kept.
 func (v importView) MoreErrors() bool { return v.Errors > int64(len(v.LineErrors)) }
 
+// MoreWarnings reports whether there were more warnings than the import kept.
+func (v importView) MoreWarnings() bool { return v.Warnings > int64(len(v.LineWarnings)) }
+
 type importsData struct {
 	base
 	Imports   []importView

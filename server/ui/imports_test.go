@@ -165,3 +165,40 @@ func TestImportAnalyst(t *testing.T) {
 		t.Errorf("analyst upload: status %d, want 403", p.status)
 	}
 }
+
+// TestImportWarningsShown: an order without an order id is imported,
+// keyed by its messageId, and the import's page counts and lists the
+// warning with its line.
+func TestImportWarningsShown(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	c := e.client()
+	csrf := c.login("marketer@example.com")
+	orders := "order_id,user_id,timestamp,product_id,price\n" +
+		"W-1,cust-001,2024-03-01,tee-01,29\n" +
+		",cust-001,2024-03-02,cap-05,35\n"
+	p := c.upload(csrf, map[string]string{"kind": "orders"}, "orders.csv", orders)
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("upload: status %d: %.500s", p.status, p.body)
+	}
+	where := p.header.Get("Location")
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if p = c.do("GET", where, nil); !strings.Contains(p.body, "every 1s") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("import never ended: %.1000s", p.body)
+		}
+	}
+	for _, want := range []string{"import-done", `id="import-warnings">1<`, `id="line-warnings-table"`, `<td class="num">3</td><td>order_id</td>`,
+		"keyed by its messageId"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("import page lacks %q: %.4000s", want, p.body)
+		}
+	}
+	if strings.Contains(p.body, `id="line-errors-table"`) {
+		t.Error("the order without an order id is listed as an error")
+	}
+	if list := c.do("GET", "/ui/imports", nil); !strings.Contains(list.body, `<td class="num">1</td>`) {
+		t.Errorf("the list lacks the warning count: %.3000s", list.body)
+	}
+}

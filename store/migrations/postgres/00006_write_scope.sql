@@ -12,5 +12,9 @@ UPDATE products SET url = '' WHERE url <> ''
 UPDATE products SET image_url = '' WHERE image_url <> ''
     AND (image_url !~* '^https?://[^/?#@:]' OR image_url ~ '[\x01-\x20\x7f\\]');
 
+-- The import report's warnings: records imported otherwise than written.
+ALTER TABLE imports ADD COLUMN line_warnings text NOT NULL DEFAULT '[]';
+
 -- +goose Down
+ALTER TABLE imports DROP COLUMN line_warnings;
 ALTER TABLE products DROP COLUMN trusted;

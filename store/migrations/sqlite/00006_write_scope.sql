@@ -20,5 +20,9 @@ UPDATE products SET image_url = '' WHERE image_url <> '' AND (
     OR instr(image_url, ' ') > 0 OR instr(image_url, char(9)) > 0 OR instr(image_url, char(10)) > 0
     OR instr(image_url, char(13)) > 0 OR instr(image_url, char(92)) > 0);
 
+-- The import report's warnings: records imported otherwise than written.
+ALTER TABLE imports ADD COLUMN line_warnings TEXT NOT NULL DEFAULT '[]';
+
 -- +goose Down
+ALTER TABLE imports DROP COLUMN line_warnings;
 ALTER TABLE products DROP COLUMN trusted;
