@@ -71,6 +71,9 @@ func newMetrics() *metrics {
 			Help: "Changes that events of public write keys asked for and were refused, by what they would have changed (order: another customer's or a guest order; product: one a server key or an import defined). The events themselves are stored.",
 		}, []string{"change"}),
 	}
+	for _, change := range []string{"order", "product"} {
+		m.refused.WithLabelValues(change) // shown as 0 before the first refusal
+	}
 	m.reg.MustRegister(m.ingested, m.duplicates, m.rejected, m.requests, m.batchSize, m.commitTime, m.commitErrs, m.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

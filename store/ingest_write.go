@@ -220,7 +220,16 @@ func (b *ingestBatch) upsertProducts(ctx context.Context) error {
 	if len(b.prodOrder) == 0 {
 		return nil
 	}
-	var trusted, public []any
+	nTrusted := 0
+	for _, id := range b.prodOrder {
+		if b.products[id].trusted {
+			nTrusted++
+		}
+	}
+	// Sized once, as the other bulk rows are.
+	n := len(productCols)
+	trusted := make([]any, 0, nTrusted*n)
+	public := make([]any, 0, (len(b.prodOrder)-nTrusted)*n)
 	for _, id := range b.prodOrder {
 		p := b.products[id]
 		if b.s.cache != nil && b.s.cache.productUnchanged(b.ws, p.Product) {
