@@ -349,7 +349,7 @@ func TestLinksNeverStored(t *testing.T) {
 func TestWriteScopeMigration(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		if err := s.MigrateTo(ctx, 5); err != nil {
+		if err := s.MigrateTo(ctx, 7); err != nil {
 			t.Fatal(err)
 		}
 		ws := newWorkspace(t, s, "upgraded")
@@ -366,7 +366,7 @@ func TestWriteScopeMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := s.MigrateTo(ctx, 6); err != nil {
+		if err := s.MigrateTo(ctx, 8); err != nil {
 			t.Fatal(err)
 		}
 		if p := productOf(t, s, ws, "good"); p.url != "https://shop.example/p" || p.image != "http://cdn.example/p.jpg" || p.trusted != 1 {
