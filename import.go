@@ -71,6 +71,11 @@ type ImportOptions struct {
 	MaxErrors int `json:"max_errors,omitempty"`
 	// TimeZone is the IANA zone of times written without one ("" is UTC).
 	TimeZone string `json:"time_zone,omitempty"`
+	// MaxBytes bounds what the file may hold once decompressed; 0 means
+	// the default (64 GiB). It is the operator's (the import_max_bytes
+	// setting), set by whoever runs the import, never by the uploader,
+	// and not recorded.
+	MaxBytes int64 `json:"-"`
 }
 
 // ImportCounts are what an import did so far.

@@ -68,3 +68,36 @@ func BenchmarkImportOrders(b *testing.B) {
 		})
 	}
 }
+
+// discardStore takes every batch and keeps nothing, so that a benchmark
+// measures the readers (CSV parsing, mapping, ingest's validation) alone.
+type discardStore struct{}
+
+func (discardStore) IngestBulk(_ context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
+	return touchbase.IngestResult{Stored: len(msgs)}, nil
+}
+
+func (discardStore) UpsertProducts(context.Context, int64, []touchbase.Product) error { return nil }
+
+// BenchmarkReadOrders reads -import-lines order lines (200,000) into a
+// store that discards them: the readers' throughput, without the
+// database's.
+func BenchmarkReadOrders(b *testing.B) {
+	lines := *importLines
+	data := syntheticOrders(lines)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var elapsed time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		im := &touchbase.Import{WorkspaceID: 1, Kind: touchbase.ImportOrders, FileName: "orders.csv"}
+		if err := importer.Run(context.Background(), discardStore{}, im, bytes.NewReader(data), nil); err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(t0)
+		if im.Errors != 0 || im.Lines != int64(lines)+1 {
+			b.Fatalf("%d lines, %d errors: %+v", im.Lines, im.Errors, im.LineErrors)
+		}
+	}
+	b.ReportMetric(float64(lines)*float64(b.N)/elapsed.Seconds(), "lines/s")
+}

@@ -3,7 +3,7 @@ package importer
 import (
 	"bufio"
 	"fmt"
-	"io"
+
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +24,7 @@ import (
 // finds the same orders.
 type cdnowSource struct {
 	kind  touchbase.ImportKind
-	r     *bufio.Reader
+	r     lineReader
 	line  int
 	skips int64
 	day   map[string]int // "customer date" -> purchases so far
@@ -33,11 +33,11 @@ type cdnowSource struct {
 
 var cdnowColumns = map[string]string{"userId": "customer id", "timestamp": "date", "properties.revenue": "dollar value"}
 
-func newCDNOWSource(kind touchbase.ImportKind, r *bufio.Reader) (*cdnowSource, error) {
+func newCDNOWSource(kind touchbase.ImportKind, r *bufio.Reader, lim *limitReader) (*cdnowSource, error) {
 	if kind != touchbase.ImportOrders && kind != touchbase.ImportCustomers {
 		return nil, touchbase.Errorf(touchbase.EINVALID, "the cdnow format holds orders (and, from them, customers), not %s", kind)
 	}
-	return &cdnowSource{kind: kind, r: r, day: map[string]int{}, seen: map[string]bool{}}, nil
+	return &cdnowSource{kind: kind, r: lineReader{r: r, lim: lim}, day: map[string]int{}, seen: map[string]bool{}}, nil
 }
 
 func (s *cdnowSource) lines() int     { return s.line }
@@ -45,17 +45,19 @@ func (s *cdnowSource) skipped() int64 { return s.skips }
 
 func (s *cdnowSource) next() (record, error) {
 	for {
-		text, err := s.r.ReadString('\n')
-		if err == io.EOF && text == "" {
-			return record{}, io.EOF
-		}
-		if err != nil && err != io.EOF {
-			return record{}, fmt.Errorf("read: %w", err)
+		text, err := s.r.next()
+		if err != nil {
+			return record{}, err
 		}
 		s.line++
-		f := strings.Fields(text)
+		f := strings.Fields(string(text))
 		if len(f) == 0 {
 			continue
+		}
+		for i, field := range f {
+			if len(field) > MaxFieldBytes {
+				return record{}, fieldError(s.line, cdnowField(len(f), i), len(field))
+			}
 		}
 		if s.line == 1 && len(f) > 0 && !isDigits(f[0]) {
 			s.skips++ // the master file's header
@@ -125,6 +127,18 @@ func (s *cdnowSource) row(f []string) (record, bool, error) {
 	msg.set([]string{"timestamp"}, ts)
 	msg.set([]string{"properties"}, props.json())
 	return record{line: s.line, body: msg.json(), columns: cdnowColumns}, true, nil
+}
+
+// cdnowField names field i of a line of n fields, as errors do.
+func cdnowField(n, i int) string {
+	names := []string{"customer id", "date", "number of CDs", "dollar value"}
+	if n == 5 {
+		names = []string{"customer id", "sample id", "date", "number of CDs", "dollar value"}
+	}
+	if n == len(names) {
+		return names[i]
+	}
+	return fmt.Sprintf("field %d", i+1)
 }
 
 func isDigits(s string) bool {

@@ -18,6 +18,8 @@ import (
 type csvSource struct {
 	kind    touchbase.ImportKind
 	r       *csv.Reader
+	lim     *limitReader
+	err     error // what stopped the reading, once the open orders are out
 	header  []string
 	targets []target // by column; root "-" skips the column
 	times   timeParser
@@ -26,7 +28,7 @@ type csvSource struct {
 	columns map[string]string // message field -> column, for errors
 }
 
-func newCSVSource(kind touchbase.ImportKind, mapSpec string, br *bufio.Reader, loc *time.Location) (*csvSource, error) {
+func newCSVSource(kind touchbase.ImportKind, mapSpec string, br *bufio.Reader, lim *limitReader, loc *time.Location) (*csvSource, error) {
 	mapping, err := parseMap(kind, mapSpec)
 	if err != nil {
 		return nil, err
@@ -38,14 +40,21 @@ func newCSVSource(kind touchbase.ImportKind, mapSpec string, br *bufio.Reader, l
 	if err == io.EOF {
 		return nil, touchbase.Errorf(touchbase.EINVALID, "the file is empty: a CSV import needs a header row")
 	}
+	if isLimit(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, touchbase.Errorf(touchbase.EINVALID, "header: %v", err)
+	}
+	lim.lineAt(r.InputOffset())
+	if err := checkHeader(header); err != nil {
+		return nil, err
 	}
 	header = append([]string(nil), header...)
 	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	r.FieldsPerRecord = len(header)
 
-	s := &csvSource{kind: kind, r: r, header: header, times: timeParser{loc: loc}, line: 1, columns: map[string]string{}}
+	s := &csvSource{kind: kind, r: r, lim: lim, header: header, times: timeParser{loc: loc}, line: 1, columns: map[string]string{}}
 	used := map[string]bool{}
 	have := map[string]bool{}
 	for _, h := range header {
@@ -78,6 +87,17 @@ func newCSVSource(kind touchbase.ImportKind, mapSpec string, br *bufio.Reader, l
 		s.orders = newOrderGrouper()
 	}
 	return s, nil
+}
+
+// checkHeader refuses a column name over MaxFieldBytes: names are quoted
+// in every error about their column.
+func checkHeader(header []string) error {
+	for i, h := range header {
+		if len(h) > MaxFieldBytes {
+			return touchbase.Errorf(touchbase.EINVALID, "header: column %d %s", i+1, fieldError(1, "", len(h)).Message)
+		}
+	}
+	return nil
 }
 
 // requireColumns says which column a kind cannot do without.
@@ -164,16 +184,20 @@ func (s *csvSource) next() (record, error) {
 		}
 	}
 	for {
+		if s.err != nil {
+			return s.stopped()
+		}
 		row, err := s.r.Read()
+		s.lim.lineAt(s.r.InputOffset())
 		if err == io.EOF {
-			if s.orders != nil {
-				if rec, ok := s.orders.flush(); ok {
-					return rec, nil
-				}
-			}
-			return record{}, io.EOF
+			s.err = io.EOF
+			continue
 		}
 		line, err := readRow(s.r, row, err, &s.line)
+		if _, bad := err.(*touchbase.LineError); err != nil && !bad {
+			s.err = err // a limit or a read error: the end of the file
+			continue
+		}
 		if err != nil {
 			return record{}, err
 		}
@@ -195,6 +219,18 @@ func (s *csvSource) next() (record, error) {
 		}
 		return s.message(line, row)
 	}
+}
+
+// stopped hands out the orders still open when the reading stopped (the
+// lines before the end are imported, even when an error ends the file),
+// then the end: io.EOF or the error.
+func (s *csvSource) stopped() (record, error) {
+	if s.orders != nil {
+		if rec, ok := s.orders.flush(); ok {
+			return rec, nil
+		}
+	}
+	return record{}, s.err
 }
 
 // readRow checks what a csv.Reader's Read returned: a malformed row is a
@@ -225,6 +261,9 @@ func (s *csvSource) cells(line int, row []string, fn func(t target, raw []byte, 
 		t := s.targets[i]
 		if t.root == "-" {
 			continue
+		}
+		if len(cell) > MaxFieldBytes {
+			return fieldError(line, s.header[i], len(cell))
 		}
 		raw, ok, err := coerce(cell, t.typ, &s.times)
 		if err != nil {

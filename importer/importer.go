@@ -95,10 +95,16 @@ func Run(ctx context.Context, st Store, im *touchbase.Import, r io.Reader, progr
 			return touchbase.Errorf(touchbase.EINVALID, "%s: not a valid gzip file: %v", im.FileName, err)
 		}
 		defer zr.Close()
-		in = bufio.NewReaderSize(zr, 1<<20)
+		in = zr
 	}
-	src, err := newSource(im, in.(*bufio.Reader), loc)
+	// The limits apply to the file as decompressed, whatever came over
+	// the wire: every source reads through lim.
+	lim := newLimitReader(in, im.Options.MaxBytes)
+	src, err := newSource(im, bufio.NewReaderSize(lim, 1<<20), lim, loc)
 	if err != nil {
+		if le := limitError(err, 1, lim.max); le != nil {
+			return le
+		}
 		return err
 	}
 
@@ -112,7 +118,11 @@ func Run(ctx context.Context, st Store, im *touchbase.Import, r io.Reader, progr
 	done := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		done <- readBatches(ctx, src, im.WorkspaceID, im.Errors, counter, maxErrors, batches)
+		err := readBatches(ctx, src, im.WorkspaceID, im.Errors, counter, maxErrors, batches)
+		if le := limitError(err, src.lines()+1, lim.max); le != nil {
+			err = le // the line after the last one read whole
+		}
+		done <- err
 	}()
 	var storeErr error
 	for b := range batches {
@@ -194,6 +204,7 @@ func readBatches(ctx context.Context, src source, ws, errs int64, counter *count
 		if le != nil {
 			// A bad record, from the source or from ingest: reported, skipped.
 			errs++
+			le.Column, le.Message = clip(le.Column), clip(le.Message)
 			b.lineErrors = append(b.lineErrors, *le)
 			if maxErrors >= 0 && errs > int64(maxErrors) {
 				send()
@@ -294,24 +305,25 @@ type source interface {
 	skipped() int64
 }
 
-// newSource picks the reader for the file's format.
-func newSource(im *touchbase.Import, r *bufio.Reader, loc *time.Location) (source, error) {
+// newSource picks the reader for the file's format; r reads lim, which a
+// source tells where each line starts.
+func newSource(im *touchbase.Import, r *bufio.Reader, lim *limitReader, loc *time.Location) (source, error) {
 	format := im.Options.Format
 	if format == "" {
 		format = guessFormat(im.FileName, r)
 	}
 	switch format {
 	case FormatCSV:
-		return newCSVSource(im.Kind, im.Options.Map, r, loc)
+		return newCSVSource(im.Kind, im.Options.Map, r, lim, loc)
 	case FormatNDJSON:
 		if im.Kind == touchbase.ImportProducts {
 			return nil, touchbase.Errorf(touchbase.EINVALID, "products are imported from CSV; NDJSON files hold Segment messages")
 		}
-		return newNDJSONSource(r), nil
+		return newNDJSONSource(r, lim), nil
 	case FormatOnlineRetail:
-		return newRetailSource(im.Kind, r, loc)
+		return newRetailSource(im.Kind, r, lim, loc)
 	case FormatCDNOW:
-		return newCDNOWSource(im.Kind, r)
+		return newCDNOWSource(im.Kind, r, lim)
 	}
 	return nil, touchbase.Errorf(touchbase.EINVALID, "unknown format %q (use %s)", format, strings.Join(Formats, ", "))
 }

@@ -39,6 +39,8 @@ var retailHeader = []string{"InvoiceNo", "StockCode", "Description", "Quantity",
 type retailSource struct {
 	kind    touchbase.ImportKind
 	r       *csv.Reader
+	lim     *limitReader
+	err     error // what stopped the reading, once the open orders are out
 	times   timeParser
 	line    int
 	skips   int64
@@ -54,15 +56,22 @@ type purchase struct {
 	qty     int
 }
 
-func newRetailSource(kind touchbase.ImportKind, br *bufio.Reader, loc *time.Location) (*retailSource, error) {
+func newRetailSource(kind touchbase.ImportKind, br *bufio.Reader, lim *limitReader, loc *time.Location) (*retailSource, error) {
 	if kind != touchbase.ImportOrders && kind != touchbase.ImportCustomers {
 		return nil, touchbase.Errorf(touchbase.EINVALID, "the online-retail format holds orders (and, from them, customers), not %s", kind)
 	}
 	r := csv.NewReader(br)
 	r.ReuseRecord = true
 	header, err := r.Read()
+	if isLimit(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, touchbase.Errorf(touchbase.EINVALID, "online-retail header: %v", err)
+	}
+	lim.lineAt(r.InputOffset())
+	if err := checkHeader(header); err != nil {
+		return nil, err
 	}
 	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	if len(header) != len(retailHeader) {
@@ -75,7 +84,7 @@ func newRetailSource(kind touchbase.ImportKind, br *bufio.Reader, loc *time.Loca
 	}
 	r.FieldsPerRecord = len(retailHeader)
 	return &retailSource{
-		kind: kind, r: r, times: timeParser{loc: loc}, line: 1, orders: newOrderGrouper(),
+		kind: kind, r: r, lim: lim, times: timeParser{loc: loc}, line: 1, orders: newOrderGrouper(),
 		bought: map[string]map[string][]*purchase{}, seen: map[string]bool{},
 		columns: map[string]string{
 			"userId": "CustomerID", "timestamp": "InvoiceDate", "properties.order_id": "InvoiceNo",
@@ -92,14 +101,25 @@ func (s *retailSource) next() (record, error) {
 		return rec, nil
 	}
 	for {
-		row, err := s.r.Read()
-		if err == io.EOF {
+		if s.err != nil {
+			// The orders still open (the lines before the end are
+			// imported, even when an error ends the file), then the end.
 			if rec, ok := s.orders.flush(); ok {
 				return rec, nil
 			}
-			return record{}, io.EOF
+			return record{}, s.err
+		}
+		row, err := s.r.Read()
+		s.lim.lineAt(s.r.InputOffset())
+		if err == io.EOF {
+			s.err = io.EOF
+			continue
 		}
 		line, err := readRow(s.r, row, err, &s.line)
+		if _, bad := err.(*touchbase.LineError); err != nil && !bad {
+			s.err = err // a limit or a read error: the end of the file
+			continue
+		}
 		if err != nil {
 			return record{}, err
 		}
@@ -112,6 +132,11 @@ func (s *retailSource) next() (record, error) {
 
 // row handles one line; ok is true when it produced a record.
 func (s *retailSource) row(line int, row []string) (record, bool, error) {
+	for i, cell := range row {
+		if len(cell) > MaxFieldBytes {
+			return record{}, false, fieldError(line, retailHeader[i], len(cell))
+		}
+	}
 	invoice, stock, desc := strings.TrimSpace(row[0]), strings.TrimSpace(row[1]), strings.TrimSpace(row[2])
 	bad := func(col, format string, args ...any) (record, bool, error) {
 		return record{}, false, &touchbase.LineError{Line: line, Column: col, Message: fmt.Sprintf(format, args...)}
