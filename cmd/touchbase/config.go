@@ -48,6 +48,7 @@ var settings = []setting{
 	{"segment_interval", "1m", "how often segments that depend on the clock (windows, \"ago\", birthdays) are re-evaluated"},
 	{"analytics_interval", "24h", "how often RFM, clusters, lifetime value, basket rules and cohorts are recomputed (0: on demand only)"},
 	{"ingest_log", "auto", "acknowledge /v1 events once they are in the ingestion log (DATA/ingest-log) and apply them to the database behind: on, off, or auto (on for SQLite, off for PostgreSQL)"},
+	{"import_max_bytes", "64GiB", "the most one import's file may hold once decompressed (gzip): bytes, or a number with KiB, MiB, GiB or TiB"},
 }
 
 func lookupSetting(key string) (setting, bool) {
@@ -76,6 +77,8 @@ type config struct {
 	AnalyticsInterval time.Duration
 	// IngestLog is "on", "off" or "auto"; see useIngestLog.
 	IngestLog string
+	// ImportMaxBytes bounds one import's file once decompressed.
+	ImportMaxBytes int64
 
 	// File is the config file that was read, "" when none.
 	File string
@@ -272,7 +275,29 @@ func (c *config) resolve() error {
 	default:
 		return bad("ingest_log", "%q is not one of on, off, auto", c.values["ingest_log"])
 	}
+
+	if c.ImportMaxBytes, err = parseBytes(c.values["import_max_bytes"]); err != nil || c.ImportMaxBytes < 1<<20 {
+		return bad("import_max_bytes", "%q is not a size of 1MiB or more (for example 64GiB, 500MiB, or a number of bytes)", c.values["import_max_bytes"])
+	}
 	return nil
+}
+
+// parseBytes reads a size: a number of bytes, or a whole number with KiB,
+// MiB, GiB or TiB ("64GiB", "500 MiB").
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	shift := 0
+	for i, unit := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		if t, ok := strings.CutSuffix(s, unit); ok {
+			s, shift = strings.TrimSpace(t), 10*(i+1)
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n << shift, nil
 }
 
 // useIngestLog reports whether serve acknowledges from the ingestion log

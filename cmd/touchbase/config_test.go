@@ -80,6 +80,7 @@ func TestConfigDefaults(t *testing.T) {
 		"segment_interval":   "1m",
 		"analytics_interval": "24h",
 		"ingest_log":         "auto",
+		"import_max_bytes":   "64GiB",
 	}
 	if len(c) != len(want) {
 		t.Errorf("config lists %d keys, want %d: %v", len(c), len(want), c)
@@ -178,6 +179,10 @@ func TestConfigErrors(t *testing.T) {
 		{"bad owner email", map[string]string{"TOUCHBASE_OWNER_EMAIL": "nobody"}, nil, 1,
 			[]string{"owner_email (env TOUCHBASE_OWNER_EMAIL)"}},
 		{"empty data flag", nil, []string{"--data", ""}, 1, []string{"data (flag --data)"}},
+		{"bad import size", map[string]string{"TOUCHBASE_IMPORT_MAX_BYTES": "64GB"}, nil, 1,
+			[]string{"import_max_bytes (env TOUCHBASE_IMPORT_MAX_BYTES)", `"64GB" is not a size of 1MiB or more`}},
+		{"tiny import size", nil, []string{"--import-max-bytes", "1000"}, 1,
+			[]string{"import_max_bytes (flag --import-max-bytes)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,6 +298,19 @@ func TestConfigTakesServeFlags(t *testing.T) {
 	for key, want := range map[string]string{"addr": ":9000", "rate_limit": "5", "owner_email": "o@example.com"} {
 		if c[key].Value != want || !strings.HasPrefix(c[key].Source, "flag --") {
 			t.Errorf("%s = %+v, want %q from its flag", key, c[key], want)
+		}
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "1048576": 1 << 20, "500MiB": 500 << 20, "64 GiB": 64 << 30, "2TiB": 2 << 40, "8KiB": 8 << 10} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "lots", "64GB", "1.5GiB", "-1", "99999999999TiB"} {
+		if got, err := parseBytes(in); err == nil {
+			t.Errorf("parseBytes(%q) = %d, want an error", in, got)
 		}
 	}
 }

@@ -76,6 +76,7 @@ docs/import.md.`,
 				if err := st.CreateImport(ctx, im); err != nil {
 					return err
 				}
+				im.Options.MaxBytes = a.cfg.ImportMaxBytes
 				bar := a.importProgress(im)
 				start := time.Now()
 				runErr := importer.Execute(ctx, st, st, im, in, bar.update)
@@ -104,6 +105,7 @@ docs/import.md.`,
 	f.StringVar(&opts.TimeZone, "time-zone", "", "IANA time zone of times written without one (default UTC)")
 	f.StringVar(&workspace, "workspace", "", "workspace name (default: the first workspace)")
 	f.StringVar(&errorReport, "error-report", "", "write the bad rows (line, column, message) to this CSV file")
+	addImportMaxBytesFlag(f)
 	return cmd
 }
 

@@ -53,6 +53,13 @@ func addServeFlags(f *pflag.FlagSet) {
 	f.String("segment-interval", "1m", "how often segments that depend on the clock are re-evaluated (env TOUCHBASE_SEGMENT_INTERVAL)")
 	f.String("analytics-interval", "24h", "how often the analyses are recomputed; 0 for on demand only (env TOUCHBASE_ANALYTICS_INTERVAL)")
 	f.String("ingest-log", "auto", "acknowledge events from the ingestion log: on, off, auto (on for SQLite) (env TOUCHBASE_INGEST_LOG)")
+	addImportMaxBytesFlag(f)
+}
+
+// addImportMaxBytesFlag adds --import-max-bytes, which serve and import
+// both take.
+func addImportMaxBytesFlag(f *pflag.FlagSet) {
+	f.String("import-max-bytes", "64GiB", "the most one import's file may hold once decompressed (env TOUCHBASE_IMPORT_MAX_BYTES)")
 }
 
 // serve runs the server until ctx ends.
@@ -113,6 +120,7 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 		},
 	})
 	runner := importer.NewRunner(notifying{st, eng.Notify}, filepath.Join(a.cfg.Data, "imports"), log)
+	runner.MaxBytes = a.cfg.ImportMaxBytes
 	analyst := analytics.New(st, eng, features, analytics.Config{Every: a.cfg.AnalyticsInterval, Logger: log})
 	srv = server.New(server.Config{
 		Addr:      a.cfg.Addr,
