@@ -18,6 +18,7 @@ const (
 	ETOOLARGE     = "too_large"    // a body or event is over its size limit
 	ERATELIMIT    = "rate_limited" // too many events for this write key; retry later
 	EUNAVAILABLE  = "unavailable"  // shutting down or overloaded; retry later
+	ENOROOM       = "no_room"      // the disk (or the database's) is full: nothing was stored; retry later
 	EINTERNAL     = "internal"     // a bug or a failure of the machine
 	EUNSUPPORTED  = "unsupported"  // a media type or encoding we do not speak
 	EGONE         = "gone"         // the thing existed and was erased

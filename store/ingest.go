@@ -22,8 +22,13 @@ var _ touchbase.Ingester = (*Store)(nil)
 //
 // Work is batched per workspace: a fixed number of statements per call
 // plus one per touched customer, never one round trip per event.
+//
+// A full disk (or tablespace) is ENOROOM, a database out of connections or
+// unreachable EUNAVAILABLE: nothing of msgs is stored then, and the same
+// call succeeds once the condition passes.
 func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
-	return s.ingest(ctx, msgs, false)
+	res, err := s.ingest(ctx, msgs, false)
+	return res, s.condition(err)
 }
 
 // IngestBulk is Ingest for bulk loads (imports, the demo store), whose
@@ -33,7 +38,8 @@ func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase
 // running again. The next durable commit, of any kind, makes all of it
 // durable: both databases write their logs in order.
 func (s *Store) IngestBulk(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
-	return s.ingest(ctx, msgs, true)
+	res, err := s.ingest(ctx, msgs, true)
+	return res, s.condition(err)
 }
 
 func (s *Store) ingest(ctx context.Context, msgs []touchbase.Message, bulk bool) (touchbase.IngestResult, error) {

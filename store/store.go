@@ -135,6 +135,7 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
 		}
+		s.path = path
 		if dir := filepath.Dir(path); dir != "" {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return nil, fmt.Errorf("open sqlite: create directory: %w", err)

@@ -256,7 +256,7 @@ type queryer interface {
 
 // writeTx runs fn in a write transaction and commits when it returns nil.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return runTx(ctx, s.db, nil, fn)
+	return s.condition(runTx(ctx, s.db, nil, fn))
 }
 
 // readTx runs fn in a read-only transaction on the read pool, so that reads
@@ -267,7 +267,7 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if s.d.dollar {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	return runTx(ctx, s.rdb, opts, fn)
+	return s.condition(runTx(ctx, s.rdb, opts, fn))
 }
 
 // runTx runs fn in a transaction on db and commits when it returns nil.
