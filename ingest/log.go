@@ -15,7 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/touchbase/touchbase"
 )
 
 // Log is the ingestion log: accepted requests, appended to segment files
@@ -301,7 +304,8 @@ func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
 
 // Append writes entries as consecutive records, flushes them to disk, and
 // returns the sequence number of the last. Once it returns, the entries
-// survive a crash. One goroutine appends; the write and the fsync run
+// survive a crash. When the file system has no room, it returns ENOROOM
+// and none of the entries is kept. One goroutine appends; the write and the fsync run
 // without the lock, so that readers of the log's state never wait for the
 // disk.
 func (l *Log) Append(entries []LogEntry) (uint64, error) {
@@ -313,7 +317,7 @@ func (l *Log) Append(entries []LogEntry) (uint64, error) {
 	if l.active == nil {
 		if err := l.openActive(); err != nil {
 			l.mu.Unlock()
-			return 0, err
+			return 0, noRoom(err)
 		}
 	}
 	f, first := l.active, l.next
@@ -346,7 +350,7 @@ func (l *Log) Append(entries []LogEntry) (uint64, error) {
 		// acknowledged: cut it off, and reopen at the last good size
 		// next time.
 		l.abandonActive()
-		return 0, fmt.Errorf("ingestion log: write: %w", err)
+		return 0, noRoom(fmt.Errorf("ingestion log: write: %w", err))
 	}
 	l.size += written
 	l.segs[len(l.segs)-1].size = l.size
@@ -688,6 +692,17 @@ func syncDir(dir string) error {
 		return fmt.Errorf("ingestion log: fsync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// noRoom puts ENOROOM in front of err when the file system had no room
+// for the write (ENOSPC, or EDQUOT: a quota), so that the server answers
+// 503 with Retry-After rather than 500.
+func noRoom(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", touchbase.Errorf(touchbase.ENOROOM,
+			"the ingestion log's disk is full: nothing was stored; retry once there is room"), err)
+	}
+	return err
 }
 
 // ErrLogLocked is returned by OpenLog when another process holds the log.

@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -303,6 +306,95 @@ func TestWriterSetsAsideWhatTheStoreRefuses(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "failed", fmt.Sprintf("%020d.json", 2)))
 	if err != nil || !strings.Contains(string(b), `\"messageId\":\"bad\"`) || !strings.Contains(string(b), "poisoned") {
 		t.Fatalf("set-aside file: %s %v", b, err)
+	}
+}
+
+// fullIngester answers ENOROOM while full is set, as the store does on a
+// full disk, and stores otherwise.
+type fullIngester struct {
+	slowIngester
+	full  atomic.Bool
+	tries atomic.Int64
+}
+
+func (f *fullIngester) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
+	f.tries.Add(1)
+	if f.full.Load() {
+		return touchbase.IngestResult{}, fmt.Errorf("ingest: commit: %w", touchbase.Errorf(touchbase.ENOROOM, "the database's disk is full"))
+	}
+	return f.slowIngester.Ingest(ctx, msgs)
+}
+
+// TestWriterWaitsOutAFullStore: a store with no room is no request's
+// fault: nothing logged is set aside or skipped, Write refuses with
+// ENOROOM meanwhile (nothing of the refused request logged), and once
+// there is room the backlog goes in, once each.
+func TestWriterWaitsOutAFullStore(t *testing.T) {
+	ing := &fullIngester{}
+	ing.full.Store(true)
+	dir := t.TempDir()
+	l, err := ingest.OpenLog(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	l.Append([]ingest.LogEntry{entry(1, batchBody("a-1")), entry(1, batchBody("a-2", "a-3")), entry(1, batchBody("a-4"))})
+	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	w.Open(context.Background())
+	defer w.Close()
+	for deadline := time.Now().Add(10 * time.Second); ing.tries.Load() < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tries in 10 s", ing.tries.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !w.NoRoom() {
+		t.Error("NoRoom is false while the store is full")
+	}
+	appended, _ := l.Appended()
+	err = w.Write(context.Background(), receivedBody(t, 1, batchBody("refused")))
+	if touchbase.ErrorCode(err) != touchbase.ENOROOM {
+		t.Fatalf("Write while the store is full: %v, want ENOROOM", err)
+	}
+	if now, _ := l.Appended(); now != appended {
+		t.Errorf("a refused request was logged: appended %d -> %d", appended, now)
+	}
+	if fails, _ := filepath.Glob(filepath.Join(dir, "failed", "*")); len(fails) > 0 {
+		t.Fatalf("set aside while the store was full: %v", fails)
+	}
+	if w.Settle(context.Background(), 0) {
+		t.Fatal("settled while nothing could be applied")
+	}
+
+	ing.full.Store(false)
+	if !w.Settle(context.Background(), 10*time.Second) {
+		t.Fatal("the backlog was not applied once there was room")
+	}
+	if w.NoRoom() {
+		t.Error("NoRoom is true once there is room")
+	}
+	if err := w.Write(context.Background(), receivedBody(t, 1, batchBody("after"))); err != nil {
+		t.Fatalf("Write once there is room: %v", err)
+	}
+	if !w.Settle(context.Background(), 10*time.Second) {
+		t.Fatal("not applied")
+	}
+	seen := map[string]int{}
+	for _, c := range ing.calls {
+		for _, m := range c {
+			seen[m.MessageID]++
+		}
+	}
+	if len(seen) != 5 || seen["refused"] != 0 || seen["after"] != 1 {
+		t.Fatalf("stored %v, want a-1..a-4 and after", seen)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s stored %d times", id, n)
+		}
+	}
+	if fails, _ := filepath.Glob(filepath.Join(dir, "failed", "*")); len(fails) > 0 {
+		t.Fatalf("set aside: %v", fails)
 	}
 }
 

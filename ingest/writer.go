@@ -106,6 +106,15 @@ type Writer struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// storeFull is set while the store has no room (its last commit
+	// failed with ENOROOM) and cleared by the next that succeeds. With a
+	// Log, Write refuses while it is set, and the applier tries one
+	// request at a time until there is room; without, each commit tries.
+	storeFull atomic.Bool
+	// logFull is set while the log has no room (its last append failed
+	// with ENOROOM).
+	logFull atomic.Bool
+
 	// With a Log: the applier's progress.
 	applyMu  sync.Mutex
 	applied  uint64        // last record applied
@@ -182,15 +191,23 @@ func (w *Writer) Close() error {
 
 // Write makes rec durable and returns once it is: committed to the store,
 // or with a Log, flushed to it. It returns EUNAVAILABLE after Close or
-// when ingestion is too far behind, and ctx's error if ctx ends first (the
-// request may still be stored: the caller must not promise durability
-// then).
+// when ingestion is too far behind, ENOROOM while the disk (of the log or
+// of the store) is full, and ctx's error if ctx ends first (the request
+// may still be stored: the caller must not promise durability then).
+// After EUNAVAILABLE or ENOROOM nothing of rec is stored.
 func (w *Writer) Write(ctx context.Context, rec *Received) error {
 	n := len(rec.Messages)
 	if n == 0 {
 		return nil
 	}
 	if l := w.cfg.Log; l != nil {
+		if w.storeFull.Load() {
+			// The log may have room, but what it takes could not be
+			// applied, and would eat the room the store needs to
+			// recover.
+			return touchbase.Errorf(touchbase.ENOROOM,
+				"the database's disk is full: events are refused until it has room again; retry")
+		}
 		if b := l.Backlog(); b > w.cfg.MaxBacklog {
 			return touchbase.Errorf(touchbase.EUNAVAILABLE,
 				"ingestion is %d MB behind; retry shortly", b>>20)
@@ -257,6 +274,41 @@ func (w *Writer) Settle(ctx context.Context, max time.Duration) bool {
 			return false
 		}
 	}
+}
+
+// NoRoom reports whether ingestion is waiting for room: the last commit to
+// the store, or the last append to the log, found the disk full. While it
+// is, Write refuses with ENOROOM; nothing acknowledged is dropped, and
+// ingestion resumes by itself once there is room.
+func (w *Writer) NoRoom() bool { return w.storeFull.Load() || w.logFull.Load() }
+
+// noteRoom records on flag what err says about room: set by ENOROOM,
+// cleared by success, left by any other error. It logs the changes.
+func (w *Writer) noteRoom(flag *atomic.Bool, err error, where string) {
+	full := touchbase.ErrorCode(err) == touchbase.ENOROOM
+	if err != nil && !full {
+		return
+	}
+	if flag.Swap(full) == full {
+		return
+	}
+	if full {
+		w.log.Error(where+" has no room: events are refused with 503 until there is; nothing acknowledged is dropped", "err", err)
+	} else {
+		w.log.Info(where + " has room again: ingestion goes on")
+	}
+}
+
+// waitOut reports whether err is a condition of the storage rather than
+// of the request (no room, a database out of connections or unreachable):
+// nothing was stored, and the same request goes in once it passes, so it
+// is retried, never set aside.
+func waitOut(err error) bool {
+	switch touchbase.ErrorCode(err) {
+	case touchbase.ENOROOM, touchbase.EUNAVAILABLE:
+		return true
+	}
+	return false
 }
 
 // Lag returns, with a Log, how many logged requests are not yet applied
@@ -349,6 +401,7 @@ func (w *Writer) append(live []*writeRequest) {
 		size += len(r.rec.Body)
 	}
 	_, err := w.cfg.Log.Append(entries)
+	w.noteRoom(&w.logFull, err, "the ingestion log's disk")
 	if w.cfg.OnCommit != nil {
 		w.cfg.OnCommit(CommitStats{Stage: StageLog, Messages: msgs, Requests: len(live), Bytes: size, Duration: time.Since(start), Err: err})
 	}
@@ -359,13 +412,16 @@ func (w *Writer) append(live []*writeRequest) {
 
 // store commits the group's messages in one transaction. If it fails,
 // each request is retried alone so that one bad request cannot fail the
-// others.
+// others; unless the storage failed (a full disk), which no request
+// causes: then every request is refused as it is, with nothing stored.
 func (w *Writer) store(live []*writeRequest) {
 	var msgs []touchbase.Message
 	for _, r := range live {
 		msgs = append(msgs, r.rec.Messages...)
 	}
-	if _, err := w.ingest(msgs, len(live)); err == nil || len(live) == 1 {
+	_, err := w.ingest(msgs, len(live))
+	w.noteRoom(&w.storeFull, err, "the database's disk")
+	if err == nil || len(live) == 1 || waitOut(err) {
 		for _, r := range live {
 			w.finish(r, err)
 		}
@@ -373,6 +429,7 @@ func (w *Writer) store(live []*writeRequest) {
 	}
 	for _, r := range live {
 		_, err := w.ingest(r.rec.Messages, 1)
+		w.noteRoom(&w.storeFull, err, "the database's disk")
 		w.finish(r, err)
 	}
 }
@@ -434,8 +491,14 @@ func (w *Writer) apply() {
 			}
 		}
 		if len(entries) > 0 {
-			if w.applyEntries(entries, failures) {
-				entries, failures, progressed = nil, 0, true
+			batch := entries
+			if w.storeFull.Load() {
+				// A probe: while there is no room, a failed try
+				// should cost little.
+				batch = entries[:1]
+			}
+			if w.applyEntries(batch, failures) {
+				entries, failures, progressed = entries[len(batch):], 0, true
 			} else {
 				failures++
 			}
@@ -452,7 +515,11 @@ func (w *Writer) apply() {
 		}
 		var pause <-chan time.Time
 		if failures > 0 {
-			pause = time.After(min(time.Second<<min(failures-1, 5), 30*time.Second))
+			d := min(time.Second<<min(failures-1, 5), 30*time.Second)
+			if w.storeFull.Load() {
+				d = min(d, noRoomProbe)
+			}
+			pause = time.After(d)
 		}
 		select {
 		case <-appended:
@@ -471,23 +538,34 @@ func (w *Writer) logLeft() {
 	}
 }
 
+// noRoomProbe bounds the pause between tries while the store has no
+// room: a try is then one request, cheap to fail, and ingestion resumes
+// within it once there is room.
+const noRoomProbe = 2 * time.Second
+
 // applyEntries commits entries to the store and moves the applied
-// position past them. It reports false when the store failed and nothing
-// was applied; the caller tries the same entries again after a pause.
-// An entry the store refuses while others in the same attempt succeed, or
-// alone after many attempts, is set aside in the log's failed/ directory,
-// reported, and skipped, so that one bad request cannot stop ingestion.
+// position past them. It reports false when nothing was applied; the
+// caller tries the same entries again after a pause. An entry the store
+// refuses while others in the same attempt succeed, or alone after many
+// attempts, is set aside in the log's failed/ directory, reported, and
+// skipped, so that one bad request cannot stop ingestion. A condition of
+// the storage (a full disk) is no request's fault: it is waited out, and
+// nothing is set aside for it.
 func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
+	type refused struct {
+		e   *LogEntry
+		err error
+	}
+	var aside []refused
 	msgs := make([][]touchbase.Message, len(entries))
 	live, total := 0, 0
-	for i, e := range entries {
+	for i := range entries {
+		e := &entries[i]
 		req, err := Parse(e.Endpoint, e.Body, e.ReceivedAt)
 		if err != nil || req == nil {
 			// It parsed when it was received; only a change of rules
 			// between versions can bring this here.
-			if failures == 0 {
-				w.setAside(e, fmt.Errorf("parse: %w", err))
-			}
+			aside = append(aside, refused{e, fmt.Errorf("parse: %w", err)})
 			continue
 		}
 		for j := range req.Messages {
@@ -505,31 +583,52 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 		all = append(all, m...)
 	}
 	_, err := w.ingest(all, live)
-	if err != nil && live > 1 {
-		var failed []int
+	w.noteRoom(&w.storeFull, err, "the database's disk")
+	switch {
+	case err == nil:
+	case waitOut(err):
+		if !w.storeFull.Load() { // noteRoom said it
+			w.log.Error("ingestion log: the store cannot take writes now; retrying", "seq", entries[0].Seq, "err", err)
+		}
+		return false
+	case live > 1:
+		var failed []refused
 		for i := range entries {
 			if len(msgs[i]) == 0 {
 				continue
 			}
-			if _, err := w.ingest(msgs[i], 1); err != nil {
-				failed = append(failed, i)
+			_, err := w.ingest(msgs[i], 1)
+			if waitOut(err) {
+				// Those that went in are caught by messageId
+				// deduplication when the whole is tried again.
+				w.noteRoom(&w.storeFull, err, "the database's disk")
+				return false
+			}
+			if err != nil {
+				failed = append(failed, refused{&entries[i], err})
 			}
 		}
 		if len(failed) == live {
 			w.log.Error("ingestion log: the store refuses every request; retrying", "err", err)
 			return false
 		}
-		for _, i := range failed {
-			w.setAside(entries[i], err)
+		aside = append(aside, failed...)
+	case failures < 10:
+		w.log.Error("ingestion log: cannot apply a request; retrying", "seq", entries[0].Seq, "err", err)
+		return false
+	default:
+		for i := range entries {
+			if len(msgs[i]) > 0 {
+				aside = append(aside, refused{&entries[i], err})
+			}
 		}
-		err = nil
 	}
-	if err != nil {
-		if failures < 10 {
-			w.log.Error("ingestion log: cannot apply a request; retrying", "seq", entries[0].Seq, "err", err)
+	for _, r := range aside {
+		if err := w.setAside(*r.e, r.err); err != nil {
+			// Never skip a request that is not kept somewhere.
+			w.log.Error("ingestion log: a request the store refuses could not be set aside; retrying", "seq", r.e.Seq, "cause", r.err, "err", err)
 			return false
 		}
-		w.setAside(entries[0], err)
 	}
 	w.markApplied(entries[len(entries)-1].Seq)
 	return true
@@ -550,21 +649,48 @@ func (w *Writer) markApplied(last uint64) {
 }
 
 // setAside writes an entry the store will not take to failed/<seq>.json in
-// the log's directory, for an operator to inspect and resend.
-func (w *Writer) setAside(e LogEntry, cause error) {
+// the log's directory, for an operator to inspect and resend. The file is
+// whole or absent: it is written beside and renamed.
+func (w *Writer) setAside(e LogEntry, cause error) error {
 	dir := filepath.Join(w.cfg.Log.dir, "failed")
 	p := filepath.Join(dir, fmt.Sprintf("%020d.json", e.Seq))
-	b, _ := json.Marshal(map[string]any{
+	b, err := json.Marshal(map[string]any{
 		"seq": e.Seq, "workspace_id": e.WorkspaceID, "endpoint": e.Endpoint, "public": e.Public,
 		"received_at": e.ReceivedAt, "error": cause.Error(), "body": string(e.Body),
 	})
-	err := os.MkdirAll(dir, 0o700)
-	if err == nil {
-		err = os.WriteFile(p, b, 0o600)
-	}
 	if err != nil {
-		w.log.Error("ingestion log: a request the store refuses could not be set aside", "seq", e.Seq, "cause", cause, "err", err)
-		return
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return noRoom(err)
+	}
+	if err := writeFileSync(p, b); err != nil {
+		return noRoom(err)
 	}
 	w.log.Error("ingestion log: the store refuses a request; set aside", "seq", e.Seq, "file", p, "err", cause)
+	return nil
+}
+
+// writeFileSync writes b to path through a temporary file that is synced
+// and renamed, so that path is whole or absent.
+func writeFileSync(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
