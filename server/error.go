@@ -28,6 +28,7 @@ var statusOf = map[string]int{
 	touchbase.ERATELIMIT:    http.StatusTooManyRequests,
 	touchbase.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	touchbase.ETIMEOUT:      http.StatusRequestTimeout,
+	touchbase.ENOROOM:       http.StatusServiceUnavailable,
 	touchbase.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -35,7 +36,7 @@ var statusOf = map[string]int{
 // the mux's 405) back to an error code.
 func codeOf(status int) string {
 	for code, st := range statusOf {
-		if st == status && code != touchbase.EINTERNAL {
+		if st == status && code != touchbase.EINTERNAL && code != touchbase.ENOROOM {
 			return code
 		}
 	}
@@ -61,7 +62,7 @@ type ErrorResponse struct {
 // ErrorBody is what went wrong. Fields names each offending field; Index is
 // the position of the event in a batch, -1 otherwise.
 type ErrorBody struct {
-	Code      string                 `json:"code" doc:"Machine-readable error code: invalid, unauthorized, forbidden, not_found, conflict, gone, too_large, unsupported, rate_limited, unavailable, timeout or internal."`
+	Code      string                 `json:"code" doc:"Machine-readable error code: invalid, unauthorized, forbidden, not_found, conflict, gone, too_large, unsupported, rate_limited, unavailable, no_room, timeout or internal."`
 	Message   string                 `json:"message" doc:"What is wrong, for people."`
 	Fields    []touchbase.FieldError `json:"fields" doc:"The offending fields, if any."`
 	RequestID string                 `json:"request_id" doc:"The request id, also in the X-Request-Id header and the server log."`

@@ -31,6 +31,10 @@ func (s *Server) registerIngestRoutes() {
 	s.mux.HandleFunc("OPTIONS /v1/{path...}", s.handlePreflight)
 }
 
+// noRoomRetryAfter is the Retry-After, in seconds, of a request refused
+// because the disk is full.
+const noRoomRetryAfter = "5"
+
 // ingestResponse is the body of a successful /v1 request. Segment's SDKs
 // read only the status; the counts are for people and tests.
 type ingestResponse struct {
@@ -161,10 +165,15 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 	}
 	rec := &ingest.Received{WorkspaceID: key.WorkspaceID, Endpoint: endpoint, ReceivedAt: receivedAt, Body: body, Messages: msgs, Public: public}
 	if err := s.svc.Ingest.Write(ctx, rec); err != nil {
-		if touchbase.ErrorCode(err) == touchbase.EUNAVAILABLE {
+		switch touchbase.ErrorCode(err) {
+		case touchbase.EUNAVAILABLE:
 			// Shutting down, or ingestion is behind (the writer's bound):
 			// SDKs retry 503s after this long.
 			w.Header().Set("Retry-After", "1")
+		case touchbase.ENOROOM:
+			// The disk is full: nothing of the request is stored, and
+			// room takes an operator, or the backlog, a while to make.
+			w.Header().Set("Retry-After", noRoomRetryAfter)
 		}
 		return &countedError{fmt.Errorf("ingest %d messages: %w", len(msgs), err), len(msgs)}
 	}

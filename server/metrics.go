@@ -145,6 +145,25 @@ func (m *metrics) registerLag(l lagger) {
 		}, func() float64 { _, b := l.Lag(); return float64(b) }))
 }
 
+// roomer is implemented by ingesters that can be waiting for room on a
+// full disk (*ingest.Writer).
+type roomer interface {
+	NoRoom() bool
+}
+
+// registerNoRoom exports whether ingestion waits for room.
+func (m *metrics) registerNoRoom(r roomer) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "touchbase_ingest_no_room",
+		Help: "1 while the disk of the database or of the ingestion log is full: /v1 answers 503 with Retry-After, nothing acknowledged is dropped, and ingestion resumes once there is room.",
+	}, func() float64 {
+		if r.NoRoom() {
+			return 1
+		}
+		return 0
+	}))
+}
+
 // registerOperationsRoutes registers what operators use: /metrics and
 // /healthz.
 func (s *Server) registerOperationsRoutes() {

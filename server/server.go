@@ -154,6 +154,9 @@ func New(cfg Config, svc Services) *Server {
 	if l, ok := svc.Ingest.(lagger); ok {
 		s.metrics.registerLag(l)
 	}
+	if r, ok := svc.Ingest.(roomer); ok {
+		s.metrics.registerNoRoom(r)
+	}
 	s.health = s.healthChecks()
 	s.registerOperationsRoutes()
 	s.registerIngestRoutes()
