@@ -124,8 +124,10 @@ type CustomerService interface {
 	// trait. Returns ENOTFOUND, EINVALID.
 	UpdateTraits(ctx context.Context, workspaceID, id int64, traits map[string]any) (*Customer, error)
 	// EraseCustomer deletes the customer's PII and events, detaches their
-	// orders, and suppresses their identifiers so that late events do not
-	// recreate them. Returns ENOTFOUND.
+	// orders, suppresses their identifiers so that late events do not
+	// recreate them, and removes the copies the database keeps of what it
+	// deleted. Returns ENOTFOUND; EUNAVAILABLE when the rows are gone but
+	// a copy could not be removed yet.
 	EraseCustomer(ctx context.Context, workspaceID, id int64) error
 	// ExportCustomer returns ENOTFOUND.
 	ExportCustomer(ctx context.Context, workspaceID, id int64) (*CustomerExport, error)

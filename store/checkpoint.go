@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,7 +25,14 @@ type checkpointer struct {
 	done   chan struct{}
 	mu     sync.Mutex
 	err    error // the last failure, for tests and health
+	// truncate makes the next checkpoints TRUNCATE ones until one
+	// completes: an erasure wants the log emptied.
+	truncate atomic.Bool
 }
+
+// truncateSoon asks for the log to be emptied at the next checkpoint that
+// can.
+func (c *checkpointer) truncateSoon() { c.truncate.Store(true) }
 
 func newCheckpointer(dsn string, every time.Duration) (*checkpointer, error) {
 	db, err := sql.Open("sqlite", dsn)
@@ -51,17 +59,25 @@ func (c *checkpointer) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if c.truncate.Load() {
+				if c.checkpoint(ctx, "TRUNCATE") {
+					c.truncate.Store(false)
+				}
+				continue
+			}
 			c.checkpoint(ctx, "PASSIVE")
 		}
 	}
 }
 
-func (c *checkpointer) checkpoint(ctx context.Context, mode string) {
+// checkpoint runs one checkpoint and reports whether it completed.
+func (c *checkpointer) checkpoint(ctx context.Context, mode string) bool {
 	var busy, logPages, done int
 	err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logPages, &done)
 	c.mu.Lock()
 	c.err = err
 	c.mu.Unlock()
+	return err == nil && busy == 0
 }
 
 // close stops the loop and leaves the log empty (TRUNCATE), so that the

@@ -381,11 +381,21 @@ func (s *Store) UpdateTraits(ctx context.Context, workspaceID, id int64, traits 
 // the SHA-256 of each of the customer's identifiers as suppressed (so
 // ingestion drops late events that carry them instead of recreating the
 // person), deletes their identities, events and profile, and detaches
-// their orders, which the store's books still need. Returns ENOTFOUND.
+// their orders, which the store's books still need. Then it removes the
+// copies the database keeps of what it deleted (see scrub). Returns
+// ENOTFOUND; EUNAVAILABLE when the rows are erased but a copy could not
+// be removed yet.
 func (s *Store) EraseCustomer(ctx context.Context, workspaceID, id int64) error {
 	if s.cache != nil {
 		defer s.cache.forgetCustomer(workspaceID, id)
 	}
+	if err := s.eraseCustomer(ctx, workspaceID, id); err != nil {
+		return err
+	}
+	return s.scrub(ctx, id)
+}
+
+func (s *Store) eraseCustomer(ctx context.Context, workspaceID, id int64) error {
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
 		c, err := s.findCustomer(ctx, tx, workspaceID, id, true)
 		if err != nil {

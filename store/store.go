@@ -148,7 +148,12 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 		base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(ON)" +
 			"&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_time_format=sqlite"
-		db, err := sql.Open("sqlite", base+"&_txlock=immediate"+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walAutoCheckpoint))
+		// secure_delete(ON) on the writer, the one connection that changes
+		// pages: what a change frees (an old version of a row, a deleted
+		// row, a freed page) is zeroed, so that an erased person's data does
+		// not linger in free space. BenchmarkIngest measured no difference
+		// beyond its noise: ingestion mostly inserts.
+		db, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=secure_delete(ON)"+fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walAutoCheckpoint))
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
