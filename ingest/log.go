@@ -44,15 +44,16 @@ type Log struct {
 	segmentBytes int64
 	lock         *os.File // held for the Log's life: one process appends
 
-	mu       sync.Mutex
-	segs     []segment // oldest first; the last is the one appended to
-	active   *os.File
-	size     int64         // of the active segment
-	next     uint64        // the sequence number the next record gets
-	applied  uint64        // every record up to this one is applied
-	w        *bufio.Writer // Append's, over the active segment
-	appended chan struct{} // closed and replaced when records are appended
-	roll     bool          // start a new segment at the next Append (SkipCorrupt)
+	mu        sync.Mutex
+	segs      []segment // oldest first; the last is the one appended to
+	active    *os.File
+	size      int64         // of the active segment
+	next      uint64        // the sequence number the next record gets
+	applied   uint64        // every record up to this one is applied
+	w         *bufio.Writer // Append's, over the active segment
+	appended  chan struct{} // closed and replaced when records are appended
+	roll      bool          // start a new segment at the next Append (SkipCorrupt, Rotate)
+	appending bool          // an Append writes to active without the lock
 
 	reader logReader
 }
@@ -321,6 +322,7 @@ func (l *Log) Append(entries []LogEntry) (uint64, error) {
 		}
 	}
 	f, first := l.active, l.next
+	l.appending = true
 	l.mu.Unlock()
 
 	if l.w == nil {
@@ -345,6 +347,7 @@ func (l *Log) Append(entries []LogEntry) (uint64, error) {
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.appending = false
 	if err != nil {
 		// Whatever part of the group reached the file was never
 		// acknowledged: cut it off, and reopen at the last good size
@@ -402,6 +405,34 @@ func (l *Log) abandonActive() {
 	l.active = nil
 	last := l.segs[len(l.segs)-1]
 	os.Truncate(last.path, last.size)
+}
+
+// Rotate ends the active segment: the next Append starts a new one, and
+// the segment goes, like those before it, as soon as every record in it is
+// applied (at once when they all are). Erasure calls it, so that applied
+// records do not stay behind in a segment that is still appended to (and
+// kept until it reaches SegmentBytes). Call it from the goroutine that
+// reads the log, or while nobody does: it closes the reader's file, so
+// that a removed segment's space is freed at once.
+func (l *Log) Rotate() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.roll = true
+	if l.active != nil && !l.appending {
+		// An Append under way closes it itself (roll).
+		l.active.Close()
+		l.active = nil
+	}
+	l.reader.closeSegment()
+	l.dropApplied()
+}
+
+// Holds reports whether a segment of the log still holds record seq (or
+// an earlier one).
+func (l *Log) Holds(seq uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.segs) > 0 && l.segs[0].first <= seq
 }
 
 // Appended returns the sequence number of the last record appended (0

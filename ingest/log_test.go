@@ -706,3 +706,65 @@ func TestLogKeepsThePublicFlag(t *testing.T) {
 		t.Fatalf("applied messages' Public: %v, want pub-2 public and srv-2 not", public)
 	}
 }
+
+// TestWriterForgetRemovesTheLogsCopies: Forget rotates the active segment
+// and returns once every request logged before it is applied and its
+// segment removed; given too little time, it says so, and the segments go
+// by themselves once applied. Appends racing with it are unharmed.
+func TestWriterForgetRemovesTheLogsCopies(t *testing.T) {
+	ing := &slowIngester{delay: 300 * time.Millisecond}
+	dir := t.TempDir()
+	l, err := ingest.OpenLog(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l, ApplyBytes: 1})
+	w.Open(context.Background())
+	defer w.Close()
+	ctx := context.Background()
+	for i := range 3 {
+		if err := w.Write(ctx, receivedBody(t, 1, batchBody(fmt.Sprint("a", i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Appends go on while Forget runs.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range 20 {
+			if err := w.Write(ctx, receivedBody(t, 1, batchBody(fmt.Sprint("b", i)))); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := w.Forget(short, 1, nil); touchbase.ErrorCode(err) != touchbase.EUNAVAILABLE {
+		t.Fatalf("Forget with the backlog unapplied: %v, want EUNAVAILABLE", err)
+	}
+	if err := w.Forget(ctx, 1, nil); err != nil {
+		t.Fatalf("Forget: %v", err)
+	}
+	wg.Wait()
+	if !w.Settle(ctx, 30*time.Second) {
+		t.Fatal("not applied")
+	}
+	seen := map[string]bool{}
+	for _, c := range ing.calls {
+		for _, m := range c {
+			seen[m.MessageID] = true
+		}
+	}
+	if len(seen) != 23 {
+		t.Fatalf("stored %d of 23 requests", len(seen))
+	}
+	// Once all is applied, one more Forget leaves no segment behind.
+	if err := w.Forget(ctx, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if segs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(segs) != 0 {
+		t.Fatalf("segments left after Forget: %v", segs)
+	}
+}

@@ -121,6 +121,7 @@ type Writer struct {
 	progress chan struct{} // closed and replaced when applied moves
 	stopping chan struct{} // closed by Close: drain, then stop
 	applier  chan struct{} // closed when the applier returns
+	rotate   chan struct{} // Forget's request to rotate the log (buffered: one pending is enough)
 }
 
 type writeRequest struct {
@@ -152,7 +153,8 @@ func NewWriter(ing touchbase.Ingester, cfg WriterConfig) *Writer {
 		lg = slog.Default()
 	}
 	return &Writer{ing: ing, cfg: cfg, log: lg, reqs: make(chan *writeRequest, 1024), done: make(chan struct{}),
-		progress: make(chan struct{}), stopping: make(chan struct{}), applier: make(chan struct{})}
+		progress: make(chan struct{}), stopping: make(chan struct{}), applier: make(chan struct{}),
+		rotate: make(chan struct{}, 1)}
 }
 
 // Open starts the commit loop, and with a Log the applier, which first
@@ -457,6 +459,11 @@ func (w *Writer) apply() {
 	failures := 0
 	corrupt := 0 // reads in a row that failed on the log's content
 	for {
+		select {
+		case <-w.rotate:
+			w.rotateLog()
+		default:
+		}
 		_, appended := l.Appended()
 		var err error
 		progressed := false
@@ -524,6 +531,8 @@ func (w *Writer) apply() {
 		select {
 		case <-appended:
 		case <-pause:
+		case <-w.rotate:
+			w.rotateLog()
 		case <-stopping:
 			stopping = nil
 			deadline = time.Now().Add(w.cfg.DrainTimeout)
@@ -632,6 +641,16 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 	}
 	w.markApplied(entries[len(entries)-1].Seq)
 	return true
+}
+
+// rotateLog rotates the log from the applier's goroutine (Rotate closes
+// the reader's file) and wakes Forget, whose segments may be gone now.
+func (w *Writer) rotateLog() {
+	w.cfg.Log.Rotate()
+	w.applyMu.Lock()
+	close(w.progress)
+	w.progress = make(chan struct{})
+	w.applyMu.Unlock()
 }
 
 // markApplied moves the applied position to last, every record up to
