@@ -175,16 +175,49 @@ func (s *Server) updateCustomer(ctx context.Context, k *touchbase.Key, in *updat
 	return &output[*touchbase.Customer]{Body: c}, nil
 }
 
+// eraseWait bounds how long an erasure waits for the ingestion log's
+// backlog to be applied, so that the log's copies can go.
+const eraseWait = 2 * time.Minute
+
+// eraseCustomer erases the customer from the store, then from every copy
+// touchbase keeps (the ingestion log, failed/), and answers 204 only once
+// they are gone.
 func (s *Server) eraseCustomer(ctx context.Context, k *touchbase.Key, in *customerIDInput) (*noContent, error) {
-	if err := s.svc.Customers.EraseCustomer(ctx, k.WorkspaceID, in.ID); err != nil {
+	// Their identifiers, to find what they sent in the copies; read
+	// first, since the erasure deletes them.
+	c, err := s.svc.Customers.FindCustomer(ctx, k.WorkspaceID, in.ID)
+	if err != nil {
 		return nil, err
 	}
-	s.log.Info("customer erased", "request_id", requestID(ctx), "workspace_id", k.WorkspaceID, "customer_id", in.ID, "key_id", k.ID)
+	ids := append([]touchbase.Identity{
+		{Kind: touchbase.IdentityUserID, Value: c.UserID},
+		{Kind: touchbase.IdentityEmail, Value: c.Email},
+		{Kind: touchbase.IdentityPhone, Value: c.Phone},
+	}, c.Identities...)
+	err = s.svc.Customers.EraseCustomer(ctx, k.WorkspaceID, in.ID)
+	if err != nil && touchbase.ErrorCode(err) != touchbase.EUNAVAILABLE {
+		// EUNAVAILABLE may come after the rows went: remove the other
+		// copies all the same.
+		return nil, err
+	}
+	if err == nil {
+		s.log.Info("customer erased", "request_id", requestID(ctx), "workspace_id", k.WorkspaceID, "customer_id", in.ID, "key_id", k.ID)
+	}
 	if s.svc.Engine != nil {
 		// Erasure leaves no event behind for the engine to follow.
 		if err := s.svc.Engine.Forget(ctx, k.WorkspaceID, in.ID); err != nil {
 			s.log.Error("segments: forgetting an erased customer", "workspace_id", k.WorkspaceID, "customer_id", in.ID, "err", err)
 		}
+	}
+	if s.svc.Ingest != nil {
+		fctx, cancel := context.WithTimeout(ctx, eraseWait)
+		defer cancel()
+		if ferr := s.svc.Ingest.Forget(fctx, k.WorkspaceID, ids); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &noContent{}, nil
 }

@@ -3,29 +3,21 @@
 package server_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
-	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
 )
 
@@ -79,115 +71,10 @@ func (fs *tmpfs) resize(size int64) {
 	}
 }
 
-// fullDiskServer is a real server over a store and an ingest writer, as
-// touchbase serve wires them, with its own write key.
-type fullDiskServer struct {
-	url   string
-	w     *ingest.Writer
-	st    *store.Store
-	ws    int64
-	write string
-}
-
-func startFullDiskServer(t *testing.T, st *store.Store, logDir string) *fullDiskServer {
-	t.Helper()
-	ctx := context.Background()
-	ws, err := st.CreateWorkspace(ctx, "full")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, secret, err := st.CreateKey(ctx, ws.ID, touchbase.KeyWrite, "", "write")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ilog *ingest.Log
-	if logDir != "" {
-		if ilog, err = ingest.OpenLog(logDir, 0); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ilog.Close() })
-	}
-	level := slog.LevelError + 4 // the test provokes errors on purpose
-	if testing.Verbose() {
-		level = slog.LevelInfo
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	var srv *server.Server
-	w := ingest.NewWriter(st, ingest.WriterConfig{Log: ilog, Logger: logger, OnCommit: func(cs ingest.CommitStats) { srv.ObserveCommit(cs) }})
-	srv = server.New(server.Config{Logger: logger, RateLimit: 1 << 30}, server.Services{
-		Workspaces: st, Users: st, Keys: st, Customers: st, Events: st, Orders: st, Stats: st, Imports: st, Ingest: w,
-	})
-	if err := w.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	if err := srv.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Close(ctx)
-	})
-	return &fullDiskServer{url: "http://" + srv.Addr(), w: w, st: st, ws: ws.ID, write: secret}
-}
-
-// sendBatch posts a batch of n track events with messageIds prefix-0 ..
-// prefix-(n-1) and returns the answer's status and Retry-After header.
-func (f *fullDiskServer) sendBatch(t *testing.T, prefix string, n int) (int, string) {
-	var b bytes.Buffer
-	b.WriteString(`{"batch":[`)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"type":"track","event":"Page Read","userId":"u%d","messageId":"%s-%d","properties":{"text":"%s"}}`,
-			i%50, prefix, i, strings.Repeat("x", 200))
-	}
-	b.WriteString(`]}`)
-	req, err := http.NewRequest("POST", f.url+"/v1/batch", &b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth(f.write, "")
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Errorf("POST /v1/batch: %v", err)
-		return 0, ""
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode, res.Header.Get("Retry-After")
-}
-
-// metric returns the value of an unlabelled metric from /metrics (-1 when
-// it is not there).
-func (f *fullDiskServer) metric(t *testing.T, name string) float64 {
-	t.Helper()
-	res, err := http.Get(f.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return x
-		}
-	}
-	return -1
-}
-
 // fill sends batches from a few clients until the disk is full and then
 // some more, and returns the messageIds that were acknowledged. Every
 // answer must be a 200 or a 503 with Retry-After.
-func (f *fullDiskServer) fill(t *testing.T) map[string]bool {
+func (f *durableServer) fill(t *testing.T) map[string]bool {
 	t.Helper()
 	const clients, perBatch = 4, 40
 	var (
@@ -247,7 +134,7 @@ func (f *fullDiskServer) fill(t *testing.T) map[string]bool {
 // resume waits until /v1 acknowledges again after the disk has room, then
 // until the backlog is in the store, and checks that the store holds
 // exactly the acknowledged events, once each.
-func (f *fullDiskServer) resume(t *testing.T, acked map[string]bool) {
+func (f *durableServer) resume(t *testing.T, acked map[string]bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for n := 0; ; n++ {
@@ -306,20 +193,8 @@ func (f *fullDiskServer) resume(t *testing.T, acked map[string]bool) {
 	}
 }
 
-func first(s []string) []string { return s[:min(len(s), 3)] }
-
-func rebind(st *store.Store, q string) string {
-	if st.Dialect() != "postgres" {
-		return q
-	}
-	for n := 1; strings.Contains(q, "?"); n++ {
-		q = strings.Replace(q, "?", "$"+strconv.Itoa(n), 1)
-	}
-	return q
-}
-
 // checkNoRoomReported checks that /metrics says ingestion waits for room.
-func (f *fullDiskServer) checkNoRoomReported(t *testing.T) {
+func (f *durableServer) checkNoRoomReported(t *testing.T) {
 	t.Helper()
 	if v := f.metric(t, "touchbase_ingest_no_room"); v != 1 {
 		t.Errorf("touchbase_ingest_no_room = %v while the disk is full, want 1", v)
@@ -347,7 +222,7 @@ func TestFullDiskSQLite(t *testing.T) {
 			if withLog {
 				logDir = filepath.Join(data, "ingest-log")
 			}
-			f := startFullDiskServer(t, st, logDir)
+			f := startDurableServer(t, st, logDir)
 			// Room for some 10,000 events beyond what is there.
 			fs.resize(fs.used() + 3<<20)
 			acked := f.fill(t)
@@ -386,7 +261,7 @@ func TestFullDiskPostgres(t *testing.T) {
 			if withLog {
 				logDir = t.TempDir()
 			}
-			f := startFullDiskServer(t, st, logDir)
+			f := startDurableServer(t, st, logDir)
 			fs.resize(fs.used() + 3<<20)
 			acked := f.fill(t)
 			f.checkNoRoomReported(t)

@@ -60,10 +60,13 @@ type Config struct {
 // survive a crash. *ingest.Writer is one. Settle waits (up to max) until
 // what was acknowledged is in the store, which may trail the
 // acknowledgement; the admin API and the console call it first, so that
-// they show what a client has just sent.
+// they show what a client has just sent. Forget removes the copies it
+// keeps of what an erased customer (known by ids) sent; erasure calls it
+// after the store's.
 type Ingester interface {
 	Write(ctx context.Context, rec *ingest.Received) error
 	Settle(ctx context.Context, max time.Duration) bool
+	Forget(ctx context.Context, workspaceID int64, ids []touchbase.Identity) error
 }
 
 // Services are what the server serves; *store.Store implements all but
