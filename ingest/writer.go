@@ -284,6 +284,18 @@ func (w *Writer) Settle(ctx context.Context, max time.Duration) bool {
 // ingestion resumes by itself once there is room.
 func (w *Writer) NoRoom() bool { return w.storeFull.Load() || w.logFull.Load() }
 
+// Health reports, for /healthz, whether ingestion is waiting for room on
+// disk, and where: ENOROOM while the store or the log found the disk full.
+func (w *Writer) Health(context.Context) error {
+	switch {
+	case w.storeFull.Load():
+		return touchbase.Errorf(touchbase.ENOROOM, "the database's disk is full: /v1 answers 503 until there is room")
+	case w.logFull.Load():
+		return touchbase.Errorf(touchbase.ENOROOM, "the ingestion log's disk is full: /v1 answers 503 until there is room")
+	}
+	return nil
+}
+
 // noteRoom records on flag what err says about room: set by ENOROOM,
 // cleared by success, left by any other error. It logs the changes.
 func (w *Writer) noteRoom(flag *atomic.Bool, err error, where string) {

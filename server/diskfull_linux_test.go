@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -157,6 +158,9 @@ func (f *durableServer) resume(t *testing.T, acked map[string]bool) {
 	if v := f.metric(t, "touchbase_ingest_no_room"); v != 0 {
 		t.Errorf("touchbase_ingest_no_room = %v once there is room again, want 0", v)
 	}
+	if status, h := f.health(t); status != http.StatusOK || h.Checks["ingest"] != "ok" {
+		t.Errorf("/healthz once there is room again: %d %+v, want 200 with ingest ok", status, h)
+	}
 	stored := map[string]int{}
 	rows, err := f.st.DB().QueryContext(context.Background(), rebind(f.st, "SELECT message_id FROM events WHERE workspace_id = ?"), f.ws)
 	if err != nil {
@@ -201,6 +205,9 @@ func (f *durableServer) checkNoRoomReported(t *testing.T) {
 	}
 	if !f.w.NoRoom() {
 		t.Error("Writer.NoRoom() is false while the disk is full")
+	}
+	if status, h := f.health(t); status != http.StatusServiceUnavailable || !strings.Contains(h.Checks["ingest"], "disk is full") {
+		t.Errorf("/healthz while the disk is full: %d %+v, want 503 with the ingest check saying the disk is full", status, h)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -129,6 +130,21 @@ func (f *durableServer) metric(t *testing.T, name string) float64 {
 		}
 	}
 	return -1
+}
+
+// health returns /healthz's status and body.
+func (f *durableServer) health(t *testing.T) (int, struct{ Checks map[string]string }) {
+	t.Helper()
+	var h struct{ Checks map[string]string }
+	res, err := http.Get(f.url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, h
 }
 
 func first(s []string) []string { return s[:min(len(s), 3)] }

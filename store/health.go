@@ -100,8 +100,11 @@ func (s *Store) listTables(ctx context.Context) ([]string, error) {
 // checkSQLiteFile reads the 100-byte header of an SQLite file: its magic
 // string, page size and page count (https://sqlite.org/fileformat.html,
 // 1.3), and checks that the file is at least as long as the header says.
-// In WAL mode the main file is never shorter than that: pages beyond it
-// live in the -wal file until a checkpoint extends the file.
+// A checkpoint writes page 1 (the header) first and extends the file
+// after, so while one runs, or after one a full disk cut short, the file
+// may be shorter than its header says with the missing pages still in the
+// -wal file; only a file shorter than its header with no frames in the
+// -wal file has lost pages.
 func checkSQLiteFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -129,8 +132,15 @@ func checkSQLiteFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("stat the database file: %w", err)
 	}
-	if want := pages * pageSize; fi.Size() < want {
+	if want := pages * pageSize; fi.Size() < want && !walHasFrames(path) {
 		return fmt.Errorf("the database file %s is %d bytes, its header says %d: it was truncated", path, fi.Size(), want)
 	}
 	return nil
+}
+
+// walHasFrames reports whether the -wal file beside an SQLite file holds
+// any frame (it is longer than its 32-byte header).
+func walHasFrames(path string) bool {
+	fi, err := os.Stat(path + "-wal")
+	return err == nil && fi.Size() > 32
 }
