@@ -280,6 +280,9 @@ func TestEvaluateErrors(t *testing.T) {
 		"one arg":      `{"op": "and", "args": [{"op": "is set", "left": {"field": "x"}}]}`,
 		"where ago":    `{"op": "is set", "left": {"agg": {"func": "count", "event": "X", "where": {"op": ">", "left": {"field": "t"}, "right": {"ago": "1d"}}}}}`,
 		"two operands": `{"op": "is set", "left": {"field": "x", "ago": "1d"}}`,
+		// Past time.Duration's 292 years: never a wrapped window.
+		"ago overflows":    `{"op": "<", "left": {"field": "t"}, "right": {"ago": "106752d"}}`,
+		"window overflows": `{"op": ">", "left": {"agg": {"func": "count", "event": "W", "within": "106752d"}}, "right": {"value": 1}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			n := node(t, tree)

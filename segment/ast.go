@@ -160,12 +160,20 @@ func (d Duration) Std() (time.Duration, error) {
 		return 0, fmt.Errorf("duration %q: want a positive whole number without leading zeros", s)
 	}
 	n, err := strconv.ParseInt(digits, 10, 64)
-	// 100 years is more window than any store has history.
-	if err != nil || n <= 0 || time.Duration(n)*unit > 100*366*24*time.Hour {
+	// The bound is compared in units, never as n*unit: a time.Duration
+	// holds 292 years, and 106752d multiplied out wraps to a negative
+	// duration that any bound would accept.
+	if err != nil || n <= 0 || n > int64(MaxDuration/unit) {
 		return 0, fmt.Errorf("duration %q: want a whole number from 1 up to 100 years", s)
 	}
 	return time.Duration(n) * unit, nil
 }
+
+// MaxDuration bounds every Duration (windows, "ago", "within next" and the
+// analyses' periods): 100 years of 366 days, 36600d, 5228w or 878400h, more
+// window than any store has history, and far from time.Duration's 292
+// years, so that as-of minus a window never overflows.
+const MaxDuration = 100 * 366 * 24 * time.Hour
 
 // Millis returns d in milliseconds; d must be valid (0 for "").
 func (d Duration) Millis() int64 {

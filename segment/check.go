@@ -35,12 +35,26 @@ func Check(n *Node, reg *Registry) (err error) {
 		}
 	}()
 	c := checker{reg: reg}
-	c.node(n, "", false)
+	c.node(n, "", false, 0, precOr)
 	return nil
 }
 
 type checker struct {
 	reg *Registry
+	// level is the nesting level of the test being checked, for the
+	// where of its aggregates (see nest).
+	level int
+}
+
+// nest fails when the text of n, as Format writes it, would be read at a
+// nesting level beyond maxDepth. The level is the parser's: one for each
+// "not", parenthesis and where around a test. Check counts it on the tree
+// so that the bound holds for trees from JSON as for text, and every tree
+// Check accepts formats to text that Parse reads back.
+func (c *checker) nest(n *Node, path string, level int) {
+	if level > maxDepth {
+		c.fail(n, path, "the condition nests more than %d deep", maxDepth)
+	}
 }
 
 func (c *checker) fail(n *Node, path, format string, args ...any) {
@@ -64,13 +78,23 @@ func sub(path, step string) string {
 var ops = []string{"and", "or", "not", "=", "!=", "<", "<=", ">", ">=", "in", "not in", "between",
 	"contains", "starts with", "is set", "is not set", "within next", "in segment"}
 
-// node checks n; where is set inside an aggregate's where.
-func (c *checker) node(n *Node, path string, where bool) {
+// node checks n; where is set inside an aggregate's where. Format writes
+// n in the context of precedence prec, where the levels around it add up
+// to depth (see nest).
+func (c *checker) node(n *Node, path string, where bool, depth, prec int) {
 	if n == nil {
 		c.fail(nil, path, "a condition is missing")
 	}
 	switch n.Op {
 	case OpAnd, OpOr:
+		inner := precOr
+		if n.Op == OpAnd {
+			inner = precAnd
+		}
+		if prec > inner { // written in parentheses
+			depth++
+			c.nest(n, path, depth)
+		}
 		c.fields(n, path, "args")
 		if len(n.Args) < 2 {
 			c.fail(n, path, "%q takes two or more conditions in args, not %d", n.Op, len(n.Args))
@@ -80,14 +104,27 @@ func (c *checker) node(n *Node, path string, where bool) {
 			if a != nil && a.Op == n.Op {
 				c.fail(a, p, "an %q directly inside an %q: put its conditions in the outer one", n.Op, n.Op)
 			}
-			c.node(a, p, where)
+			c.node(a, p, where, depth, inner)
 		}
+		return
 	case OpNot:
+		c.nest(n, path, depth+1)
 		c.fields(n, path, "args")
 		if len(n.Args) != 1 {
 			c.fail(n, path, `"not" takes one condition in args, not %d`, len(n.Args))
 		}
-		c.node(n.Args[0], sub(path, "args[0]"), where)
+		switch a := n.Args[0]; {
+		case a != nil && (a.Op == OpNot || a.Op == OpInSegment || a.Op == OpAnd || a.Op == OpOr):
+			c.node(a, sub(path, "args[0]"), where, depth+1, precNot)
+		default: // not (test): one level more for the parentheses
+			c.node(a, sub(path, "args[0]"), where, depth+2, precOr)
+		}
+		return
+	}
+	// A test, read at the next level.
+	c.nest(n, path, depth+1)
+	c.level = depth + 1
+	switch n.Op {
 	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe:
 		c.fields(n, path, "left", "right")
 		l := c.operand(n, n.Left, sub(path, "left"), where)
@@ -303,7 +340,9 @@ func (c *checker) aggregate(n *Node, a *Aggregate, path string) Type {
 		}
 	}
 	if a.Where != nil {
-		c.node(a.Where, sub(path, "where"), true)
+		level := c.level
+		c.node(a.Where, sub(path, "where"), true, level, precOr)
+		c.level = level
 	}
 	if a.Func == AggFirst || a.Func == AggLast {
 		return TypeTime

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/touchbase/touchbase/segment"
@@ -78,6 +79,10 @@ func TestCheckJSON(t *testing.T) {
 			`first("x") is a time and sum("x".p) is a number: a test between different types never holds`},
 		{"property is any type in where", `{"op": ">", "left": {"agg": {"func": "count", "event": "x", "where":
 			{"op": "contains", "left": {"field": "orders"}, "right": {"value": "a"}}}}, "right": {"value": 1}}`, true, ""},
+		{"window past time.Duration", `{"op": ">", "left": {"agg": {"func": "count", "event": "x", "within": "106752d"}}, "right": {"value": 1}}`, false,
+			`left.agg.within: duration "106752d": want a whole number from 1 up to 100 years`},
+		{"ago past time.Duration", `{"op": "<", "left": {"field": "last_order_at"}, "right": {"ago": "106752d"}}`, false,
+			`right.ago: duration "106752d": want a whole number from 1 up to 100 years`},
 		{"time text that would not lex", `{"op": "<", "left": {"field": "x"}, "right": {"value": {"time": "2026-01-01T09:30:00,5Z"}}}`, false,
 			`right.value: 2026-01-01T09:30:00,5Z is not a valid time: write a date as 2026-01-01, or a time in RFC 3339, such as 2026-01-01T09:30:00Z or 2026-01-01T09:30:00+01:00`},
 	}
@@ -200,5 +205,79 @@ func TestCheckCycles(t *testing.T) {
 				t.Errorf("CheckCycles:\n got %v\nwant %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestCheckNesting holds JSON trees to the nesting bound of the text: a
+// tree Check accepts formats to text that parses back, and a tree one
+// level deeper is rejected, naming where in the tree, whatever shape the
+// nesting takes.
+func TestCheckNesting(t *testing.T) {
+	leaf := `{"op": "=", "left": {"field": "x"}, "right": {"value": 1}}`
+	leaf2 := `{"op": "is set", "left": {"field": "y"}}`
+	shapes := map[string]func(inner string, i int) string{
+		// not (x = 1): each not and its parentheses.
+		"not": func(inner string, i int) string { return `{"op": "not", "args": [` + inner + `]}` },
+		// a or (b and (c or ...)): each and inside an or is parenthesised.
+		"and/or": func(inner string, i int) string {
+			op := "and"
+			if i%2 == 1 {
+				op = "or"
+			}
+			return `{"op": "` + op + `", "args": [` + leaf2 + `, ` + inner + `]}`
+		},
+		// count("e" where count... cannot nest, but where can hold not.
+		"where": func(inner string, i int) string {
+			if i == 0 {
+				return `{"op": ">", "left": {"agg": {"func": "count", "event": "e", "where": ` + inner + `}}, "right": {"value": 0}}`
+			}
+			return `{"op": "not", "args": [` + inner + `]}`
+		},
+	}
+	for name, wrap := range shapes {
+		t.Run(name, func(t *testing.T) {
+			accepted, rejected := 0, 0
+			for levels := 90; levels <= 210; levels++ {
+				tree := leaf
+				for i := levels - 1; i >= 0; i-- {
+					tree = wrap(tree, i)
+				}
+				var n segment.Node
+				if err := json.Unmarshal([]byte(tree), &n); err != nil {
+					t.Fatal(err)
+				}
+				checkErr := segment.Check(&n, nil)
+				_, parseErr := segment.Parse(segment.Format(&n))
+				if (checkErr == nil) != (parseErr == nil) {
+					t.Fatalf("%d levels: Check = %v, but Parse(Format) = %v", levels, checkErr, parseErr)
+				}
+				if checkErr == nil {
+					accepted++
+					continue
+				}
+				rejected++
+				var e *segment.Error
+				if !errors.As(checkErr, &e) || e.Path == "" || !strings.HasSuffix(e.Msg, "the condition nests more than 100 deep") {
+					t.Fatalf("%d levels: Check = %v, want the nesting bound at a path", levels, checkErr)
+				}
+			}
+			if accepted == 0 || rejected == 0 {
+				t.Fatalf("accepted %d and rejected %d trees: the bound was not reached", accepted, rejected)
+			}
+		})
+	}
+
+	// A hostile tree is refused at the bound, not walked to its end.
+	deep := leaf
+	for range 2000 {
+		deep = `{"op": "not", "args": [` + deep + `]}`
+	}
+	var n segment.Node
+	if err := json.Unmarshal([]byte(deep), &n); err != nil {
+		t.Fatal(err)
+	}
+	err := segment.Check(&n, nil)
+	if want := strings.Repeat("args[0].", 99) + "args[0]: the condition nests more than 100 deep"; err == nil || err.Error() != want {
+		t.Errorf("Check of 2000 nots = %v, want %s", err, want)
 	}
 }

@@ -223,6 +223,16 @@ func TestParseErrors(t *testing.T) {
 		{"between types", `x between 1 and "z"`, `line 1, column 1: the two values of "between" must have the same type, not a number and a string`},
 		{"aggregate type", `last("x") > 3`, `line 1, column 1: last("x") is a time and 3 is a number: a test between different types never holds`},
 		{"too deep", strings.Repeat("(", 101) + "x", `line 1, column 101: the condition nests more than 100 deep`},
+		// 106752 days is past time.Duration's 292 years: the bound must
+		// not overflow into accepting it.
+		{"window past time.Duration", `count("x", within 106752d) > 1`, `line 1, column 19: 106752d is not a duration: it must be at most 100 years`},
+		{"ago past time.Duration", `last_order_at < 106752d ago`, `line 1, column 17: 106752d is not a duration: it must be at most 100 years`},
+		{"hours past time.Duration", `x < 2562048h ago`, `line 1, column 5: 2562048h is not a duration: it must be at most 100 years`},
+		{"weeks past time.Duration", `x < 15251w ago`, `line 1, column 5: 15251w is not a duration: it must be at most 100 years`},
+		{"just past 100 years", `x < 36601d ago`, `line 1, column 5: 36601d is not a duration: it must be at most 100 years`},
+		// "not x = 1" is written "not (x = 1)", one level deeper: the
+		// tree, not the text as typed, is what must stay within the bound.
+		{"too deep once formatted", strings.Repeat("not ", 99) + "x = 1", `line 1, column 397: the condition nests more than 100 deep`},
 		{"contains on a number", `count("x") contains 1`, `line 1, column 1: "contains" tests a string or a list: count("x") is a number`},
 	}
 	for _, tt := range tests {

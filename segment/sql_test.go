@@ -311,6 +311,9 @@ func TestCompileSQLErrors(t *testing.T) {
 		"starts with number":   `{"op": "starts with", "left": {"field": "a"}, "right": {"value": 1}}`,
 		"between one value":    `{"op": "between", "left": {"field": "a"}, "values": [1]}`,
 		"empty path element":   `{"op": "is set", "left": {"field": "a..b"}}`,
+		// Past time.Duration's 292 years: never a wrapped window.
+		"ago overflows":    `{"op": "<", "left": {"field": "t"}, "right": {"ago": "106752d"}}`,
+		"window overflows": `{"op": ">", "left": {"agg": {"func": "count", "event": "E", "within": "106752d"}}, "right": {"value": 1}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			n, err := parseNode(cond)
