@@ -34,6 +34,9 @@ type scanner struct {
 	// big is set when a number that may be out of float64's range (one
 	// with an exponent or very many digits) was skipped.
 	big bool
+	// mend rewrites, in data, the string escapes that no database can
+	// store (see mendEscape) as they are validated.
+	mend bool
 }
 
 // ws skips white space.
@@ -226,7 +229,11 @@ func (s *scanner) str() (escaped bool, err error) {
 						return escaped, s.errorf("in \\u hexadecimal character escape")
 					}
 				}
-				i += 6
+				if s.mend {
+					i += mendEscape(data, i)
+				} else {
+					i += 6
+				}
 			default:
 				s.pos = i + 1
 				return escaped, s.errorf("in string escape code")
@@ -236,6 +243,35 @@ func (s *scanner) str() (escaped bool, err error) {
 			return escaped, s.errorf("in string literal")
 		}
 	}
+}
+
+// mendEscape looks at the valid \uXXXX escape at data[i] and returns its
+// length: 6, or 12 for a surrogate pair. \u0000 and a lone surrogate
+// become \ufffd (U+FFFD, the replacement character), in place: the same
+// six bytes. PostgreSQL's jsonb refuses both and its text cannot hold NUL
+// while SQLite stores them, so one batch would answer 200 on one database
+// and 500 on the other; the Segment spec takes any JSON string, so the
+// event is kept with the character replaced, on both. (encoding/json
+// decodes a lone surrogate as U+FFFD already: only NUL changes meaning.)
+// Only strings holding a \u escape get here, so ingestion pays nothing for
+// the rest.
+func mendEscape(data []byte, i int) int {
+	r := hex4(data[i+2:])
+	switch {
+	case r == 0:
+	case r >= 0xd800 && r < 0xdc00: // a high surrogate: is a low one next?
+		if j := i + 6; j+6 <= len(data) && data[j] == '\\' && data[j+1] == 'u' &&
+			isHex(data[j+2]) && isHex(data[j+3]) && isHex(data[j+4]) && isHex(data[j+5]) {
+			if lo := hex4(data[j+2:]); lo >= 0xdc00 && lo < 0xe000 {
+				return 12
+			}
+		}
+	case r >= 0xdc00 && r < 0xe000: // a low surrogate alone
+	default:
+		return 6
+	}
+	copy(data[i+2:i+6], "fffd")
+	return 6
 }
 
 // nextSpecial returns the index of the first quote, backslash or control

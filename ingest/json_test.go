@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -75,6 +76,82 @@ func checkScanner(t *testing.T, in []byte) {
 	if werr == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q: decode = %#v, encoding/json = %#v", in, got, want)
 	}
+}
+
+// TestMendMatchesEncodingJSON holds the mending scanner to encoding/json:
+// what it accepts is the same, and a mended document decodes to what
+// encoding/json decodes with U+0000 replaced by U+FFFD (encoding/json
+// replaces lone surrogates already).
+func TestMendMatchesEncodingJSON(t *testing.T) {
+	for _, in := range append(jsonSeeds, mendSeeds...) {
+		checkMend(t, []byte(in))
+	}
+}
+
+// mendSeeds are strings mendEscape rewrites, or must leave alone.
+var mendSeeds = []string{
+	`"\u0000"`, `{"\u0000k":"v\u0000"}`, `"a\\u0000"`, `"\\\u0000"`, `["\u0000","\u00001"]`,
+	`"\ud800"`, `"\udc00"`, `"\ud83d\ude00"`, `"\ud83d\u0000"`, `"\ud83d\ud83d\ude00"`, `"\udbff\udfff"`,
+	`"\ud800\u"`, `"\ud800\uzzzz"`, `"\uD800\uDC00\uDC00"`, `"\u0000\ud800"`, `"x\u00"`,
+}
+
+func FuzzMend(f *testing.F) {
+	for _, in := range append(jsonSeeds, mendSeeds...) {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) { checkMend(t, in) })
+}
+
+func checkMend(t *testing.T, in []byte) {
+	t.Helper()
+	mended := append([]byte(nil), in...)
+	s := scanner{data: mended, mend: true}
+	_, err := s.value()
+	if err == nil {
+		err = s.end()
+	}
+	if got, want := err == nil, json.Valid(in); got != want {
+		t.Fatalf("%q: mending scanner valid = %v (%v), encoding/json valid = %v", in, got, err, want)
+	}
+	if len(mended) != len(in) {
+		t.Fatalf("%q: mended to %q, another length", in, mended)
+	}
+	if err != nil || !utf8.Valid(in) {
+		return
+	}
+	if bytes.Contains(mended, []byte(`\u0000`)) && !bytes.Contains(mended, []byte(`\\u0000`)) {
+		t.Fatalf("%q: mended %q still holds \\u0000", in, mended)
+	}
+	var want any
+	if json.Unmarshal(in, &want) != nil {
+		return
+	}
+	got, gerr := decode(mended)
+	if gerr != nil {
+		t.Fatalf("%q: decode(%q): %v", in, mended, gerr)
+	}
+	if want = withoutNUL(want); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: decode(%q) = %#v, want %#v", in, mended, got, want)
+	}
+}
+
+// withoutNUL replaces U+0000 with U+FFFD in the strings and keys of v.
+func withoutNUL(v any) any {
+	switch x := v.(type) {
+	case string:
+		return strings.ReplaceAll(x, "\x00", "\uFFFD")
+	case []any:
+		for i := range x {
+			x[i] = withoutNUL(x[i])
+		}
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[strings.ReplaceAll(k, "\x00", "\uFFFD")] = withoutNUL(e)
+		}
+		return m
+	}
+	return v
 }
 
 func TestUnquote(t *testing.T) {

@@ -51,7 +51,9 @@ type Request struct {
 // to Request.Rejected and the others are kept.
 //
 // Parse does not keep body: the messages' raw Properties and Context point
-// into one copy of it.
+// into one copy of it. In that copy, \u0000 and lone UTF-16 surrogates in
+// strings (keys and values, anywhere) become \ufffd, U+FFFD: no database
+// can store them alike, and the event is kept (see mendEscape).
 func Parse(endpoint string, body []byte, receivedAt time.Time) (*Request, error) {
 	p := parser{receivedAt: receivedAt.UTC()}
 	switch endpoint {
@@ -253,7 +255,7 @@ func notObject(s *scanner) error {
 func (p *parser) single(body []byte) (*Request, error) {
 	body = append([]byte(nil), body...)
 	p.body = body
-	s := scanner{data: body}
+	s := scanner{data: body, mend: true}
 	s.ws()
 	if s.peek() != '{' {
 		return nil, notObject(&s)
@@ -287,7 +289,7 @@ func (p *parser) single(body []byte) (*Request, error) {
 func (p *parser) batch(body []byte) (*Request, error) {
 	body = append([]byte(nil), body...)
 	p.body = body
-	s := scanner{data: body}
+	s := scanner{data: body, mend: true}
 	s.ws()
 	if s.peek() != '{' {
 		return nil, notObject(&s)

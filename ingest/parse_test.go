@@ -505,3 +505,44 @@ func TestParseDoesNotKeepBody(t *testing.T) {
 		t.Fatalf("messages changed with the caller's buffer: %s %s", m.Properties, m.Context)
 	}
 }
+
+// TestNULIsReplaced sends U+0000 in every kind of string: each becomes
+// U+FFFD and the events are kept, raw JSON and decoded values alike.
+func TestNULIsReplaced(t *testing.T) {
+	body := `{"batch":[
+		{"type":"track","userId":"u\u0000","event":"Vi\u0000ewed","messageId":"m\u0000","properties":{"v":"a\u0000b","k\u0000":1,"deep":[{"x":"\u0000"}]},"context":{"c":"\u0000"}},
+		{"type":"identify","userId":"u2","traits":{"name":"A\u0000da","email":"ada\u0000@example.com"}},
+		{"type":"track","userId":"u3","event":"Fine","properties":{"escaped":"\\u0000 stays text","pair":"\ud83d\ude00","lone":"\ud83d!"}}
+	],"context":{"batch":"\u0000"}}`
+	sent := []byte(body)
+	req, err := ingest.Parse("batch", sent, received)
+	if err != nil || len(req.Messages) != 3 || len(req.Rejected) != 0 {
+		t.Fatalf("Parse: %v; rejected %v", err, req.Rejected)
+	}
+	tr, id, fine := req.Messages[0], req.Messages[1], req.Messages[2]
+	if tr.UserID != "u\uFFFD" || tr.Event != "Vi\uFFFDewed" || tr.MessageID != "m\uFFFD" {
+		t.Errorf("user %q, event %q, messageId %q", tr.UserID, tr.Event, tr.MessageID)
+	}
+	for _, raw := range [][]byte{tr.Properties, tr.Context, id.Properties} {
+		if strings.Contains(string(raw), `\u0000`) || !json.Valid(raw) {
+			t.Errorf("raw JSON %s holds \\u0000", raw)
+		}
+	}
+	var props map[string]any
+	if err := json.Unmarshal(tr.Properties, &props); err != nil || props["v"] != "a\uFFFDb" || props["k\uFFFD"] != 1.0 {
+		t.Errorf("properties %s decode to %v (%v)", tr.Properties, props, err)
+	}
+	if !strings.Contains(string(tr.Context), `"batch":"\ufffd"`) {
+		t.Errorf("context %s: the batch's context is not mended", tr.Context)
+	}
+	if id.Traits["name"] != "A\uFFFDda" || id.Email != "ada\uFFFD@example.com" {
+		t.Errorf("traits %v, email %q", id.Traits, id.Email)
+	}
+	if want := `{"escaped":"\\u0000 stays text","pair":"\ud83d\ude00","lone":"\ufffd!"}`; string(fine.Properties) != want {
+		t.Errorf("properties %s, want %s", fine.Properties, want)
+	}
+	// The body sent is not changed: the server logs it as received.
+	if string(sent) != body {
+		t.Error("Parse changed the caller's body")
+	}
+}

@@ -20,7 +20,8 @@ const MaxRecordBytes = 4 << 20
 // Guest set.
 //
 // The message's raw JSON (Properties, Context) points into body, which
-// must not change afterwards. An invalid record is an EINVALID *touchbase.Error whose one FieldError
+// must not change afterwards; ParseRecord rewrites \u0000 and lone
+// surrogates in it to \ufffd, as Parse does. An invalid record is an EINVALID *touchbase.Error whose one FieldError
 // names the field.
 func ParseRecord(body []byte, receivedAt time.Time) (touchbase.Message, error) {
 	var msg touchbase.Message
@@ -28,7 +29,7 @@ func ParseRecord(body []byte, receivedAt time.Time) (touchbase.Message, error) {
 		return msg, touchbase.Errorf(touchbase.ETOOLARGE, "record is %d bytes; the limit is %d", len(body), MaxRecordBytes)
 	}
 	p := parser{record: true, receivedAt: receivedAt.UTC(), body: body}
-	s := scanner{data: body}
+	s := scanner{data: body, mend: true}
 	s.ws()
 	if s.peek() != '{' {
 		return msg, notObject(&s)
