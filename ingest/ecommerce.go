@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -228,6 +227,9 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 				return nil, fe
 			}
 			hasItems = true
+			if fe := amountsInRange(item.Price*item.Quantity, itemsSum, i); fe != nil {
+				return nil, fe
+			}
 			itemsSum += item.Price * item.Quantity
 			if kind != touchbase.OrderChangeRefunded && kind != touchbase.OrderChangeCancelled {
 				o.Items = append(o.Items, item)
@@ -443,7 +445,23 @@ func textValue(raw []byte) (string, bool) {
 	return "", false
 }
 
-// amountValue reads a finite number, or a string holding one; null is 0.
+// amountsInRange checks that products[i]'s price × quantity, and the sum
+// of the products up to it, are amounts touchbase stores (see
+// touchbase.MaxNumber): each factor is within the bound, their product
+// need not be.
+func amountsInRange(line, before float64, i int) *touchbase.FieldError {
+	if !touchbase.NumberInRange(line) {
+		name := fmt.Sprintf("properties.products[%d]", i)
+		return fieldError(name, "%s: price × quantity is %g: amounts, like %s", name, line, touchbase.NumberRange)
+	}
+	if sum := before + line; !touchbase.NumberInRange(sum) {
+		return fieldError("properties.products", "properties.products: price × quantity adds up to %g by products[%d]: amounts, like %s", sum, i, touchbase.NumberRange)
+	}
+	return nil
+}
+
+// amountValue reads a number within ±touchbase.MaxNumber, or a string
+// holding one; null is 0.
 func amountValue(raw []byte) (float64, bool) {
 	switch c := raw[0]; {
 	case c == 'n':
@@ -459,7 +477,7 @@ func amountValue(raw []byte) (float64, bool) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+	if err != nil || !touchbase.NumberInRange(f) {
 		return 0, false
 	}
 	return f, true
@@ -493,11 +511,11 @@ func moneyField(m *member, prefix path) (float64, *touchbase.FieldError) {
 	f, ok := amountValue(m.value)
 	if !ok {
 		name := prefix.to(m.name())
-		if m.value[0] == '"' {
+		if m.value[0] == '"' && !isNumber([]byte(strings.TrimSpace(unquote(m.value)))) {
 			return 0, fieldError(name, "%s must be a number, got the string %s", name, clip(m.value))
 		}
-		if m.value[0] == '-' || (m.value[0] >= '0' && m.value[0] <= '9') {
-			return 0, fieldError(name, "%s is out of range: %s", name, clip(m.value))
+		if m.value[0] == '"' || m.value[0] == '-' || (m.value[0] >= '0' && m.value[0] <= '9') {
+			return 0, fieldError(name, "%s is %s: %s", name, clip(m.value), touchbase.NumberRange)
 		}
 		return 0, fieldError(name, "%s must be a number, not %s", name, jsonKind(m.value))
 	}

@@ -28,13 +28,19 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		return fieldError("", "event contains invalid UTF-8")
 	}
 	if ev.bigNumber {
-		// Stored JSON must stay decodable by everyone who reads it later.
+		// The numbers stored (properties, traits, context) must stay
+		// summable (see touchbase.MaxNumber), and so decodable by everyone
+		// who reads them later. Identifiers keep a number's literal as
+		// their text, so a numeric userId may be any length.
 		it := newObjectIter(e.raw)
 		var m member
 		for it.next(&m) {
+			if !m.is("properties") && !m.is("traits") && !m.is("context") {
+				continue
+			}
 			if f, n := numberPath(m.value, m.name(), 0); n != nil {
 				f = shortPath(f)
-				return fieldError(f, "%s is %s, beyond the range of a 64-bit float", f, clip(n))
+				return fieldError(f, "%s is %s: %s", f, clip(n), touchbase.NumberRange)
 			}
 		}
 	}

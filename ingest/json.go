@@ -31,8 +31,10 @@ func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg
 type scanner struct {
 	data []byte
 	pos  int
-	// big is set when a number that may be out of float64's range (one
-	// with an exponent or very many digits) was skipped.
+	// big is set when a number that may be beyond ±touchbase.MaxNumber
+	// (one with an exponent or more than 15 integer digits) was skipped:
+	// the event's numbers are then looked at one by one (outOfRange). It
+	// costs a digit count; e-commerce events rarely set it.
 	big bool
 	// mend rewrites, in data, the string escapes that no database can
 	// store (see mendEscape) as they are validated.
@@ -326,7 +328,7 @@ func (s *scanner) number() error {
 		for s.pos < len(d) && d[s.pos] >= '0' && d[s.pos] <= '9' {
 			s.pos++
 		}
-		if s.pos-start > 300 {
+		if s.pos-start > 15 { // MaxNumber has 16 digits
 			s.big = true
 		}
 	default:

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/touchbase/touchbase"
 )
 
 // Walks over JSON that the scanner (json.go) has validated already:
@@ -395,7 +397,8 @@ func parseNumber(b []byte) (float64, error) {
 }
 
 // outOfRange returns the first number in raw, a valid JSON value, that is
-// beyond float64's range (encoding/json refuses to decode those), or nil.
+// beyond ±touchbase.MaxNumber (beyond float64's range too: encoding/json
+// refuses to decode those), or nil.
 func outOfRange(raw []byte) []byte {
 	s := scanner{data: raw}
 	for s.pos < len(raw) {
@@ -411,7 +414,7 @@ func outOfRange(raw []byte) []byte {
 			}
 			if s.big {
 				s.big = false
-				if _, err := parseNumber(raw[start:s.pos]); err != nil {
+				if !numberInRange(raw[start:s.pos]) {
 					return raw[start:s.pos]
 				}
 			}
@@ -423,8 +426,8 @@ func outOfRange(raw []byte) []byte {
 }
 
 // numberPath returns the JSON path (path, extended) and the literal of the
-// first number in raw, a valid JSON value, beyond float64's range, or "",
-// nil. Paths stop growing below a depth of 32, which keeps the walk linear
+// first number in raw, a valid JSON value, beyond ±touchbase.MaxNumber, or
+// "", nil. Paths stop growing below a depth of 32, which keeps the walk linear
 // in practice.
 func numberPath(raw []byte, path string, depth int) (string, []byte) {
 	if len(raw) == 0 {
@@ -455,11 +458,18 @@ func numberPath(raw []byte, path string, depth int) (string, []byte) {
 			}
 		}
 	case c == '-' || (c >= '0' && c <= '9'):
-		if _, err := parseNumber(raw); err != nil {
+		if !numberInRange(raw) {
 			return path, raw
 		}
 	}
 	return "", nil
+}
+
+// numberInRange reports whether b, a valid JSON number, is within
+// ±touchbase.MaxNumber.
+func numberInRange(b []byte) bool {
+	f, err := strconv.ParseFloat(string(b), 64)
+	return err == nil && touchbase.NumberInRange(f)
 }
 
 // isNumber reports whether s is exactly one JSON number literal.

@@ -92,7 +92,7 @@ type parser struct {
 type rawEvent struct {
 	raw       span
 	notObject bool
-	bigNumber bool // it may hold a number beyond float64's range
+	bigNumber bool // it may hold a number beyond ±touchbase.MaxNumber
 
 	typ, messageID, userID, anonymousID, previousID, groupID span
 	event, name, category                                    span
@@ -396,7 +396,7 @@ func (p *parser) batch(body []byte) (*Request, error) {
 		if outOfRange(context) != nil {
 			f, n := numberPath(context, "context", 0)
 			f = shortPath(f)
-			return nil, envelopeError(f, "%s is %s, beyond the range of a 64-bit float", f, clip(n))
+			return nil, envelopeError(f, "%s is %s: %s", f, clip(n), touchbase.NumberRange)
 		}
 		if !emptyObject(context) {
 			p.context = context

@@ -67,8 +67,8 @@ var invalidEvents = []struct {
 	{"context a number", "track", `{"type":"track","userId":"u1","event":"X","context":7}`, "context", "context must be an object, not a number"},
 	{"context.traits a string", "track", `{"type":"track","userId":"u1","event":"X","context":{"traits":"vip"}}`, "context.traits", "context.traits must be an object, not a string"},
 	{"identify traits an array", "identify", `{"type":"identify","userId":"u1","traits":["a"]}`, "traits", "traits must be an object, not an array"},
-	{"identify trait out of range", "identify", `{"type":"identify","userId":"u1","traits":{"score":1e999}}`, "traits.score", "traits.score is 1e999, beyond the range of a 64-bit float"},
-	{"context number out of range", "page", `{"type":"page","userId":"u1","context":{"screen":{"density":-2E+308}}}`, "context.screen.density", "context.screen.density is -2E+308, beyond the range"},
+	{"identify trait out of range", "identify", `{"type":"identify","userId":"u1","traits":{"score":1e999}}`, "traits.score", "traits.score is 1e999: numbers must be between -9007199254740991 and 9007199254740991"},
+	{"context number out of range", "page", `{"type":"page","userId":"u1","context":{"screen":{"density":-2E+308}}}`, "context.screen.density", "context.screen.density is -2E+308: numbers must be between"},
 	{"huge integer in properties", "track", `{"type":"track","userId":"u1","event":"X","properties":{"n":[1.5e3,` + strings.Repeat("9", 400) + `]}}`, "properties.n[1]", "properties.n[1] is 99999"},
 	{"group traits a number", "group", `{"type":"group","userId":"u1","groupId":"g","traits":1}`, "traits", "traits must be an object, not a number"},
 	{"group without group id", "group", `{"type":"group","userId":"u1"}`, "groupId", "groupId is required for group"},
@@ -98,8 +98,18 @@ var invalidEvents = []struct {
 	{"third product's price", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1},{"price":2},{"price":"free"}]}}`, "properties.products[2].price", `properties.products[2].price must be a number, got the string "free"`},
 	{"negative quantity", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1,"quantity":-2}]}}`, "properties.products[0].quantity", "properties.products[0].quantity must not be negative"},
 	{"product name an array", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"name":["x"]}]}}`, "properties.products[0].name", "properties.products[0].name must be a string, not an array"},
-	{"long key in an error path", "identify", `{"type":"identify","userId":"u1","traits":{"` + strings.Repeat("k", 5000) + `":1e999}}`, "traits." + strings.Repeat("k", 249) + "...", "is 1e999, beyond the range"},
-	{"price out of range", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1e999}]}}`, "properties.products[0].price", "properties.products[0].price is 1e999, beyond the range of a 64-bit float"},
+	{"long key in an error path", "identify", `{"type":"identify","userId":"u1","traits":{"` + strings.Repeat("k", 5000) + `":1e999}}`, "traits." + strings.Repeat("k", 249) + "...", "is 1e999: numbers must be between"},
+	// Finite but beyond touchbase.MaxNumber: two of them would sum to +Inf.
+	{"revenue that would overflow a sum", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","revenue":1e308}}`, "properties.revenue", "properties.revenue is 1e308: numbers must be between -9007199254740991 and 9007199254740991"},
+	{"revenue as a string", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","revenue":"1e308"}}`, "properties.revenue", `properties.revenue is "1e308": numbers must be between`},
+	{"total as a long string", "track", `{"type":"track","userId":"u1","event":"Order Refunded","properties":{"order_id":"o1","total":"-90071992547409920"}}`, "properties.total", `properties.total is "-90071992547409920": numbers must be between`},
+	{"price beyond the bound", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":9007199254740992}]}}`, "properties.products[0].price", "properties.products[0].price is 9007199254740992: numbers must be between"},
+	{"price times quantity", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1e10,"quantity":"1e10"}]}}`, "properties.products[0]", "properties.products[0]: price × quantity is 1e+20: amounts, like numbers must be between"},
+	{"products adding up", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":5e15},{"price":5e15}]}}`, "properties.products", "price × quantity adds up to 1e+16 by products[1]"},
+	{"any property", "track", `{"type":"track","userId":"u1","event":"Viewed","properties":{"a":{"b":[1,-12345678901234567]}}}`, "properties.a.b[1]", "properties.a.b[1] is -12345678901234567: numbers must be between"},
+	{"a trait", "identify", `{"type":"identify","userId":"u1","traits":{"points":1e16}}`, "traits.points", "traits.points is 1e16: numbers must be between"},
+	{"a context trait", "track", `{"type":"track","userId":"u1","event":"X","context":{"traits":{"ltv":2e20}}}`, "context.traits.ltv", "context.traits.ltv is 2e20: numbers must be between"},
+	{"price out of range", "track", `{"type":"track","userId":"u1","event":"Order Completed","properties":{"order_id":"o1","products":[{"price":1e999}]}}`, "properties.products[0].price", "properties.products[0].price is 1e999: numbers must be between -9007199254740991 and 9007199254740991"},
 }
 
 func TestInvalidEventSentAlone(t *testing.T) {
@@ -198,7 +208,8 @@ func TestBodyErrors(t *testing.T) {
 		{"batch empty", "batch", `{"batch":[]}`, touchbase.EINVALID, "batch is empty", "batch"},
 		{"batch context not an object", "batch", `{"batch":[` + ev + `],"context":"web"}`, touchbase.EINVALID, "context must be an object, not a string", "context"},
 		{"batch context with invalid UTF-8", "batch", "{\"batch\":[" + ev + "],\"context\":{\"ip\":\"\xff\"}}", touchbase.EINVALID, "context contains invalid UTF-8", "context"},
-		{"batch context with a number out of range", "batch", `{"batch":[` + ev + `],"context":{"app":{"build":1e400}}}`, touchbase.EINVALID, "context.app.build is 1e400, beyond the range of a 64-bit float", "context.app.build"},
+		{"batch context with a number beyond the bound", "batch", `{"batch":[` + ev + `],"context":{"app":{"build":90071992547409910}}}`, touchbase.EINVALID, "context.app.build is 90071992547409910: numbers must be between -9007199254740991 and 9007199254740991", "context.app.build"},
+		{"batch context with a number out of range", "batch", `{"batch":[` + ev + `],"context":{"app":{"build":1e400}}}`, touchbase.EINVALID, "context.app.build is 1e400: numbers must be between -9007199254740991 and 9007199254740991", "context.app.build"},
 		{"batch sentAt not a date", "batch", `{"batch":[` + ev + `],"sentAt":"now"}`, touchbase.EINVALID, `sentAt "now" is not an ISO-8601 date-time`, "sentAt"},
 		{"batch sentAt a number", "batch", `{"batch":[` + ev + `],"sentAt":1}`, touchbase.EINVALID, `sentAt must be a string, not a number`, "sentAt"},
 		{"writeKey a number", "batch", `{"batch":[` + ev + `],"writeKey":123}`, touchbase.EINVALID, "writeKey must be a string, not a number", "writeKey"},
@@ -544,5 +555,16 @@ func TestNULIsReplaced(t *testing.T) {
 	// The body sent is not changed: the server logs it as received.
 	if string(sent) != body {
 		t.Error("Parse changed the caller's body")
+	}
+}
+
+// TestNumbersAtTheBound keeps the numbers within ±touchbase.MaxNumber, of
+// every spelling, and numeric identifiers of any length.
+func TestNumbersAtTheBound(t *testing.T) {
+	m := one(t, "track", `{"userId":123456789012345678901234,"event":"Order Completed","properties":{"order_id":"o1","revenue":9007199254740991,
+		"small":-9007199254740991,"frac":1.5e-7,"exp":9.007199254740991E15,"zeros":0.000000000000000001,"long":1234567890.12345678901234,
+		"products":[{"price":"9007199254740991"},{"price":-9007199254740991}]}}`)
+	if m.UserID != "123456789012345678901234" || m.Order == nil || m.Order.Order.Revenue != touchbase.MaxNumber {
+		t.Fatalf("user %q, order %+v", m.UserID, m.Order)
 	}
 }
