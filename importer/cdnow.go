@@ -91,8 +91,8 @@ func (s *cdnowSource) row(f []string) (record, bool, error) {
 		return bad("number of CDs", "%q is not a whole number", f[2])
 	}
 	dollars, err := strconv.ParseFloat(f[3], 64)
-	if err != nil || dollars < 0 {
-		return bad("dollar value", "%q is not an amount", f[3])
+	if err != nil || dollars < 0 || !touchbase.NumberInRange(dollars) {
+		return bad("dollar value", "%q is not an amount from 0 to %d", f[3], touchbase.MaxNumber)
 	}
 	ts := appendString(nil, at.Format(time.RFC3339))
 	msg := &object{}

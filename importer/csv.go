@@ -265,6 +265,11 @@ func (s *csvSource) cells(line int, row []string, fn func(t target, raw []byte, 
 		if len(cell) > MaxFieldBytes {
 			return fieldError(line, s.header[i], len(cell))
 		}
+		if strings.IndexByte(cell, 0) >= 0 {
+			// As /v1 does with \u0000 (no database stores NUL alike);
+			// products go to the store without ingest's parsing.
+			cell = strings.ReplaceAll(cell, "\x00", "\uFFFD")
+		}
 		raw, ok, err := coerce(cell, t.typ, &s.times)
 		if err != nil {
 			return &touchbase.LineError{Line: line, Column: s.header[i], Message: err.Error()}

@@ -290,6 +290,17 @@ func (r record) column(field string) string {
 	if c, ok := r.columns[field]; ok {
 		return c
 	}
+	// An order line's product: properties.products[i].price is the price
+	// column (mapped as an item field or an item path).
+	if rest, ok := strings.CutPrefix(field, "properties.products["); ok {
+		if _, f, ok := strings.Cut(rest, "]."); ok {
+			for _, k := range [...]string{"properties." + f, "item." + f} {
+				if c, ok := r.columns[k]; ok {
+					return c
+				}
+			}
+		}
+	}
 	return field
 }
 

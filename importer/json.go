@@ -1,12 +1,15 @@
 package importer
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/touchbase/touchbase"
 )
 
 // object builds a JSON object whose members are set by path, keeping the
@@ -202,15 +205,18 @@ func coerce(cell string, typ valueType, times *timeParser) (raw []byte, ok bool,
 }
 
 // parseNumber reads a number as spreadsheets write them: "1234.5",
-// "1,234.50", "$12", "12 €", "-3".
+// "1,234.50", "$12", "12 €", "-3", within ±touchbase.MaxNumber.
 func parseNumber(s string) (float64, error) {
 	t := strings.TrimSpace(s)
 	t = strings.TrimLeft(t, "$£€¥")
 	t = strings.TrimRight(t, " $£€¥")
 	t = strings.ReplaceAll(t, ",", "")
 	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
 		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if !touchbase.NumberInRange(f) {
+		return 0, fmt.Errorf("%q is out of range: %s", s, touchbase.NumberRange)
 	}
 	return f, nil
 }

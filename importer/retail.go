@@ -89,6 +89,7 @@ func newRetailSource(kind touchbase.ImportKind, br *bufio.Reader, lim *limitRead
 		columns: map[string]string{
 			"userId": "CustomerID", "timestamp": "InvoiceDate", "properties.order_id": "InvoiceNo",
 			"traits.country": "Country", "context.traits.country": "Country",
+			"properties.price": "UnitPrice", "properties.quantity": "Quantity",
 		},
 	}, nil
 }
@@ -153,8 +154,8 @@ func (s *retailSource) row(line int, row []string) (record, bool, error) {
 		return bad("InvoiceDate", "%v", err)
 	}
 	price, err := strconv.ParseFloat(strings.TrimSpace(row[5]), 64)
-	if err != nil {
-		return bad("UnitPrice", "%q is not a number", row[5])
+	if err != nil || !touchbase.NumberInRange(price) {
+		return bad("UnitPrice", "%q is not a number: %s", row[5], touchbase.NumberRange)
 	}
 	cust := strings.TrimSuffix(strings.TrimSpace(row[6]), ".0")
 	country := strings.TrimSpace(row[7])
