@@ -321,22 +321,40 @@ func (s *Store) traitCondition(trait, value string) (string, []any, error) {
 
 // UpdateTraits merges traits into the profile: a nil value removes the
 // trait, any other replaces it. It bumps updated_at and returns the
-// customer with identities. Returns ENOTFOUND, and EINVALID for an empty
-// trait name or a value that is not JSON.
+// customer with identities. As ingestion does, U+0000 in names and strings
+// becomes U+FFFD. Returns ENOTFOUND, and EINVALID for an empty trait name,
+// a value that is not JSON or a number beyond ±touchbase.MaxNumber.
 func (s *Store) UpdateTraits(ctx context.Context, workspaceID, id int64, traits map[string]any) (*touchbase.Customer, error) {
 	var bad []touchbase.FieldError
+	checked := make(map[string]any, len(traits))
 	for k, v := range traits {
 		if strings.TrimSpace(k) == "" {
 			bad = append(bad, touchbase.FieldError{Index: -1, Field: "traits", Message: "trait names must not be empty"})
 			continue
 		}
-		if _, err := json.Marshal(v); err != nil {
+		k = withoutNUL(k)
+		if v == nil {
+			checked[k] = nil
+			continue
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
 			bad = append(bad, touchbase.FieldError{Index: -1, Field: "traits." + k, Message: "not a JSON value"})
+			continue
+		}
+		// As JSON decodes it, so that every Go number is one float64.
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("update traits of %d: %w", id, err)
+		}
+		var fe *touchbase.FieldError
+		if checked[k], fe = traitValue(v, "traits."+k); fe != nil {
+			bad = append(bad, *fe)
 		}
 	}
 	if len(bad) > 0 {
 		return nil, &touchbase.Error{Code: touchbase.EINVALID, Message: "invalid traits: " + bad[0].Field + ": " + bad[0].Message, Fields: bad}
 	}
+	traits = checked
 	var c *touchbase.Customer
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -375,6 +393,47 @@ func (s *Store) UpdateTraits(ctx context.Context, workspaceID, id int64, traits 
 		return nil, err
 	}
 	return c, nil
+}
+
+// traitValue returns v, a decoded JSON value, with U+0000 replaced in its
+// strings and keys, or an error naming the path of its first number beyond
+// ±touchbase.MaxNumber.
+func traitValue(v any, path string) (any, *touchbase.FieldError) {
+	switch x := v.(type) {
+	case float64:
+		if !touchbase.NumberInRange(x) {
+			return nil, &touchbase.FieldError{Index: -1, Field: path, Message: fmt.Sprintf("%g: %s", x, touchbase.NumberRange)}
+		}
+	case string:
+		return withoutNUL(x), nil
+	case []any:
+		for i := range x {
+			var fe *touchbase.FieldError
+			if x[i], fe = traitValue(x[i], path+"["+strconv.Itoa(i)+"]"); fe != nil {
+				return nil, fe
+			}
+		}
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			e, fe := traitValue(e, path+"."+k)
+			if fe != nil {
+				return nil, fe
+			}
+			m[withoutNUL(k)] = e
+		}
+		return m, nil
+	}
+	return v, nil
+}
+
+// withoutNUL replaces U+0000, which PostgreSQL's text and jsonb cannot
+// hold, with U+FFFD, as ingestion does.
+func withoutNUL(s string) string {
+	if strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
 }
 
 // EraseCustomer carries out a GDPR erasure in one transaction: it records

@@ -6,10 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -381,10 +384,39 @@ func testCustomer(t *testing.T, s *store.Store) {
 		wantCode(t, err, touchbase.EINVALID)
 		_, err = s.UpdateTraits(ctx, w.ID, c.ID, map[string]any{"score": math.NaN()})
 		wantCode(t, err, touchbase.EINVALID)
+		// Numbers that sums could not hold (see touchbase.MaxNumber).
+		for field, traits := range map[string]map[string]any{
+			"traits.score":        {"score": 1e308},
+			"traits.deep.a[1]":    {"plan": "gold", "deep": map[string]any{"a": []any{1, -1e16}}},
+			"traits.points":       {"points": int64(1 << 60)},
+			"traits.lifetime.ltv": {"lifetime": map[string]any{"ltv": json.Number("9007199254740992")}},
+		} {
+			_, err = s.UpdateTraits(ctx, w.ID, c.ID, traits)
+			var te *touchbase.Error
+			if !errors.As(err, &te) || te.Code != touchbase.EINVALID || len(te.Fields) != 1 || te.Fields[0].Field != field ||
+				!strings.Contains(te.Message, "numbers must be between -9007199254740991 and 9007199254740991") {
+				t.Errorf("UpdateTraits(%v) = %v, want EINVALID naming %s and the bound", traits, err, field)
+			}
+		}
 		got, err := s.FindCustomer(ctx, w.ID, c.ID)
 		must(t, err)
 		if _, ok := got.Traits["score"]; ok || got.Traits["plan"] != "platinum" {
 			t.Errorf("a failed update changed traits: %v", got.Traits)
+		}
+	})
+
+	t.Run("update traits with NUL", func(t *testing.T) {
+		// As ingestion does: U+FFFD on both databases, never a 500.
+		got, err := s.UpdateTraits(ctx, w.ID, c.ID, map[string]any{"nick\x00": "A\x00da", "more": map[string]any{"k\x00": []any{"\x00"}},
+			"max": float64(touchbase.MaxNumber)})
+		must(t, err)
+		again, err := s.FindCustomer(ctx, w.ID, c.ID)
+		must(t, err)
+		for _, tr := range []map[string]any{got.Traits, again.Traits} {
+			if tr["nick\uFFFD"] != "A\uFFFDda" || !reflect.DeepEqual(tr["more"], map[string]any{"k\uFFFD": []any{"\uFFFD"}}) ||
+				tr["max"] != float64(touchbase.MaxNumber) {
+				t.Errorf("traits %v", tr)
+			}
 		}
 	})
 }
