@@ -142,6 +142,9 @@ func register[I, O any](s *Server, op huma.Operation, min touchbase.Role, h func
 			return nil, s.errorResponse(ctx, touchbase.Errorf(touchbase.EUNAUTHORIZED, "missing admin token"))
 		}
 		out, err := h(ctx, k, in)
+		if err == nil {
+			err = checkFinite(out)
+		}
 		if err != nil {
 			return nil, s.errorResponse(ctx, err)
 		}

@@ -1,10 +1,15 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/store"
@@ -86,4 +91,181 @@ func toJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// orderHistory is a store's history drawn from the models the analyses
+// fit (BG/NBD and Gamma-Gamma with the parameters published for CDNOW), so
+// that every analysis, lifetime value included, finds what it looks for:
+// 400 customers who joined over twelve weeks, followed for 78.
+func orderHistory(t *testing.T, e *env) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(3, 5))
+	week := 7 * 24 * time.Hour
+	end := time.Now().UTC().Add(-24 * time.Hour)
+	start := end.Add(-90 * week)
+	var batch []any
+	for c := range 400 {
+		lambda := gamma(r, 0.243) / 4.414 // purchases a week
+		p := gamma(r, 0.793)
+		p /= p + gamma(r, 2.426) // drop-out after each purchase
+		nu := gamma(r, 3.74) / 15.44
+		at := start.Add(time.Duration(r.Float64() * 12 * float64(week)))
+		for o := 0; at.Before(end); o++ {
+			id := fmt.Sprintf("h%d-%d", c, o)
+			spend := math.Round(gamma(r, 6.25)/nu*100) / 100
+			batch = append(batch, obj{"type": "track", "userId": fmt.Sprintf("c%d", c), "event": "Order Completed",
+				"messageId": id, "timestamp": at.Format(time.RFC3339),
+				"properties": obj{"order_id": id, "revenue": spend,
+					"products": []any{obj{"product_id": fmt.Sprintf("p%d", (c+o)%4), "price": spend / 2, "quantity": 1},
+						obj{"product_id": fmt.Sprintf("p%d", (c+o)%4+4), "price": spend / 2, "quantity": 1}}}})
+			gap := r.ExpFloat64() / lambda // weeks
+			if r.Float64() < p || !(gap < 100) {
+				break
+			}
+			at = at.Add(time.Duration(gap * float64(week)))
+		}
+	}
+	for len(batch) > 0 {
+		n := min(len(batch), 500)
+		if res := e.mustSend("batch", e.write, obj{"batch": batch[:n]}); len(res.Rejected) != 0 {
+			t.Fatalf("history rejected: %v", res.Rejected)
+		}
+		batch = batch[n:]
+	}
+}
+
+// gamma draws from Gamma(shape, 1) (Marsaglia and Tsang; shapes below one
+// boosted by U^(1/shape)).
+func gamma(r *rand.Rand, shape float64) float64 {
+	if shape < 1 {
+		return gamma(r, shape+1) * math.Pow(r.Float64(), 1/shape)
+	}
+	d := shape - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := r.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		if u := r.Float64(); math.Log(u) < 0.5*x*x+d-d*v+d*math.Log(v) {
+			return d * v
+		}
+	}
+}
+
+// workspaceWorks reads everything that sums money and fails unless all of
+// it answers: the stats, the orders, the customers by revenue, the
+// dashboard's report and every analysis.
+func workspaceWorks(t *testing.T, e *env) {
+	t.Helper()
+	if st := e.stats(e.owner); st.Orders == 0 || math.IsInf(st.Revenue, 0) || math.IsNaN(st.Revenue) {
+		t.Errorf("stats %+v", st)
+	}
+	e.mustAPI(e.owner, "GET", "/orders", nil, 200)
+	e.mustAPI(e.owner, "GET", "/customers?sort=revenue", nil, 200)
+	rep, err := e.store.Report(context.Background(), e.ws.ID, touchbase.ReportFilter{
+		Since: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Interval: touchbase.IntervalMonth})
+	if err != nil {
+		t.Errorf("report: %v", err)
+	} else if _, err := json.Marshal(rep); err != nil {
+		t.Errorf("report: %v", err)
+	}
+	for _, kind := range []string{"rfm", "clusters", "clv", "basket"} {
+		e.mustAPI(e.owner, "POST", "/analyses/"+kind+"?wait=true", obj{"min_support": 0.01, "min_confidence": 0.01}, 200)
+	}
+}
+
+// TestHugeNumbers sends the amounts whose sums overflowed float64: each is
+// refused with the field and the bound, and the workspace keeps working.
+func TestHugeNumbers(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		orderHistory(t, e)
+		before := e.stats(e.owner)
+		for _, c := range []struct {
+			name, field string
+			props       obj
+		}{
+			{"revenue", "properties.revenue", obj{"order_id": "big-1", "revenue": 1e308}},
+			{"price × quantity", "properties.products[0].price", obj{"order_id": "big-2", "products": []any{obj{"product_id": "p1", "price": 1e308, "quantity": 1e308}}}},
+			{"product of bounded numbers", "properties.products[0]", obj{"order_id": "big-3", "products": []any{obj{"product_id": "p1", "price": 1e15, "quantity": 1e15}}}},
+			{"revenue as a string", "properties.revenue", obj{"order_id": "big-4", "revenue": "1e308"}},
+		} {
+			for range 2 { // two of them summed to +Inf
+				r := e.send("track", e.write, obj{"userId": "whale", "event": "Order Completed", "properties": c.props})
+				if r.status != 400 {
+					t.Fatalf("%s: status %d: %s", c.name, r.status, r.body)
+				}
+				eb := r.errorBody(t)
+				if len(eb.Fields) != 1 || eb.Fields[0].Field != c.field || !strings.Contains(eb.Message, "9007199254740991") {
+					t.Errorf("%s: error %+v, want the field %s and the bound", c.name, eb, c.field)
+				}
+			}
+		}
+		// In a batch the others are kept.
+		res := e.mustSend("batch", e.write, obj{"batch": []any{
+			obj{"type": "track", "userId": "whale", "event": "Order Completed", "properties": obj{"order_id": "big-5", "revenue": 1e308}},
+			obj{"type": "identify", "userId": "whale", "traits": obj{"lifetime_value": 1e300}},
+			obj{"type": "track", "userId": "whale", "event": "Order Completed", "properties": obj{"order_id": "ok-1", "revenue": 120}},
+			// The bound itself is a number like any other.
+			obj{"type": "track", "userId": "whale", "event": "Points Earned", "properties": obj{"points": 9007199254740991}},
+		}})
+		if res.Accepted != 2 || len(res.Rejected) != 2 || res.Rejected[1].Field != "traits.lifetime_value" {
+			t.Fatalf("batch: %+v", res)
+		}
+		if st := e.stats(e.owner); st.Orders != before.Orders+1 || st.Revenue != before.Revenue+120 {
+			t.Errorf("stats %+v, before %+v: only ok-1 adds", st, before)
+		}
+		workspaceWorks(t, e)
+	})
+}
+
+// TestPoisonedWorkspaceRecovers stores what ingestion accepted before the
+// bound (amounts of 1e308, sums of +Inf): the reads fail, cleanly, and
+// migration 6 repairs the workspace.
+func TestPoisonedWorkspaceRecovers(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		orderHistory(t, e)
+		e.stats(e.owner) // the history is in the store
+		s, ws := e.store, e.ws.ID
+		// The customer with the most orders loses two of them.
+		whale := storetest.QueryStrings(t, s, "SELECT user_id FROM customers WHERE workspace_id = ? ORDER BY orders DESC, id LIMIT 1", ws)[0]
+		poisoned := storetest.QueryStrings(t, s, "SELECT o.order_id FROM orders o JOIN customers c ON c.workspace_id = o.workspace_id AND c.id = o.customer_id WHERE o.workspace_id = ? AND c.user_id = ? ORDER BY o.order_id LIMIT 2", ws, whale)
+		rest := float64(storetest.QueryInt(t, s, "SELECT CAST(round(coalesce(sum(o.revenue), 0) * 100) AS INTEGER) FROM orders o JOIN customers c ON c.workspace_id = o.workspace_id AND c.id = o.customer_id WHERE o.workspace_id = ? AND c.user_id = ? AND o.order_id NOT IN (?, ?)", ws, whale, poisoned[0], poisoned[1])) / 100
+		// What two orders of 1e308 left: PostgreSQL refused the sum (its
+		// customer kept the first order's), SQLite stored +Inf.
+		inf := "9e999"
+		if s.Dialect() == "postgres" {
+			inf = "1e308"
+		}
+		storetest.Exec(t, s, "UPDATE orders SET revenue = 1e308, total = -1e308 WHERE workspace_id = ? AND order_id IN (?, ?)", ws, poisoned[0], poisoned[1])
+		storetest.Exec(t, s, "UPDATE customers SET revenue = "+inf+" WHERE workspace_id = ? AND user_id = ?", ws, whale)
+		storetest.Exec(t, s, "UPDATE order_items SET price = 1e308, quantity = 1e308 WHERE workspace_id = ? AND order_id = (SELECT id FROM orders WHERE workspace_id = ? AND order_id = 'h7-0')", ws, ws)
+		storetest.Exec(t, s, "UPDATE order_items SET price = 1e10, quantity = 1e10 WHERE workspace_id = ? AND order_id = (SELECT id FROM orders WHERE workspace_id = ? AND order_id = 'h8-0')", ws, ws)
+		storetest.Exec(t, s, "UPDATE products SET price = 1e308 WHERE workspace_id = ? AND product_id = 'p1'", ws)
+
+		// Broken, but never a broken 200: an error in the one shape.
+		r := e.api(e.owner, "GET", "/stats", nil)
+		if r.status != 500 {
+			t.Fatalf("stats of a poisoned workspace: %d %s", r.status, r.body)
+		}
+		r.errorBody(t)
+
+		storetest.Remigrate(t, s, 6)
+		workspaceWorks(t, e)
+		var list page[touchbase.Customer]
+		e.mustAPI(e.owner, "GET", "/customers?sort=revenue&limit=100", nil, 200).decode(t, &list)
+		for _, c := range list.Items {
+			if c.UserID == whale && math.Abs(c.Features.Revenue-rest) > 0.005 {
+				t.Errorf("%s's revenue %v after the repair, want its other orders' %v", whale, c.Features.Revenue, rest)
+			}
+		}
+		if n := storetest.QueryInt(t, s, "SELECT count(*) FROM order_items WHERE workspace_id = ? AND NOT (abs(price * quantity) <= 9007199254740991)", ws); n != 0 {
+			t.Errorf("%d order lines still beyond the bound", n)
+		}
+		if n := storetest.QueryInt(t, s, "SELECT count(*) FROM products WHERE workspace_id = ? AND price > 1e300", ws); n != 0 {
+			t.Errorf("%d products still beyond the bound", n)
+		}
+	})
 }

@@ -266,3 +266,14 @@ func randomID() string {
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// Remigrate forgets that the migrations from version on were applied and
+// applies them again, as a store last opened before them would: for tests
+// of migrations that repair data written before them.
+func Remigrate(t testing.TB, s *store.Store, version int64) {
+	t.Helper()
+	Exec(t, s, "DELETE FROM goose_db_version WHERE version_id >= ?", version)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate again from version %d: %v", version, err)
+	}
+}
