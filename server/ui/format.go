@@ -123,10 +123,10 @@ func formatInt(n any) string {
 	case int64:
 		v = x
 	case float64:
-		v = int64(math.Round(x))
+		return formatFloatInt(x)
 	case *float64: // a score, which may be unset
 		if x != nil {
-			v = int64(math.Round(*x))
+			return formatFloatInt(*x)
 		}
 	case *int:
 		if x != nil {
@@ -136,8 +136,29 @@ func formatInt(n any) string {
 	return humanize.Comma(v)
 }
 
+// formatFloatInt is formatInt of a float: rounded, "n/a" when not finite,
+// and never wrapped past int64.
+func formatFloatInt(f float64) string {
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return "n/a"
+	case math.Abs(f) >= 1e18:
+		return humanize.Commaf(math.Round(f))
+	}
+	return humanize.Comma(int64(math.Round(f)))
+}
+
 // formatDecimal writes f with two decimals and thousands separators.
+// Amounts are bounded where they enter (touchbase.MaxNumber), but their
+// sums may pass what int64 cents hold (9.2e16): those are written in whole
+// units. A number that is not finite is written "n/a", never wrapped.
 func formatDecimal(f float64) string {
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return "n/a"
+	case math.Abs(f) >= 1e15:
+		return humanize.Commaf(math.Round(f))
+	}
 	neg := f < 0
 	cents := int64(math.Round(math.Abs(f) * 100))
 	s := formatInt(cents/100) + "." + fmt.Sprintf("%02d", cents%100)
@@ -153,6 +174,9 @@ var currencySymbols = map[string]string{"USD": "$", "EUR": "€", "GBP": "£", "
 // currency without a symbol here.
 func formatMoney(f float64, currency string) string {
 	d := formatDecimal(f)
+	if d == "n/a" {
+		return d
+	}
 	sym, ok := currencySymbols[strings.ToUpper(currency)]
 	if !ok {
 		if currency == "" {
