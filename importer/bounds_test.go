@@ -126,3 +126,37 @@ func TestImportNUL(t *testing.T) {
 		}
 	})
 }
+
+// TestImportTimestampBounds: an order date outside the event range (from
+// the Unix epoch to a day after the import) is a line error naming the
+// column; history back to CDNOW's 1997, and the epoch itself, import.
+func TestImportTimestampBounds(t *testing.T) {
+	const outOfRange = "is out of range: event times must be from 1970-01-01T00:00:00Z"
+	checkBounds(t, []boundCase{
+		{name: "CSVOrders", format: "csv", kind: touchbase.ImportOrders,
+			data: "order_id,user_id,order_date,product_id,price\n" +
+				"o1,u1,1997-01-01,p1,10\n" +
+				"o2,u1,0001-01-01,p1,10\n" +
+				"o3,u1,9999-12-31,p1,10\n" +
+				"o4,u1,1969-12-31 23:59:59,p1,10\n" +
+				"o5,u1,1970-01-01,p1,10\n",
+			opts: touchbase.ImportOptions{Map: "order_date=timestamp"},
+			errors: []touchbase.LineError{
+				{Line: 3, Column: "order_date", Message: outOfRange},
+				{Line: 4, Column: "order_date", Message: outOfRange},
+				{Line: 5, Column: "order_date", Message: outOfRange},
+			},
+			orders: []string{"o1", "o5"}},
+		{name: "NDJSON", format: "ndjson", kind: touchbase.ImportOrders,
+			data: `{"type":"track","userId":"u1","event":"Order Completed","timestamp":"0001-01-01T00:00:00Z","properties":{"order_id":"n1","revenue":5}}` + "\n" +
+				`{"type":"track","userId":"u1","event":"Order Completed","timestamp":"2011-12-09T12:50:00Z","properties":{"order_id":"n2","revenue":5}}` + "\n",
+			errors: []touchbase.LineError{{Line: 1, Column: "timestamp", Message: outOfRange}},
+			orders: []string{"n2"}},
+		{name: "OnlineRetail", format: "online-retail", kind: touchbase.ImportOrders,
+			data: "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" +
+				"536365,85123A,MUG,6,12/1/2010 8:26,2.55,17850,United Kingdom\n" +
+				"536366,85123A,MUG,6,12/31/9999 8:28,2.55,17850,United Kingdom\n",
+			errors: []touchbase.LineError{{Line: 3, Column: "InvoiceDate", Message: outOfRange}},
+			orders: []string{"536365"}},
+	})
+}

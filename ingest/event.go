@@ -132,25 +132,34 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 	}
 
 	// Time.
-	ts, fe := timeField(e.timestamp, "timestamp")
+	ts, fe := p.timeField(e.timestamp, "timestamp")
 	if fe != nil {
 		return fe
 	}
-	orig, fe := timeField(e.originalTimestamp, "originalTimestamp")
+	orig, fe := p.timeField(e.originalTimestamp, "originalTimestamp")
 	if fe != nil {
 		return fe
 	}
-	sentAt, fe := timeField(e.sentAt, "sentAt")
+	sentAt, fe := p.timeField(e.sentAt, "sentAt")
 	if fe != nil {
 		return fe
 	}
+	baseName, baseRaw := "timestamp", e.timestamp
 	if ts.IsZero() {
-		ts = orig
+		ts, baseName, baseRaw = orig, "originalTimestamp", e.originalTimestamp
 	}
 	if sentAt.IsZero() {
 		sentAt = p.sentAt
 	}
 	msg.Timestamp = eventTime(ts, sentAt, p.receivedAt)
+	if !eventTimeInRange(msg.Timestamp, p.receivedAt) {
+		// Only a given time gets here: receivedAt is in range.
+		if !sentAt.IsZero() {
+			return fieldError(baseName, "%s %s with sentAt %s puts the event at %s: %s (here up to %s)", baseName, clip(baseRaw),
+				sentAt.Format(time.RFC3339Nano), msg.Timestamp.Format(time.RFC3339Nano), eventTimeRange, latestEventTime(p.receivedAt))
+		}
+		return fieldError(baseName, "%s %s is out of range: %s (here up to %s)", baseName, clip(baseRaw), eventTimeRange, latestEventTime(p.receivedAt))
+	}
 
 	// Properties (or traits) and context.
 	propsName, propsRaw := "properties", e.properties
@@ -315,7 +324,11 @@ func stringField(raw []byte, name string) (string, *touchbase.FieldError) {
 	return unquote(raw), nil
 }
 
-func timeField(raw []byte, name string) (time.Time, *touchbase.FieldError) {
+// timeField reads a time field; the zero time when absent. On /v1,
+// 0001-01-01T00:00:00Z is absent too: it is Go's zero time.Time, which Go
+// SDKs send for a time never set. An imported record means what it
+// writes, and that is out of range.
+func (p *parser) timeField(raw []byte, name string) (time.Time, *touchbase.FieldError) {
 	if !present(raw) {
 		return time.Time{}, nil
 	}
@@ -325,6 +338,9 @@ func timeField(raw []byte, name string) (time.Time, *touchbase.FieldError) {
 	t, _, err := parseTime(raw[1 : len(raw)-1])
 	if err != nil {
 		return time.Time{}, fieldError(name, "%s %s is not an ISO-8601 date-time such as \"2024-03-01T12:34:56.789Z\"", name, clip(raw))
+	}
+	if t.IsZero() && p.record {
+		return time.Time{}, fieldError(name, "%s %s is out of range: %s", name, clip(raw), eventTimeRange)
 	}
 	return t, nil
 }

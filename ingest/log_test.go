@@ -169,7 +169,7 @@ func TestLogSegments(t *testing.T) {
 func batchBody(ids ...string) string {
 	var evs []string
 	for _, id := range ids {
-		evs = append(evs, fmt.Sprintf(`{"type":"track","event":"Viewed","userId":"u-%s","messageId":"%s","timestamp":"2026-01-02T03:04:05Z"}`, id, id))
+		evs = append(evs, fmt.Sprintf(`{"type":"track","event":"Viewed","userId":"u-%s","messageId":"%s","timestamp":"2023-11-14T03:04:05Z"}`, id, id))
 	}
 	return `{"batch":[` + strings.Join(evs, ",") + `]}`
 }

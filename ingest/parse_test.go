@@ -568,3 +568,54 @@ func TestNumbersAtTheBound(t *testing.T) {
 		t.Fatalf("user %q, order %+v", m.UserID, m.Order)
 	}
 }
+
+// TestTimestampBounds: event times, after the clock-skew correction, are
+// from the Unix epoch to a day after arrival (received is
+// 2024-06-01T12:00:00Z); the error names the field, the range and what was
+// given. Date traits are not event times.
+func TestTimestampBounds(t *testing.T) {
+	const rangeText = "event times must be from 1970-01-01T00:00:00Z to a day after the event arrives (here up to 2024-06-02T12:00:00Z)"
+	for _, tc := range []struct {
+		name, body, field, message string
+	}{
+		{"before the epoch", `{"userId":"u","event":"X","timestamp":"1969-12-31T23:59:59.999Z"}`, "timestamp",
+			`timestamp "1969-12-31T23:59:59.999Z" is out of range: ` + rangeText},
+		{"1950", `{"userId":"u","event":"X","originalTimestamp":"1950-06-01"}`, "originalTimestamp", `originalTimestamp "1950-06-01" is out of range`},
+		{"year 1, not Go's zero time", `{"userId":"u","event":"X","timestamp":"0001-01-01T00:00:01Z"}`, "timestamp", `timestamp "0001-01-01T00:00:01Z" is out of range`},
+		{"year 9999", `{"userId":"u","event":"X","timestamp":"9999-12-31T23:59:59Z"}`, "timestamp", `timestamp "9999-12-31T23:59:59Z" is out of range: ` + rangeText},
+		{"two days ahead", `{"userId":"u","event":"X","timestamp":"2024-06-03T12:00:00Z"}`, "timestamp", "is out of range"},
+		{"corrected to before the epoch", `{"userId":"u","event":"X","timestamp":"1990-01-01T00:00:00Z","sentAt":"2070-01-01T00:00:00Z"}`, "timestamp",
+			`timestamp "1990-01-01T00:00:00Z" with sentAt 2070-01-01T00:00:00Z puts the event at 1944-06-01T12:00:00Z: ` + rangeText},
+		{"sentAt of year 9999", `{"userId":"u","event":"X","timestamp":"2024-06-01T11:00:00Z","sentAt":"9999-01-01T00:00:00Z"}`, "timestamp", "with sentAt 9999-01-01T00:00:00Z puts the event at 1732-"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ingest.Parse("track", []byte(tc.body), received)
+			fs := fields(err)
+			if len(fs) != 1 || fs[0].Field != tc.field || !strings.Contains(fs[0].Message, tc.message) {
+				t.Fatalf("Parse = %v (%+v), want %s: %s", err, fs, tc.field, tc.message)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, body, want string }{
+		{"the epoch itself", `{"userId":"u","event":"X","timestamp":"1970-01-01T00:00:00Z"}`, "1970-01-01T00:00:00Z"},
+		{"CDNOW's 1997", `{"userId":"u","event":"X","timestamp":"1997-01-01"}`, "1997-01-01T00:00:00Z"},
+		{"a day ahead", `{"userId":"u","event":"X","timestamp":"2024-06-02T12:00:00Z"}`, "2024-06-02T12:00:00Z"},
+		{"a fast clock corrected", `{"userId":"u","event":"X","timestamp":"2099-01-01T00:00:00Z","sentAt":"2099-01-01T00:00:10Z"}`, "2024-06-01T11:59:50Z"},
+		{"Go's zero time is not set", `{"userId":"u","event":"X","timestamp":"0001-01-01T00:00:00Z"}`, "2024-06-01T12:00:00Z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if m := one(t, "track", tc.body); m.Timestamp.Format(time.RFC3339Nano) != tc.want {
+				t.Fatalf("timestamp %v, want %s", m.Timestamp, tc.want)
+			}
+		})
+	}
+	m := one(t, "identify", `{"userId":"u","traits":{"birthday":"1950-03-04","created_at":"1960-01-01T00:00:00Z"}}`)
+	if m.Traits["birthday"] != "1950-03-04" || m.Traits["created_at"] != "1960-01-01T00:00:00Z" {
+		t.Fatalf("date traits %v", m.Traits)
+	}
+	// In a file, Go's zero time is what the file says: out of range.
+	_, err := ingest.ParseRecord([]byte(`{"type":"track","userId":"u","event":"X","timestamp":"0001-01-01T00:00:00Z"}`), received)
+	if fs := fields(err); len(fs) != 1 || fs[0].Field != "timestamp" || !strings.Contains(fs[0].Message, "out of range") {
+		t.Fatalf("ParseRecord of year 1 = %v", err)
+	}
+}

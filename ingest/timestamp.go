@@ -137,6 +137,30 @@ func daysIn(year, month int) int {
 	return 31
 }
 
+// Event times must fall from the Unix epoch to MaxEventAhead after the
+// event arrives, after the clock-skew correction (eventTime). No
+// e-commerce event happened before 1970 (the histories imports bring go
+// back to CDNOW's 1997), and one from the future is a clock that is wrong:
+// a naive local time read as UTC is at most 14 hours ahead (UTC+14), so a
+// day lets every time zone through, while the year 9999 of a broken clock
+// would otherwise sit in every "last seen" and "within 30d" for good.
+// Date traits (a birthday in 1950) are not event times: no bound.
+const MaxEventAhead = 24 * time.Hour
+
+// eventTimeRange says the bound, for errors.
+const eventTimeRange = "event times must be from 1970-01-01T00:00:00Z to a day after the event arrives"
+
+// eventTimeInRange reports whether t is a time an event may have.
+func eventTimeInRange(t, receivedAt time.Time) bool {
+	return t.Unix() >= 0 && !t.After(receivedAt.Add(MaxEventAhead))
+}
+
+// latestEventTime is the latest time an event arriving at receivedAt may
+// have, for errors.
+func latestEventTime(receivedAt time.Time) string {
+	return receivedAt.Add(MaxEventAhead).UTC().Format(time.RFC3339)
+}
+
 // eventTime applies Segment's clock-skew correction. base is the event's
 // timestamp (or originalTimestamp) and sentAt the client's clock when it
 // sent the request, both by the client's clock; receivedAt is ours.

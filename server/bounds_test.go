@@ -269,3 +269,48 @@ func TestPoisonedWorkspaceRecovers(t *testing.T) {
 		}
 	})
 }
+
+// TestTimestampsAtTheEpoch: an event at 1970-01-01T00:00:00Z is a time
+// like any other (its customer is seen then, its order placed then), and
+// times outside the range are refused naming the field.
+func TestTimestampsAtTheEpoch(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		epoch := "1970-01-01T00:00:00Z"
+		e.mustSend("batch", e.write, obj{"batch": []any{
+			obj{"type": "identify", "userId": "old", "timestamp": epoch, "traits": obj{"birthday": "1950-03-04"}},
+			obj{"type": "track", "userId": "old", "event": "Order Completed", "timestamp": epoch, "properties": obj{"order_id": "epoch-1", "revenue": 5}},
+		}})
+		for _, c := range []struct{ ts, field string }{
+			{"1969-12-31T23:59:59Z", "timestamp"}, {"9999-12-31T00:00:00Z", "timestamp"}, {"0001-02-03T00:00:00Z", "timestamp"},
+		} {
+			r := e.send("track", e.write, obj{"userId": "old", "event": "X", "timestamp": c.ts})
+			if r.status != 400 {
+				t.Fatalf("%s: status %d: %s", c.ts, r.status, r.body)
+			}
+			if eb := r.errorBody(t); len(eb.Fields) != 1 || eb.Fields[0].Field != c.field || !strings.Contains(eb.Message, "out of range: event times must be from 1970-01-01T00:00:00Z") {
+				t.Errorf("%s: error %+v", c.ts, eb)
+			}
+		}
+		var list page[touchbase.Customer]
+		e.mustAPI(e.owner, "GET", "/customers?sort=last_seen", nil, 200).decode(t, &list)
+		if len(list.Items) != 1 {
+			t.Fatalf("customers %+v", list.Items)
+		}
+		c := list.Items[0]
+		f := c.Features
+		if f.FirstSeenAt == nil || f.LastSeenAt == nil || f.FirstSeenAt.Unix() != 0 || f.LastSeenAt.Unix() != 0 || c.Traits["birthday"] != "1950-03-04" {
+			t.Errorf("first seen %v, last seen %v, traits %v: want the epoch", f.FirstSeenAt, f.LastSeenAt, c.Traits)
+		}
+		var o touchbase.Order
+		e.mustAPI(e.owner, "GET", "/orders/epoch-1", nil, 200).decode(t, &o)
+		if o.PlacedAt.Unix() != 0 {
+			t.Errorf("order placed at %v, want the epoch", o.PlacedAt)
+		}
+		// Seen again later, and the epoch stays the first time.
+		e.mustSend("track", e.write, obj{"userId": "old", "event": "X", "timestamp": "2024-01-01T00:00:00Z"})
+		e.mustAPI(e.owner, "GET", "/customers?sort=last_seen", nil, 200).decode(t, &list)
+		if f := list.Items[0].Features; f.FirstSeenAt == nil || f.FirstSeenAt.Unix() != 0 || f.LastSeenAt == nil || f.LastSeenAt.Year() != 2024 {
+			t.Errorf("first seen %v, last seen %v", f.FirstSeenAt, f.LastSeenAt)
+		}
+	})
+}

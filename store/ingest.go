@@ -160,7 +160,7 @@ type custState struct {
 	traits      map[string]any // nil until loaded (new customers start empty)
 	traitsDirty bool
 
-	firstSeen, lastSeen int64 // 0 = unknown
+	firstSeen, lastSeen int64 // unseen = unknown (0 is the Unix epoch)
 	events              int
 	// ordersDirty says the order features change. They are counted again
 	// from the orders table when ordersRecount says an order changed or
@@ -492,7 +492,7 @@ func scanCustState(rows *sql.Rows, lead ...any) (*custState, error) {
 	c.userID, c.email, c.phone = userID.String, email.String, phone.String
 	c.stored.userID, c.stored.email, c.stored.phone = c.userID, c.email, c.phone
 	c.storedCreatedAt = c.createdAt
-	c.firstSeen, c.lastSeen = first.Int64, last.Int64
+	c.firstSeen, c.lastSeen = seenMillis(first), seenMillis(last)
 	return c, nil
 }
 

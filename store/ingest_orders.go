@@ -193,9 +193,9 @@ func (b *ingestBatch) applyOrder(ctx context.Context, st *orderState, cust int64
 func (b *ingestBatch) createOrder(st *orderState, cust int64, o *touchbase.Order, status touchbase.OrderStatus) {
 	st.isNew, st.customer, st.status = true, cust, status
 	st.setAmounts(o)
-	st.placed = ms(o.PlacedAt)
-	if st.placed == 0 {
-		st.placed = b.now
+	st.placed = b.now
+	if !o.PlacedAt.IsZero() { // an order at the Unix epoch is placed at 0
+		st.placed = o.PlacedAt.UnixMilli()
 	}
 	st.items, st.replaceItems = o.Items, true
 }

@@ -42,7 +42,8 @@ func (b *ingestBatch) cust(id int64) *custState {
 
 func (b *ingestBatch) newCustomer() int64 {
 	b.nextTemp--
-	b.custs[b.nextTemp] = &custState{id: b.nextTemp, isNew: true, traits: map[string]any{}, createdAt: b.now}
+	b.custs[b.nextTemp] = &custState{id: b.nextTemp, isNew: true, traits: map[string]any{}, createdAt: b.now,
+		firstSeen: unseen, lastSeen: unseen}
 	return b.nextTemp
 }
 
@@ -63,7 +64,7 @@ func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
 	}
 	c := b.cust(target)
 	ts := m.Timestamp.UnixMilli()
-	if c.firstSeen == 0 || ts < c.firstSeen {
+	if c.firstSeen == unseen || ts < c.firstSeen {
 		c.firstSeen = ts
 	}
 	if ts > c.lastSeen {
@@ -236,7 +237,7 @@ func (b *ingestBatch) merge(ctx context.Context, x, y int64) (int64, error) {
 	if s.phone == "" {
 		s.phone = gone.phone
 	}
-	if gone.firstSeen != 0 && (s.firstSeen == 0 || gone.firstSeen < s.firstSeen) {
+	if gone.firstSeen != unseen && (s.firstSeen == unseen || gone.firstSeen < s.firstSeen) {
 		s.firstSeen = gone.firstSeen
 	}
 	if gone.lastSeen > s.lastSeen {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -356,16 +357,16 @@ func (b *ingestBatch) saveCustomers(ctx context.Context) error {
 				traits = "{}"
 			}
 			inserts = append(inserts, id, b.ws, nullString(c.userID), nullString(c.email), nullString(c.phone), traits,
-				f.orders, f.revenue, f.firstOrder, f.lastOrd, nullInt(c.firstSeen), nullInt(c.lastSeen), f.refunds, f.refundSum,
+				f.orders, f.revenue, f.firstOrder, f.lastOrd, nullSeen(c.firstSeen), nullSeen(c.lastSeen), f.refunds, f.refundSum,
 				c.events, c.createdAt, b.now)
 			continue
 		}
 		if c.onlySeen() {
-			seen = append(seen, b.ws, id, nullInt(c.firstSeen), nullInt(c.lastSeen), c.events, b.now)
+			seen = append(seen, b.ws, id, nullSeen(c.firstSeen), nullSeen(c.lastSeen), c.events, b.now)
 			continue
 		}
 		updates = append(updates, b.ws, id, nullString(c.userID), nullString(c.email), nullString(c.phone), traits,
-			nullInt(c.firstSeen), nullInt(c.lastSeen), c.events, c.createdAt,
+			nullSeen(c.firstSeen), nullSeen(c.lastSeen), c.events, c.createdAt,
 			ordersDirty, f.orders, f.revenue, f.firstOrder, f.lastOrd, f.refunds, f.refundSum, b.now)
 	}
 	if err := b.s.insertRows(ctx, b.tx, &insertCustomers, inserts); err != nil {
@@ -509,11 +510,25 @@ func (f *orderFeatures) add(st *orderState) {
 	}
 }
 
-func nullInt(v int64) any {
-	if v == 0 {
+// unseen is a seen time that is not known: no time at all, where 0 would
+// be the Unix epoch (an event at 1970-01-01T00:00:00Z lost its customer's
+// last_seen_at to that once).
+const unseen = math.MinInt64
+
+// nullSeen is a seen time as a column value: NULL when unseen.
+func nullSeen(v int64) any {
+	if v == unseen {
 		return nil
 	}
 	return v
+}
+
+// seenMillis is a seen time read from its column.
+func seenMillis(v sql.NullInt64) int64 {
+	if !v.Valid {
+		return unseen
+	}
+	return v.Int64
 }
 
 // rowsSQL is a statement that takes many rows: head, then one
