@@ -223,7 +223,7 @@ func TestHugeNumbers(t *testing.T) {
 
 // TestPoisonedWorkspaceRecovers stores what ingestion accepted before the
 // bound (amounts of 1e308, sums of +Inf): the reads fail, cleanly, and
-// migration 6 repairs the workspace.
+// migration 9 repairs the workspace.
 func TestPoisonedWorkspaceRecovers(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		orderHistory(t, e)
@@ -252,7 +252,7 @@ func TestPoisonedWorkspaceRecovers(t *testing.T) {
 		}
 		r.errorBody(t)
 
-		storetest.Remigrate(t, s, 6)
+		storetest.Remigrate(t, s, 9)
 		workspaceWorks(t, e)
 		var list page[touchbase.Customer]
 		e.mustAPI(e.owner, "GET", "/customers?sort=revenue&limit=100", nil, 200).decode(t, &list)

@@ -27,7 +27,7 @@ func TestDashboardOfAPoisonedWorkspace(t *testing.T) {
 		if p := c.do("GET", "/ui/?range=all", nil); p.status == 200 && !strings.Contains(p.body, "n/a") || strings.Contains(p.body, "92,233,720") {
 			t.Fatalf("dashboard of a poisoned workspace: %d: %.300s", p.status, p.body)
 		}
-		storetest.Remigrate(t, s, 6)
+		storetest.Remigrate(t, s, 9)
 		for _, path := range []string{"/ui/?range=all", "/ui/customers?sort=revenue"} {
 			if p := c.do("GET", path, nil); p.status != 200 || strings.Contains(p.body, "n/a") {
 				t.Errorf("GET %s after the repair: %d: %.300s", path, p.status, p.body)
