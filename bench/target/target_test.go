@@ -11,6 +11,7 @@ import (
 
 	"github.com/touchbase/touchbase/bench/loadgen"
 	"github.com/touchbase/touchbase/bench/target"
+	"github.com/touchbase/touchbase/internal/pgcluster"
 )
 
 // binary is the touchbase binary built once for the tests.
@@ -50,7 +51,7 @@ func TestIngestAndVerify(t *testing.T) {
 			dir := t.TempDir()
 			opts := target.Options{Binary: binary, Dir: dir, RateLimit: 1 << 30}
 			if be.dsn != "" {
-				pg, err := target.UsePostgres(ctx, be.dsn)
+				pg, err := pgcluster.Use(ctx, be.dsn)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -135,11 +136,11 @@ func TestStartPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster")
 	}
-	if _, err := target.FindPostgres(); err != nil {
+	if _, err := pgcluster.Find(); err != nil {
 		t.Skip(err)
 	}
 	ctx := context.Background()
-	pg, err := target.StartPostgres(ctx, target.PostgresOptions{})
+	pg, err := pgcluster.Start(ctx, pgcluster.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,7 @@ import (
 
 	"github.com/touchbase/touchbase/bench/loadgen"
 	"github.com/touchbase/touchbase/bench/target"
+	"github.com/touchbase/touchbase/internal/pgcluster"
 )
 
 // config is the command line.
@@ -208,15 +209,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		serve = append([]string{prof}, strings.Fields(c.profFlags)...)
 	}
 
-	var pg *target.Postgres
+	var pg *pgcluster.Cluster
 	if c.pg {
 		if c.pgDSN != "" {
-			if pg, err = target.UsePostgres(ctx, c.pgDSN); err != nil {
+			if pg, err = pgcluster.Use(ctx, c.pgDSN); err != nil {
 				return err
 			}
 		} else {
 			logf("starting a throwaway PostgreSQL cluster")
-			if pg, err = target.StartPostgres(ctx, target.PostgresOptions{NoSync: c.pgNoSync}); err != nil {
+			if pg, err = pgcluster.Start(ctx, pgcluster.Options{NoSync: c.pgNoSync}); err != nil {
 				return err
 			}
 			defer func() {
@@ -279,7 +280,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runOnce runs one benchmark on a fresh server and database.
 func (c *config) runOnce(ctx context.Context, n int, pool *loadgen.Pool, binary string, serve []string, work string,
-	pg *target.Postgres, logf func(string, ...any)) (*runResult, error) {
+	pg *pgcluster.Cluster, logf func(string, ...any)) (*runResult, error) {
 	dir := filepath.Join(work, fmt.Sprintf("run-%d", n))
 	opts := target.Options{Binary: binary, Dir: dir, RateLimit: c.rateLimit}
 	dbName := ""
@@ -464,7 +465,7 @@ func verify(rep *loadgen.Report, stored int64) verification {
 }
 
 // describe is the run configuration for the report.
-func (c *config) describe(pg *target.Postgres) runConfig {
+func (c *config) describe(pg *pgcluster.Cluster) runConfig {
 	w := c.workload
 	rc := runConfig{
 		Database: "sqlite", Senders: c.senders, Rate: c.rate, Duration: c.duration.Seconds(), Events: c.events,

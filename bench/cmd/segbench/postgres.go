@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/touchbase/touchbase/bench/target"
+	"github.com/touchbase/touchbase/internal/pgcluster"
 	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/store"
 )
@@ -17,14 +17,14 @@ import (
 // with touchbase's own schema (store.Open migrates it), COPY, one more
 // index and ANALYZE, then runs the suite as segment.CompileSQL compiles it.
 func runPostgres(ctx context.Context, c *config, d *dataset, g *generator, logf func(string, ...any)) (*sqlResult, error) {
-	var pg *target.Postgres
+	var pg *pgcluster.Cluster
 	var err error
 	if c.pgDSN != "" {
-		pg, err = target.UsePostgres(ctx, c.pgDSN)
+		pg, err = pgcluster.Use(ctx, c.pgDSN)
 	} else {
 		logf("postgres: starting a throwaway cluster")
 		// fsync off: the load is throwaway, and queries do not write.
-		pg, err = target.StartPostgres(ctx, target.PostgresOptions{NoSync: true})
+		pg, err = pgcluster.Start(ctx, pgcluster.Options{NoSync: true})
 		if err == nil {
 			defer pg.Stop()
 		}

@@ -1,4 +1,9 @@
-package target
+// Package pgcluster starts throwaway PostgreSQL clusters from the installed
+// server binaries, for benchmarks (bench/) and for tests that must not
+// share the suite's cluster (a test that fills a tablespace stalls every
+// checkpoint of its cluster, and so every CREATE DATABASE of other tests).
+// As root it runs the cluster as the postgres user: initdb refuses root.
+package pgcluster
 
 import (
 	"bytes"
@@ -19,8 +24,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" for creating databases
 )
 
-// PostgresOptions says how to start a throwaway cluster.
-type PostgresOptions struct {
+// Options says how to start a throwaway cluster.
+type Options struct {
 	// BinDir holds initdb, pg_ctl and postgres; "" finds the newest
 	// /usr/lib/postgresql/*/bin, or initdb on PATH.
 	BinDir string
@@ -32,11 +37,14 @@ type PostgresOptions struct {
 	// scripts/with-postgres does for tests. The default is durable: a
 	// commit is on disk, like SQLite's synchronous=FULL in touchbase.
 	NoSync bool
+	// Settings are more server settings (name=value), after the defaults,
+	// which they override.
+	Settings []string
 }
 
-// Postgres is a PostgreSQL server the benchmark creates databases in:
-// either a throwaway cluster it started, or one given by a DSN.
-type Postgres struct {
+// Cluster is a PostgreSQL server to create databases in: either a
+// throwaway cluster Start started, or one given by a DSN to Use.
+type Cluster struct {
 	AdminDSN string // a superuser DSN to the postgres database
 	Version  string
 	Settings string // the settings it was started with, for the report
@@ -45,9 +53,9 @@ type Postgres struct {
 	asPG        func(name string, args ...string) *exec.Cmd
 }
 
-// UsePostgres uses an existing server; dsn must allow CREATE DATABASE.
-func UsePostgres(ctx context.Context, dsn string) (*Postgres, error) {
-	p := &Postgres{AdminDSN: dsn, Settings: "external (as configured)"}
+// Use uses an existing server; dsn must allow CREATE DATABASE.
+func Use(ctx context.Context, dsn string) (*Cluster, error) {
+	p := &Cluster{AdminDSN: dsn, Settings: "external (as configured)"}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, err
@@ -59,8 +67,8 @@ func UsePostgres(ctx context.Context, dsn string) (*Postgres, error) {
 	return p, nil
 }
 
-// FindPostgres returns the directory of the PostgreSQL server binaries.
-func FindPostgres() (string, error) {
+// Find returns the directory of the PostgreSQL server binaries.
+func Find() (string, error) {
 	has := func(d string) bool {
 		for _, b := range []string{"initdb", "pg_ctl", "postgres"} {
 			if fi, err := os.Stat(filepath.Join(d, b)); err != nil || fi.Mode()&0o111 == 0 {
@@ -87,22 +95,22 @@ func version(dir string) int {
 	return v
 }
 
-// StartPostgres initialises and starts a cluster on a free loopback port,
-// as the postgres user when running as root (initdb refuses root).
-func StartPostgres(ctx context.Context, o PostgresOptions) (*Postgres, error) {
+// Start initialises and starts a cluster on a free loopback port, as the
+// postgres user when running as root (initdb refuses root).
+func Start(ctx context.Context, o Options) (*Cluster, error) {
 	bindir := o.BinDir
 	if bindir == "" {
 		var err error
-		if bindir, err = FindPostgres(); err != nil {
+		if bindir, err = Find(); err != nil {
 			return nil, err
 		}
 	}
-	dir, err := os.MkdirTemp(o.Dir, "touchbase-bench-pg-")
+	dir, err := os.MkdirTemp(o.Dir, "touchbase-pg-")
 	if err != nil {
 		return nil, err
 	}
 	// Not bound to ctx: Stop must work after ctx ends.
-	p := &Postgres{dir: dir, bindir: bindir, asPG: exec.Command}
+	p := &Cluster{dir: dir, bindir: bindir, asPG: exec.Command}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -121,7 +129,7 @@ func StartPostgres(ctx context.Context, o PostgresOptions) (*Postgres, error) {
 			return cmd
 		}
 	}
-	fail := func(err error) (*Postgres, error) {
+	fail := func(err error) (*Cluster, error) {
 		p.Stop()
 		return nil, err
 	}
@@ -138,6 +146,7 @@ func StartPostgres(ctx context.Context, o PostgresOptions) (*Postgres, error) {
 	} else {
 		settings = append(settings, "fsync=on", "synchronous_commit=on", "full_page_writes=on")
 	}
+	settings = append(settings, o.Settings...)
 	p.Settings = strings.Join(settings, " ")
 	port, err := freePort()
 	if err != nil {
@@ -169,7 +178,7 @@ func freePort() (int, error) {
 }
 
 // PostmasterPID is the cluster's main process, 0 for an external server.
-func (p *Postgres) PostmasterPID() int {
+func (p *Cluster) PostmasterPID() int {
 	if p.dir == "" {
 		return 0
 	}
@@ -183,7 +192,7 @@ func (p *Postgres) PostmasterPID() int {
 }
 
 // CreateDatabase creates database name and returns its DSN.
-func (p *Postgres) CreateDatabase(ctx context.Context, name string) (string, error) {
+func (p *Cluster) CreateDatabase(ctx context.Context, name string) (string, error) {
 	db, err := sql.Open("pgx", p.AdminDSN)
 	if err != nil {
 		return "", err
@@ -201,7 +210,7 @@ func (p *Postgres) CreateDatabase(ctx context.Context, name string) (string, err
 }
 
 // DropDatabase drops database name, disconnecting its sessions.
-func (p *Postgres) DropDatabase(ctx context.Context, name string) error {
+func (p *Cluster) DropDatabase(ctx context.Context, name string) error {
 	db, err := sql.Open("pgx", p.AdminDSN)
 	if err != nil {
 		return err
@@ -214,7 +223,7 @@ func (p *Postgres) DropDatabase(ctx context.Context, name string) error {
 }
 
 // DatabaseSize returns the on-disk size of database name.
-func (p *Postgres) DatabaseSize(ctx context.Context, name string) (int64, error) {
+func (p *Cluster) DatabaseSize(ctx context.Context, name string) (int64, error) {
 	db, err := sql.Open("pgx", p.AdminDSN)
 	if err != nil {
 		return 0, err
@@ -227,7 +236,7 @@ func (p *Postgres) DatabaseSize(ctx context.Context, name string) (int64, error)
 
 // Stop stops a cluster this package started and removes its directory;
 // for an external server it does nothing.
-func (p *Postgres) Stop() error {
+func (p *Cluster) Stop() error {
 	if p.dir == "" {
 		return nil
 	}
