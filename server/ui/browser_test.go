@@ -500,6 +500,37 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.EmulateViewport(1280, 800),
 	)
 
+	var link string
+	run("settings: invite someone, the link shown once",
+		chromedp.Click("#nav-settings", chromedp.ByQuery),
+		chromedp.WaitVisible("#invite-form", chromedp.ByQuery),
+		chromedp.SendKeys("#invite-email", "grace.hopper@example.com", chromedp.ByQuery),
+		chromedp.SetValue("#invite-role", "marketer", chromedp.ByQuery),
+		chromedp.Click("#invite-submit", chromedp.ByQuery),
+		chromedp.WaitVisible("#invitation-link", chromedp.ByQuery),
+		chromedp.Value("#invitation-link", &link, chromedp.ByQuery),
+		chromedp.WaitVisible("#invitations-table", chromedp.ByQuery),
+		fitsWindow(t, "settings"),
+		shot(t, dir, "settings"),
+		chromedp.EmulateViewport(1440, 900),
+		fitsWindow(t, "settings at 1440"),
+		shot(t, dir, "settings-1440"),
+		chromedp.EmulateViewport(1280, 800),
+	)
+	if !strings.Contains(link, "/ui/invitation?token=tbi_") {
+		t.Errorf("invitation link %q", link)
+	}
+	run("the invitation, opened by another account",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible("#invitation-other-account", chromedp.ByQuery),
+		chromedp.Text("#invitation-summary", &text, chromedp.ByQuery),
+		fitsWindow(t, "invitation"),
+		shot(t, dir, "invitation-other-account"),
+	)
+	if !strings.Contains(text, "grace.hopper@example.com") || !strings.Contains(text, "marketer") {
+		t.Errorf("invitation summary %q", text)
+	}
+
 	run("switch workspace",
 		chromedp.Navigate(e.url+"/ui/"),
 		chromedp.WaitVisible("#workspace-switcher", chromedp.ByQuery),
@@ -567,4 +598,20 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Errorf("the pages reported errors:\n%s", strings.Join(other, "\n"))
 		}
 	}
+}
+
+// fitsWindow fails the test when the page is wider than the window: a
+// layout that scrolls sideways.
+func fitsWindow(t *testing.T, page string) chromedp.Action {
+	t.Helper()
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var w struct{ Page, Window int }
+		if err := chromedp.Evaluate(`({Page: document.documentElement.scrollWidth, Window: window.innerWidth})`, &w).Do(ctx); err != nil {
+			return err
+		}
+		if w.Page > w.Window {
+			t.Errorf("%s: the page is %d px wide in a %d px window", page, w.Page, w.Window)
+		}
+		return nil
+	})
 }
