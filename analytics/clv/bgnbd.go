@@ -276,7 +276,10 @@ func (m BGNBD) PAlive(x int, tx, T float64) float64 {
 		return 1
 	}
 	xf := float64(x)
-	logOdds := math.Log(m.A/(m.B+xf-1)) + (m.R+xf)*math.Log((m.Alpha+T)/(m.Alpha+tx))
+	// log1p: when purchase rates hardly vary across customers, r and
+	// alpha run to a billion and the ratio is 1 + 1e-9, whose log
+	// would keep half its digits.
+	logOdds := math.Log(m.A/(m.B+xf-1)) + (m.R+xf)*math.Log1p((T-tx)/(m.Alpha+tx))
 	return 1 / (1 + math.Exp(logOdds))
 }
 
@@ -287,22 +290,19 @@ func (m BGNBD) ExpectedPurchases(t float64) float64 {
 	return m.ConditionalPurchases(t, 0, 0, 0)
 }
 
-// aNearOne is how close to 1 the parameter a may come before
-// ConditionalPurchases steps around the removable singularity there.
-const aNearOne = 1e-6
-
 // ConditionalPurchases is E[Y(t) | x, tx, T], the number of purchases a
 // customer with history (x, tx, T) is expected to make in the next t units
 // (eq. 10 of the paper):
 //
 //	(a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)] P(alive)
 //
-// with z = t/(alpha+T+t). 2F1 there grows like (1-z)^(a-1-r-x) and
-// overflows for frequent buyers (lifetimes retries such values with a
-// transformation); here Euler's transformation is always applied,
-// 2F1(A, B; C; z) = (1-z)^(C-A-B) 2F1(C-A, C-B; C; z), which turns the
-// bracket into 1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z): small
-// parameters on top, a large one below, a short series near 1.
+// with z = t/(alpha+T+t). It is computed as P(alive) times
+// purchasesIfAlive, a sum of positive terms equal to the rest, because
+// every closed form of it fails somewhere a fit can land: the printed 2F1
+// overflows for frequent buyers, Euler's transformation of it for large a
+// (a fit lands at a and b near a million when the drop-out probability
+// hardly varies across customers), both cancel to nothing near a = 1, and
+// gonum's 2F1 loses its way or never returns for large parameters.
 func (m BGNBD) ConditionalPurchases(t float64, x int, tx, T float64) float64 {
 	return m.conditional(t, x, T, m.PAlive(x, tx, T))
 }
@@ -313,26 +313,81 @@ func (m BGNBD) conditional(t float64, x int, T, pAlive float64) float64 {
 	if !(t > 0) {
 		return 0
 	}
-	// The factor 1/(a-1) and the bracket both vanish at a = 1; average
-	// either side rather than divide zero by zero. (Half the step, so
-	// that the two sides do not come back here.)
-	if math.Abs(m.A-1) < aNearOne/2 {
-		lo, hi := m, m
-		lo.A, hi.A = 1-aNearOne, 1+aNearOne
-		return (lo.conditional(t, x, T, pAlive) + hi.conditional(t, x, T, pAlive)) / 2
-	}
-	r, alpha, a, b := m.R, m.Alpha, m.A, m.B
+	return pAlive * m.purchasesIfAlive(t, x, T)
+}
+
+// maxTerms bounds purchasesIfAlive's sum: about 5 ms. It takes that many
+// terms only when the model expects a customer to buy a million times in
+// t, or t is 25,000 times alpha+T (alpha some minutes, for a customer who
+// first bought at the calibration end).
+const maxTerms = 1 << 20
+
+// purchasesIfAlive is E[Y(t) | alive at T, x], the purchases expected in
+// the next t units of a customer still alive after x repeat purchases in
+// T. Given that, the purchase rate is gamma(r+x, alpha+T) and the drop-out
+// probability p is beta(a, b+x), independently. Had the customer never
+// dropped out, they would buy N times in t, N negative binomial:
+//
+//	P(N = j) = Γ(r+x+j) / (Γ(r+x) j!) (1-z)^(r+x) z^j,  z = t/(alpha+T+t);
+//
+// they make their k-th purchase only if they survived the k-1 before,
+// with probability R_k = E[(1-p)^(k-1)] = prod_{i<k-1} (b+x+i)/(a+b+x+i).
+// So E[Y] = sum_j P(N = j) S_j with S_j = R_1 + ... + R_j: every term
+// positive, no cancellation, no singularity at a = 1, each factor a ratio
+// near 1 whatever a and b (as they grow with a/(a+b) = p, R_k tends to
+// (1-p)^(k-1) and the sum to (1 - E[e^(-lambda p t)])/p, the fixed-p
+// limit). It stops when a bound on the rest of the sum falls below
+// rounding, after about as many terms as N takes values: E[N] =
+// (r+x) t/(alpha+T) plus some multiple of 1/(1-z). Cut short at
+// maxTerms, it is the middle of what the bound leaves when that is within
+// a millionth, else NaN.
+func (m BGNBD) purchasesIfAlive(t float64, x int, T float64) float64 {
 	xf := float64(x)
-	z := t / (alpha + T + t)
-	f := hyp2f1(a+b-1-r, a-1, a+b+xf-1, z)
-	var bracket float64
-	if f > 0 {
-		// expm1 keeps the precision of a small bracket (small t).
-		bracket = -math.Expm1((a-1)*math.Log1p(-z) + math.Log(f))
-	} else {
-		bracket = 1 - math.Pow(1-z, a-1)*f
+	s, bx := m.R+xf, m.B+xf
+	w := t / (m.Alpha + T)
+	z := w / (1 + w)
+	// P(N = j) = v e^off. P(N = 0) = (1+w)^-s underflows for frequent
+	// buyers, and v grows up to the mode: rescale v (and the sum) into
+	// off as it grows, so that neither leaves float64.
+	off := -s * math.Log1p(w)
+	// q is the next ratio P(N = j+1)/P(N = j) = (s+j) z/(j+1), which
+	// moves monotonically towards z, so rho bounds it from here on; R
+	// does not grow, so S_(j+k) <= S_j + k R_(j+1), and what is left of
+	// the sum is at most v rho/(1-rho) (S + R_(j+1)/(1-rho)).
+	const eps = 0x1p-53
+	q, v, r, S, sum := s*z, 1.0, 1.0, 0.0, 0.0
+	rho, done := 1.0, false
+	for j := 1.0; j <= maxTerms; j++ {
+		v *= q
+		S += r // S_j
+		sum += v * S
+		r *= (bx + j - 1) / (m.A + bx + j - 1) // R_(j+1)
+		q = (s + j) / (j + 1) * z
+		if rho = max(q, z); rho < 1 {
+			if u := 1 - rho; v*rho*(S*u+r) <= eps*sum*u*u {
+				done = true
+				break
+			}
+		}
+		if v > 0x1p900 {
+			v, sum, off = v*0x1p-900, sum*0x1p-900, off+900*math.Ln2
+		}
 	}
-	return (a + b + xf - 1) / (a - 1) * bracket * pAlive
+	if !done {
+		// Cut short: the value is within sum + [0, rest].
+		rest := math.Inf(1)
+		if u := 1 - rho; u > 0 {
+			rest = v * rho / u * (S + r/u)
+		}
+		if !(rest <= 1e-6*sum) {
+			return math.NaN() // no honest figure; see maxTerms
+		}
+		sum += rest / 2
+	}
+	if off > -700 {
+		return sum * math.Exp(off)
+	}
+	return math.Exp(math.Log(sum) + off)
 }
 
 // OrderProb is the probability that a customer with history (x, tx, T)

@@ -89,9 +89,10 @@ func directConditional(m clv.BGNBD, t float64, x int, tx, T float64) float64 {
 	return num / den
 }
 
-// TestConditionalPurchases checks the Euler-transformed eq. 10 against the
-// printed form (gonum's 2F1) where that is safe, and against mpmath 1.3
-// (30 digits) where the printed form overflows or the argument is near 1.
+// TestConditionalPurchases checks E[Y(t) | x, t_x, T] against eq. 10 in
+// its printed form (gonum's 2F1) where that is safe, and against mpmath
+// 1.3 (30 digits) where the printed form overflows or the argument is
+// near 1. TestBGNBDHighPrecision covers the parameters of degenerate fits.
 func TestConditionalPurchases(t *testing.T) {
 	m := hardieBGNBD
 	t.Run("printed form", func(t *testing.T) {
