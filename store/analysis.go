@@ -290,7 +290,7 @@ func (s *Store) saveScores(ctx context.Context, ws, run int64, sq scoreSQL, n in
 func (s *Store) SaveRFMScores(ctx context.Context, workspaceID, run int64, scores []touchbase.RFMScore, progress func(saved int)) error {
 	return s.saveScores(ctx, workspaceID, run, rfmScoreSQL, len(scores), func(i int, args []any) []any {
 		c := &scores[i]
-		return append(args, c.CustomerID, c.Recency, c.Frequency, c.Monetary, c.R, c.F, c.M, c.Group)
+		return append(args, c.CustomerID, score(c.Recency), score(c.Frequency), score(c.Monetary), c.R, c.F, c.M, c.Group)
 	}, progress)
 }
 
@@ -311,8 +311,19 @@ func (s *Store) SaveCLVScores(ctx context.Context, workspaceID, run int64, score
 		if !c.NextOrderAt.IsZero() {
 			next = c.NextOrderAt.UnixMilli()
 		}
-		return append(args, c.CustomerID, c.PAlive, c.ExpectedPurchases, c.PredictedCLV, c.ChurnRisk, next)
+		return append(args, c.CustomerID, score(c.PAlive), score(c.ExpectedPurchases), score(c.PredictedCLV), c.ChurnRisk, next)
 	}, progress)
+}
+
+// score is a computed number as its column holds it: not set (NULL) when
+// it is not finite. A NaN or infinity is no score, and the databases
+// disagree on them (SQLite stores NaN as NULL and keeps ±Inf, PostgreSQL
+// keeps all three), which would then fail the customer's JSON.
+func score(f float64) any {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return f
 }
 
 // CustomerClusters returns every customer's cluster from the last

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -132,6 +133,40 @@ func testAnalysis(t *testing.T, s *store.Store) {
 		must(t, s.EraseCustomer(ctx, a.ID, bob))
 		if n := QueryInt(t, s, "SELECT count(*) FROM customer_scores WHERE workspace_id = ? AND customer_id = ?", a.ID, bob); n != 0 {
 			t.Errorf("erased customer keeps %d score rows", n)
+		}
+	})
+
+	t.Run("scores that are not finite", func(t *testing.T) {
+		// NaN and infinities are no score: SQLite made NULL of NaN but
+		// kept ±Inf, PostgreSQL kept all three, which then read back as
+		// scores and failed the customer's JSON.
+		dan := InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: a.ID, UserID: "dan"})
+		eve := InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: a.ID, UserID: "eve"})
+		must(t, s.SaveCLVScores(ctx, a.ID, 5, []touchbase.CLVScore{
+			{CustomerID: dan, PAlive: math.NaN(), ExpectedPurchases: math.Inf(1), PredictedCLV: math.Inf(-1), ChurnRisk: "high"},
+			{CustomerID: eve, PAlive: 0.5, ExpectedPurchases: math.NaN(), PredictedCLV: 12.5, ChurnRisk: "medium"},
+		}, nil))
+		must(t, s.SaveRFMScores(ctx, a.ID, 6, []touchbase.RFMScore{
+			{CustomerID: dan, Recency: math.Inf(1), Frequency: math.NaN(), Monetary: math.Inf(1), R: 1, F: 1, M: 5, Group: "Lost"},
+		}, nil))
+		cs, err := s.FindCustomers(ctx, a.ID, []int64{dan, eve})
+		must(t, err)
+		for _, c := range cs {
+			sc := c.Scores
+			switch c.ID {
+			case dan:
+				if sc.PAlive != nil || sc.ExpectedPurchases != nil || sc.PredictedCLV != nil || sc.Recency != nil || sc.Frequency != nil || sc.Monetary != nil ||
+					sc.ChurnRisk != "high" || sc.M == nil || *sc.M != 5 {
+					t.Errorf("dan's scores = %+v, want the numbers that are not finite unset", sc)
+				}
+			case eve:
+				if sc.PAlive == nil || *sc.PAlive != 0.5 || sc.ExpectedPurchases != nil || sc.PredictedCLV == nil || *sc.PredictedCLV != 12.5 {
+					t.Errorf("eve's scores = %+v, want expected purchases unset, the rest kept", sc)
+				}
+			}
+		}
+		if n := QueryInt(t, s, "SELECT count(*) FROM customer_scores WHERE workspace_id = ? AND NOT (abs(p_alive) <= 1.7976931348623157e308 AND abs(predicted_clv) <= 1.7976931348623157e308 AND abs(expected_purchases) <= 1.7976931348623157e308)", a.ID); n != 0 {
+			t.Errorf("%d score rows hold a number that is not finite", n)
 		}
 	})
 
