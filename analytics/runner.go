@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -199,22 +200,7 @@ func (r *Runner) execute(ctx context.Context, run *touchbase.AnalysisRun, p Para
 		}
 	}
 	start := time.Now()
-	var (
-		result any
-		err    error
-	)
-	switch run.Kind {
-	case touchbase.AnalysisRFM:
-		result, err = r.runRFM(ctx, run, p, progress)
-	case touchbase.AnalysisClusters:
-		result, err = r.runClusters(ctx, run, p, progress)
-	case touchbase.AnalysisCLV:
-		result, err = r.runCLV(ctx, run, p, progress)
-	case touchbase.AnalysisBasket:
-		result, err = r.runBasket(ctx, run, p, progress)
-	case touchbase.AnalysisCohorts:
-		result, err = r.runCohorts(ctx, run, p, progress)
-	}
+	result, err := r.analyse(ctx, run, p, progress)
 	if err == nil {
 		run.Result, err = json.Marshal(result)
 	}
@@ -236,6 +222,32 @@ func (r *Runner) execute(ctx context.Context, run *touchbase.AnalysisRun, p Para
 		}
 	}
 	return nil
+}
+
+// analyse runs the analysis of run's kind. A panic in it is the run's
+// error, logged with its stack: an analysis runs in the background of a
+// server (Start, the loop), where a panic would take the whole process
+// down with it, and one workspace's data must never do that.
+func (r *Runner) analyse(ctx context.Context, run *touchbase.AnalysisRun, p Params, progress Progress) (result any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.cfg.Logger.Error("analytics: run panicked", "workspace", run.WorkspaceID, "kind", run.Kind, "run", run.ID, "panic", v, "stack", string(debug.Stack()))
+			result, err = nil, fmt.Errorf("%s: internal error: %v", run.Kind, v)
+		}
+	}()
+	switch run.Kind {
+	case touchbase.AnalysisRFM:
+		return r.runRFM(ctx, run, p, progress)
+	case touchbase.AnalysisClusters:
+		return r.runClusters(ctx, run, p, progress)
+	case touchbase.AnalysisCLV:
+		return r.runCLV(ctx, run, p, progress)
+	case touchbase.AnalysisBasket:
+		return r.runBasket(ctx, run, p, progress)
+	case touchbase.AnalysisCohorts:
+		return r.runCohorts(ctx, run, p, progress)
+	}
+	return nil, fmt.Errorf("analysis %q is not known", run.Kind)
 }
 
 // Progress returns where run id stands, if it is under way in this

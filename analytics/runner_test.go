@@ -430,3 +430,42 @@ func TestRunnerProgress(t *testing.T) {
 		t.Errorf("Progress of a finished run: %+v", p)
 	}
 }
+
+// panickyStore is a store whose order scan panics, as a bug in an
+// analysis would.
+type panickyStore struct{ *store.Store }
+
+func (panickyStore) ScanOrderFacts(context.Context, int64, func(touchbase.OrderFact) error) error {
+	panic("boom")
+}
+
+// TestRunnerSurvivesPanic: an analysis that panics in the background (a
+// run started through the API, or the loop) fails its run, recorded with
+// the error, and leaves the process and the next run alone. It took the
+// whole server down before.
+func TestRunnerSurvivesPanic(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.OpenSQLite(t)
+	ws := seedShop(t, s, 20)
+	r := analytics.New(panickyStore{s}, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+	started, err := r.Start(ctx, ws, touchbase.AnalysisCLV, analytics.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // waits for the run
+	run, err := s.FindAnalysisRun(ctx, ws, started.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.FinishedAt == nil || run.Error != "clv: internal error: boom" {
+		t.Errorf("run after a panic: %+v", run)
+	}
+	r = analytics.New(panickyStore{s}, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+	defer r.Close()
+	if run, err := r.Run(ctx, ws, touchbase.AnalysisCLV, analytics.Params{}, nil); err == nil || run.Error == "" {
+		t.Errorf("second run: %+v, %v; want the same error", run, err)
+	}
+	if _, err := r.Run(ctx, ws, touchbase.AnalysisRFM, analytics.Params{}, nil); err != nil {
+		t.Errorf("an RFM run after the panics: %v", err)
+	}
+}
