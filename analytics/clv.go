@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -98,38 +99,17 @@ func (r *Runner) runCLV(ctx context.Context, run *touchbase.AnalysisRun, p Param
 	}
 
 	// Revenue and orders so far, for the at-risk list.
-	type totals struct {
-		orders  int
-		revenue float64
-	}
-	byCustomer := make(map[int64]totals, len(sums))
+	byCustomer := make(map[int64]clvTotals, len(sums))
 	for _, t := range tx {
 		v := byCustomer[t.Customer]
 		v.orders++
 		v.revenue += t.Amount
 		byCustomer[t.Customer] = v
 	}
-	scores := make([]touchbase.CLVScore, len(preds))
-	list := make([]CLVCustomer, len(preds))
-	values := make([]float64, len(preds))
-	for i, pr := range preds {
-		sc := touchbase.CLVScore{
-			CustomerID: pr.Customer, PAlive: pr.PAlive, ExpectedPurchases: pr.Purchases,
-			PredictedCLV: pr.CLV, ChurnRisk: string(pr.Risk),
-		}
-		if pr.HasNextOrder {
-			if at, err := opts.TimeAt(pr.NextOrder); err == nil {
-				sc.NextOrderAt = at
-			}
-		}
-		scores[i] = sc
-		res.ExpectedPurchases += pr.Purchases
-		res.PredictedRevenue += pr.CLV
-		res.Risk[string(pr.Risk)]++
-		t := byCustomer[pr.Customer]
-		list[i] = CLVCustomer{CustomerID: pr.Customer, Revenue: t.revenue, Orders: t.orders, PAlive: pr.PAlive,
-			ExpectedPurchases: pr.Purchases, PredictedCLV: pr.CLV, ChurnRisk: string(pr.Risk)}
-		values[i] = pr.CLV
+	scores, list, values := tallyCLV(res, preds, byCustomer, opts)
+	if n := len(preds) - len(scores); n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d customers' predictions are not finite: the model fit is degenerate (r = %.4g, alpha = %.4g, a = %.4g, b = %.4g); they have no lifetime-value scores",
+			n, bg.R, bg.Alpha, bg.A, bg.B))
 	}
 	progress("saving scores", 0, len(scores))
 	if err := r.st.SaveCLVScores(ctx, ws, run.ID, scores, saved(progress, len(scores))); err != nil {
@@ -137,7 +117,7 @@ func (r *Runner) runCLV(ctx context.Context, run *touchbase.AnalysisRun, p Param
 	}
 	run.Customers = len(scores)
 
-	res.Distribution = histogram(values, 20)
+	res.Distribution, _ = histogram(values, 20)
 	slices.SortFunc(list, func(a, b CLVCustomer) int {
 		return cmp.Or(cmp.Compare(b.PredictedCLV, a.PredictedCLV), cmp.Compare(a.CustomerID, b.CustomerID))
 	})
@@ -155,6 +135,9 @@ func (r *Runner) runCLV(ctx context.Context, run *touchbase.AnalysisRun, p Param
 	}
 	if length, err := opts.HoldoutLength(); err == nil && length > 0 {
 		cmpd := bg.CompareHoldout(sums, length, 0)
+		if cmpd.NotFinite > 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%d customers' holdout predictions are not finite; the holdout comparison leaves them out", cmpd.NotFinite))
+		}
 		h := &Holdout{Length: length, Actual: cmpd.Actual, Predicted: cmpd.Predicted}
 		for _, row := range cmpd.Rows {
 			h.Rows = append(h.Rows, HoldoutRow{Frequency: row.Frequency, Customers: row.Customers, Actual: row.Actual, Predicted: row.Predicted})
@@ -164,29 +147,86 @@ func (r *Runner) runCLV(ctx context.Context, run *touchbase.AnalysisRun, p Param
 	return res, nil
 }
 
+// clvTotals are a customer's orders and revenue so far.
+type clvTotals struct {
+	orders  int
+	revenue float64
+}
+
+// tallyCLV turns predictions into scores, the result's totals and risk
+// bands, the customers to list and the values to chart. A prediction that
+// is not finite is left out of all of them (the caller warns): a NaN
+// would fail the result's JSON and read as a score it is not, and the
+// customer's scores are better unset, as for a customer never scored.
+func tallyCLV(res *CLVResult, preds []clv.Prediction, byCustomer map[int64]clvTotals, opts clv.Options) ([]touchbase.CLVScore, []CLVCustomer, []float64) {
+	scores := make([]touchbase.CLVScore, 0, len(preds))
+	list := make([]CLVCustomer, 0, len(preds))
+	values := make([]float64, 0, len(preds))
+	for i := range preds {
+		pr := &preds[i]
+		if !pr.Finite() {
+			continue
+		}
+		sc := touchbase.CLVScore{
+			CustomerID: pr.Customer, PAlive: pr.PAlive, ExpectedPurchases: pr.Purchases,
+			PredictedCLV: pr.CLV, ChurnRisk: string(pr.Risk),
+		}
+		if pr.HasNextOrder {
+			if at, err := opts.TimeAt(pr.NextOrder); err == nil {
+				sc.NextOrderAt = at
+			}
+		}
+		scores = append(scores, sc)
+		res.ExpectedPurchases += pr.Purchases
+		res.PredictedRevenue += pr.CLV
+		res.Risk[string(pr.Risk)]++
+		t := byCustomer[pr.Customer]
+		list = append(list, CLVCustomer{CustomerID: pr.Customer, Revenue: t.revenue, Orders: t.orders, PAlive: pr.PAlive,
+			ExpectedPurchases: pr.Purchases, PredictedCLV: pr.CLV, ChurnRisk: string(pr.Risk)})
+		values = append(values, pr.CLV)
+	}
+	return scores, list, values
+}
+
 // histogram buckets values into at most n bars of equal width from 0 to
 // the 99th percentile, the last bar taking everything above: a few very
 // valuable customers would otherwise squeeze every other bar into one.
-func histogram(values []float64, n int) []Bucket {
-	if len(values) == 0 {
-		return nil
+// NaN and infinities have no bar; they are left out and counted.
+func histogram(values []float64, n int) ([]Bucket, int) {
+	sorted := make([]float64, 0, len(values))
+	for _, v := range values {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			sorted = append(sorted, v)
+		}
 	}
-	sorted := slices.Clone(values)
+	skipped := len(values) - len(sorted)
+	if len(sorted) == 0 {
+		return nil, skipped
+	}
 	slices.Sort(sorted)
 	lo := math.Min(0, sorted[0])
 	hi := sorted[min(len(sorted)-1, len(sorted)*99/100)]
 	if hi <= lo {
 		hi = lo + 1
 	}
-	width := (hi - lo) / float64(n)
+	// Divided first, so that neither hi-lo nor the bars' edges overflow.
+	fn := float64(n)
+	width := hi/fn - lo/fn
+	edge := func(i int) float64 { return lo/fn*float64(n-i) + hi/fn*float64(i) }
 	out := make([]Bucket, n)
 	for i := range out {
-		out[i] = Bucket{Min: lo + float64(i)*width, Max: lo + float64(i+1)*width}
+		out[i] = Bucket{Min: edge(i), Max: edge(i + 1)}
 	}
 	out[n-1].Max = sorted[len(sorted)-1]
 	for _, v := range sorted {
-		i := min(n-1, int((v-lo)/width))
+		// Compared in floating point: a value far beyond the 99th
+		// percentile is past int's range, where int() is undefined
+		// (MinInt64 on amd64); so is NaN, from a zero width.
+		i := n - 1
+		if f := (v - lo) / width; f < float64(n-1) {
+			i = int(f)
+		}
 		out[i].Count++
 	}
-	return out
+	return out, skipped
 }

@@ -252,3 +252,23 @@ func bigConditional(m clv.BGNBD, t float64, x int, tx, T float64) float64 {
 	f, _ := bracket.Float64()
 	return f
 }
+
+// TestCompareHoldoutNotFinite: a customer whose prediction is not finite
+// is left out of the comparison and counted, so that its totals stay
+// numbers. Here the horizon is 10^7 times alpha+T for the customer who
+// first bought at the calibration end, past what the sum takes (maxTerms).
+func TestCompareHoldoutNotFinite(t *testing.T) {
+	s := []clv.Summary{
+		{Customer: 1, Frequency: 2, Recency: 10, T: 20, HoldoutFrequency: 1},
+		{Customer: 2, Frequency: 0, T: 0, HoldoutFrequency: 3},
+	}
+	m := hardieBGNBD
+	m.Alpha = 1e-6
+	if e := m.ConditionalPurchases(10, 0, 0, 0); !math.IsNaN(e) {
+		t.Fatalf("E[Y(10) | 0, 0, 0] = %v, want NaN (too long a sum)", e)
+	}
+	c := m.CompareHoldout(s, 10, 0)
+	if c.NotFinite != 1 || c.Actual != 1 || !isFinite(c.Predicted) || len(c.Rows) != 1 || c.Rows[0].Frequency != 2 {
+		t.Errorf("comparison %+v, want customer 1's only and one not finite", c)
+	}
+}

@@ -1,5 +1,7 @@
 package clv
 
+import "math"
+
 // HoldoutRow compares, for the customers with one calibration frequency,
 // the purchases they made in the holdout period with those the model
 // expected of them.
@@ -19,13 +21,17 @@ type HoldoutComparison struct {
 	Rows []HoldoutRow
 	// Actual and Predicted are total holdout purchases over all customers.
 	Actual, Predicted float64
+	// NotFinite counts the customers left out because their prediction
+	// was not finite (see Prediction.Finite).
+	NotFinite int
 }
 
 // CompareHoldout compares the holdout purchases in the summaries with the
 // model's conditional expectations over a holdout of length units
 // (Options.HoldoutLength), grouping calibration frequencies from censor up
 // into one row; censor <= 0 means 7, as in the paper. Frequencies with no
-// customers are left out.
+// customers are left out, and so are customers whose prediction is not
+// finite, counted in NotFinite.
 func (m BGNBD) CompareHoldout(s []Summary, length float64, censor int) HoldoutComparison {
 	if censor <= 0 {
 		censor = 7
@@ -35,6 +41,10 @@ func (m BGNBD) CompareHoldout(s []Summary, length float64, censor int) HoldoutCo
 	for i := range s {
 		x := s[i].Frequency
 		pred := m.ConditionalPurchases(length, x, s[i].Recency, s[i].T)
+		if math.IsNaN(pred) || math.IsInf(pred, 0) {
+			c.NotFinite++
+			continue
+		}
 		act := float64(s[i].HoldoutFrequency)
 		r := &rows[min(max(x, 0), censor)]
 		r.Customers++

@@ -102,6 +102,20 @@ type Prediction struct {
 	HasNextOrder bool
 }
 
+// Finite reports whether every number of the prediction is finite (NaN
+// and infinities are not). BGNBD's predictions are finite for every
+// model a fit returns, short of one that expects a customer to buy a
+// million times within the horizon (see BGNBD.ConditionalPurchases);
+// callers that store or show predictions check it all the same.
+func (p *Prediction) Finite() bool {
+	for _, f := range [...]float64{p.PAlive, p.Purchases, p.OrderProb, p.Spend, p.CLV, p.NextOrder} {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // Predict predicts one customer. CLV is
 //
 //	sum over periods k = 1..n of  Spend × (E[Y(k h/n)] - E[Y((k-1) h/n)]) / (1+d)^k
