@@ -81,7 +81,11 @@ func (r *Runner) runClusters(ctx context.Context, run *touchbase.AnalysisRun, p 
 		Inertia: cls.Fit.Inertia, Iterations: cls.Fit.Iterations, Next: cls.Next,
 	}
 	for _, s := range cls.Fit.SilhouetteByK {
-		res.Silhouettes = append(res.Silhouettes, KSilhouette{K: s.K, Silhouette: s.Silhouette})
+		// A k with every customer in one cluster has none (NaN), which
+		// JSON cannot carry: every customer looks the same.
+		if !math.IsNaN(s.Silhouette) {
+			res.Silhouettes = append(res.Silhouettes, KSilhouette{K: s.K, Silhouette: s.Silhouette})
+		}
 	}
 	for _, c := range cls.Clusters {
 		res.Clusters = append(res.Clusters, Cluster{

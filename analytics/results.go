@@ -66,7 +66,8 @@ type ClusterResult struct {
 	Customers int       `json:"customers"`
 	K         int       `json:"k"`
 	// Silhouettes are the mean silhouette of each k tried, when k was
-	// chosen (the best is K).
+	// chosen (the best is K); a k that put every customer in one cluster
+	// has none and is left out.
 	Silhouettes []KSilhouette `json:"silhouettes,omitempty"`
 	Inertia     float64       `json:"inertia"`
 	Iterations  int           `json:"iterations"`

@@ -469,3 +469,33 @@ func TestRunnerSurvivesPanic(t *testing.T) {
 		t.Errorf("an RFM run after the panics: %v", err)
 	}
 }
+
+// TestClustersAllAlike: when every customer looks the same (one order of
+// the same value on the same day), no k has a silhouette; the run used to
+// fail on its NaN in the result's JSON. It succeeds, with every customer
+// in one cluster, described as what they are.
+func TestClustersAllAlike(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.OpenSQLite(t)
+	ws := storetest.Workspace(t, s, "launch").ID
+	day := asOf.Add(-10 * 24 * time.Hour)
+	for i := range 40 {
+		c := &touchbase.Customer{WorkspaceID: ws, UserID: fmt.Sprintf("u%d", i),
+			Features: touchbase.Features{Orders: 1, Revenue: 25, FirstOrderAt: &day, LastOrderAt: &day}}
+		storetest.InsertCustomer(t, s, c)
+		storetest.InsertOrder(t, s, &touchbase.Order{WorkspaceID: ws, OrderID: fmt.Sprintf("o%d", i), CustomerID: c.ID, Revenue: 25, PlacedAt: day})
+	}
+	r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+	defer r.Close()
+	run, err := r.Run(ctx, ws, touchbase.AnalysisClusters, analytics.Params{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res analytics.ClusterResult
+	if err := json.Unmarshal(run.Result, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.K != 2 || len(res.Silhouettes) != 0 || res.Clusters[0].Size != 40 || res.Clusters[0].Description != "one-time" {
+		t.Errorf("result %+v", res)
+	}
+}

@@ -69,6 +69,41 @@ func TestScaler(t *testing.T) {
 	}
 }
 
+// TestScalerConstantFeature: a feature every row has the same value of
+// standardises to exactly 0, logged or not, however many rows. The mean
+// of 500 log1p(5) is not log1p(5) in floating point; the std of the
+// rounding, 1e-16, made every z ±1 and the description "lapsed, high
+// spend" for a store whose customers all look the same.
+func TestScalerConstantFeature(t *testing.T) {
+	t.Parallel()
+	features := kmeans.RFMFeatures()
+	var raw []float64
+	for i := range 500 {
+		raw = append(raw, 5, float64(1+i%7), 20)
+	}
+	s, z, err := kmeans.FitTransform(raw, features)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Mean[0] != math.Log1p(5) || s.Std[0] != 1 || s.Mean[2] != math.Log1p(20) || s.Std[2] != 1 {
+		t.Errorf("constant features: means %v, stds %v", s.Mean, s.Std)
+	}
+	for i := 0; i < len(z); i += 3 {
+		if z[i] != 0 || z[i+2] != 0 {
+			t.Fatalf("row %d standardises to %v", i/3, z[i:i+3])
+		}
+	}
+	cls, err := kmeans.Classify(raw, features, kmeans.ClassifyOptions{Options: kmeans.Options{K: 2, Seed: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cls.Clusters {
+		if strings.Contains(c.Description, "lapsed") || strings.Contains(c.Description, "recent") || strings.Contains(c.Description, "spend") {
+			t.Errorf("cluster %d is %q: recency and spend are the same for everyone", c.ID, c.Description)
+		}
+	}
+}
+
 func TestScalerErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -299,7 +299,8 @@ func meanVariance(x []float64, d int) float64 {
 }
 
 // chooseK fits every k of the range on the sample and returns the one
-// with the highest mean silhouette (the smallest on a tie). Fitting on the
+// with the highest mean silhouette (the smallest on a tie, and when no k
+// has one because every sampled point is the same). Fitting on the
 // sample rather than on all points keeps the search to seconds on a
 // million customers; the caller then fits the chosen k on all of them.
 func chooseK(x []float64, d int, sample []int, o Options, tried func()) (int, []KScore, error) {
@@ -313,7 +314,7 @@ func chooseK(x []float64, d int, sample []int, o Options, tried func()) (int, []
 		tried()
 		scores = append(scores, KScore{K: k, Silhouette: s, Inertia: r.Inertia})
 		// NaN (every sampled point in one cluster) never wins.
-		if s > scores[best].Silhouette || math.IsNaN(scores[best].Silhouette) {
+		if s > scores[best].Silhouette || (math.IsNaN(scores[best].Silhouette) && !math.IsNaN(s)) {
 			best = len(scores) - 1
 		}
 	}

@@ -281,6 +281,21 @@ func TestFitDegenerate(t *testing.T) {
 	}
 }
 
+// TestChooseKIdenticalPoints: when every point is the same, no k has a
+// silhouette (NaN: every point in one cluster), and the smallest k of the
+// range is chosen, as on a tie, not the largest.
+func TestChooseKIdenticalPoints(t *testing.T) {
+	t.Parallel()
+	x := make([]float64, 2*50)
+	res, err := kmeans.Fit(x, 2, kmeans.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.K != 2 || len(res.SilhouetteByK) != 9 || !math.IsNaN(res.SilhouetteByK[0].Silhouette) {
+		t.Errorf("k = %d, silhouettes %+v; want k = 2 and every silhouette NaN", res.K, res.SilhouetteByK)
+	}
+}
+
 func TestFitErrors(t *testing.T) {
 	t.Parallel()
 	x := []float64{0, 0, 1, 1, 2, 2, 3, 3}

@@ -93,8 +93,18 @@ func FitTransform(raw []float64, features []Feature) (*Scaler, []float64, error)
 	}
 	for f := range d {
 		mean := 0.0
+		constant := true
 		for i := range n {
 			mean += z[i*d+f]
+			constant = constant && z[i*d+f] == z[f]
+		}
+		if constant {
+			// Exactly: the mean of n equal values is not that value in
+			// floating point, and a std of its rounding (1e-16) would put
+			// every customer one standard deviation off it, which the
+			// description then reads as "high" or "low".
+			s.Mean[f], s.Std[f] = z[f], 1
+			continue
 		}
 		mean /= float64(n)
 		// Two passes: no cancellation when the mean is large against the
