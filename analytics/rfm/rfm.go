@@ -93,7 +93,8 @@ type GroupSummary struct {
 	// Share is Count over all scored customers (active and inactive).
 	Share float64
 	// Revenue is the group's revenue in the period; RevenueShare its part
-	// of the total (0 when the total is 0).
+	// of the total (0 when the total is 0, or so near it that the part
+	// overflows).
 	Revenue, RevenueShare float64
 	// MeanRecencyDays, MeanOrders and MeanRevenue are per customer of the
 	// group.
@@ -257,8 +258,10 @@ func (res *Result) summarise(customers []Customer) {
 		}
 		n := float64(g.Count)
 		g.Share = n / float64(scored)
-		if total != 0 {
-			g.RevenueShare = g.Revenue / total
+		// A total that refunds bring near 0 (5 - 5 + 1e-310) makes a
+		// part that is no number: 0 then, as for a total of 0.
+		if sh := g.Revenue / total; total != 0 && !math.IsInf(sh, 0) {
+			g.RevenueShare = sh
 		}
 		g.MeanRecencyDays = recencySum[i] / n
 		g.MeanOrders = ordersSum[i] / n

@@ -289,6 +289,29 @@ func TestAnalyzeSummary(t *testing.T) {
 
 // TestAnalyzeDeterministic: the same customers in another order get the
 // same scores.
+// TestAnalyzeSharesFinite: revenues within the bound that sum to next to
+// nothing (a refund as large as an order, and a denormal amount) leave
+// every figure of the summary finite; the revenue shares were ±Inf.
+func TestAnalyzeSharesFinite(t *testing.T) {
+	t.Parallel()
+	res, err := rfm.Analyze([]rfm.Customer{
+		{ID: 1, LastOrder: daysAgo(3), Orders: 4, Revenue: 5},
+		{ID: 2, LastOrder: daysAgo(300), Orders: 1, Revenue: -5},
+		{ID: 3, LastOrder: daysAgo(30), Orders: 2, Revenue: 1e-310},
+	}, rfm.Options{AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range res.Groups {
+		for _, f := range []float64{g.Share, g.Revenue, g.RevenueShare, g.MeanRecencyDays, g.MeanOrders, g.MeanRevenue} {
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				t.Errorf("group %s: %+v", g.Group, g)
+				break
+			}
+		}
+	}
+}
+
 func TestAnalyzeDeterministic(t *testing.T) {
 	t.Parallel()
 	cs := randomCustomers(5_000, 11)
