@@ -67,6 +67,17 @@ func (r *Runner) runCLV(ctx context.Context, run *touchbase.AnalysisRun, p Param
 		return nil, err
 	}
 	m.Spend, err = clv.FitGammaGamma(sums)
+	if err != nil && !errors.Is(err, clv.ErrNotIdentified) {
+		// Spend that varies too little (a subscription) or too much
+		// (q <= 1) for the model: value customers at their own means
+		// rather than fail the analysis.
+		own, oerr := clv.OwnMeanSpend(sums)
+		if oerr != nil {
+			return nil, touchbase.Errorf(touchbase.EINVALID, "%v", err)
+		}
+		warnings = append(warnings, fmt.Sprintf("%v; instead, each repeat customer is expected to spend their own mean order value, and everyone else the mean of those", err))
+		m.Spend, err = own, nil
+	}
 	if err := fit(err); err != nil {
 		return nil, err
 	}

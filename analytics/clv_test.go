@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,3 +110,47 @@ func TestCLVDegenerateFit(t *testing.T) {
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// TestCLVSubscription runs the lifetime-value analysis on a subscription
+// store: everyone pays 19.99 every 30 days and nobody has stopped. Every
+// order costs the same, so the Gamma-Gamma likelihood has no maximum and
+// the run failed ("fit Gamma-Gamma: minimize: no convergence"). It
+// succeeds with a warning, values each customer at 19.99 an order, and
+// expects about a year's orders over the year ahead (BG/NBD at its own
+// limit: r and alpha huge, a near 0).
+func TestCLVSubscription(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.OpenSQLite(t)
+	ws := storetest.Workspace(t, s, "box").ID
+	asOf := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for c := range 150 {
+		id := storetest.InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: ws, UserID: fmt.Sprintf("c%d", c)})
+		for k, at := 0, asOf.AddDate(0, 0, -30*(3+rng.IntN(10))-rng.IntN(30)); at.Before(asOf); k, at = k+1, at.AddDate(0, 0, 30) {
+			storetest.InsertOrder(t, s, &touchbase.Order{WorkspaceID: ws, OrderID: fmt.Sprintf("o%d-%d", c, k), CustomerID: id, Revenue: 19.99, PlacedAt: at})
+		}
+	}
+	r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+	defer r.Close()
+	run, err := r.Run(ctx, ws, touchbase.AnalysisCLV, analytics.Params{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res analytics.CLVResult
+	if err := json.Unmarshal(run.Result, &res); err != nil {
+		t.Fatal(err)
+	}
+	warned := false
+	for _, w := range res.Warnings {
+		warned = warned || strings.Contains(w, "Gamma-Gamma") && strings.Contains(w, "own mean order value")
+	}
+	if !warned || run.Customers != 150 {
+		t.Errorf("run of %d customers, warnings %q", run.Customers, res.Warnings)
+	}
+	for _, c := range res.Top {
+		// 365 days at one order in 30, give or take the model's reading.
+		if math.Abs(c.PredictedCLV/c.ExpectedPurchases-19.99) > 1e-6 || c.ExpectedPurchases < 10 || c.ExpectedPurchases > 14 {
+			t.Errorf("customer %d: %v orders worth %v", c.CustomerID, c.ExpectedPurchases, c.PredictedCLV)
+		}
+	}
+}

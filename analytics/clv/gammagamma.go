@@ -212,6 +212,44 @@ func FitGammaGamma(s []Summary) (GammaGamma, error) {
 	return m, nil
 }
 
+// ownMeanP is OwnMeanSpend's p: large enough that a customer's own mean
+// outweighs the population's by 10^12 to one.
+const ownMeanP = 1e12
+
+// OwnMeanSpend is the spend model to use when FitGammaGamma fails: the
+// Gamma-Gamma model's limit as p grows without bound (a customer's own
+// purchases do not vary), with q = 2, in which a customer with a repeat
+// purchase of positive value is expected to spend their own mean
+// (ExpectedSpend, to 10^-12) and anyone else the mean of those, which is
+// MeanSpend. It is what the data say when spend varies too little for
+// the model: when every order costs the same (a subscription) the
+// likelihood has no maximum at all, and when it hardly varies across
+// customers q and gamma run to infinity, where the optimiser gives up.
+// Its parameters are finite, without standard errors or a
+// log-likelihood. It fails only when no customer made a repeat purchase
+// of positive value.
+func OwnMeanSpend(s []Summary) (GammaGamma, error) {
+	var sum float64
+	var m GammaGamma
+	for i := range s {
+		switch {
+		case s[i].Frequency <= 0:
+		case s[i].Monetary > 0 && !math.IsInf(s[i].Monetary, 0):
+			sum += s[i].Monetary
+			m.Customers++
+		default:
+			m.Skipped++
+		}
+	}
+	if m.Customers == 0 {
+		return m, errors.New("clv: no customer made a repeat purchase of positive value; there is no spend to model")
+	}
+	mean := sum / float64(m.Customers)
+	// MeanSpend = p gamma/(q-1) = mean.
+	m.P, m.Q, m.Gamma = ownMeanP, 2, mean/ownMeanP
+	return m, nil
+}
+
 // LogLikelihoodOf returns the summed log-likelihood of the summaries (those
 // with a repeat purchase of positive value) under the model's parameters.
 func (m GammaGamma) LogLikelihoodOf(s []Summary) (float64, error) {

@@ -121,3 +121,35 @@ func TestFitGammaGammaData(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnMeanSpend: the stand-in spend model expects a repeat customer's
+// own mean and anyone else the mean of those, and its parameters stay
+// finite for the result's JSON.
+func TestOwnMeanSpend(t *testing.T) {
+	s := []clv.Summary{
+		{Customer: 1, Frequency: 3, Monetary: 10},
+		{Customer: 2, Frequency: 1, Monetary: 30},
+		{Customer: 3, Frequency: 0},
+		{Customer: 4, Frequency: 2, Monetary: -5}, // refunds: no spend to model
+	}
+	m, err := clv.OwnMeanSpend(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Customers != 2 || m.Skipped != 1 || math.IsInf(m.P, 0) || math.IsInf(m.Gamma, 0) || m.Gamma == 0 {
+		t.Errorf("model %+v", m)
+	}
+	tests := []struct {
+		x    int
+		m    float64
+		want float64
+	}{{3, 10, 10}, {1, 30, 30}, {1, 9007199254740991, 9007199254740991}, {0, 0, 20}, {2, -5, 20}}
+	for _, tt := range tests {
+		if got := m.ExpectedSpend(tt.x, tt.m); math.Abs(got/tt.want-1) > 1e-11 {
+			t.Errorf("ExpectedSpend(%d, %v) = %v, want %v", tt.x, tt.m, got, tt.want)
+		}
+	}
+	if _, err := clv.OwnMeanSpend(s[2:3]); err == nil {
+		t.Error("no repeat customer: no error")
+	}
+}
