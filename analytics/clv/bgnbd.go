@@ -316,7 +316,7 @@ func (m BGNBD) conditional(t float64, x int, T, pAlive float64) float64 {
 	return pAlive * m.purchasesIfAlive(t, x, T)
 }
 
-// maxTerms bounds purchasesIfAlive's sum: about 5 ms. It takes that many
+// maxTerms bounds purchasesIfAlive's sum: 10-20 ms. It takes that many
 // terms only when the model expects a customer to buy a million times in
 // t, or t is 25,000 times alpha+T (alpha some minutes, for a customer who
 // first bought at the calibration end).
