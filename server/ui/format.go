@@ -96,6 +96,14 @@ func (h *Handler) funcs() template.FuncMap {
 		"add":     func(a, b int) int { return a + b },
 		"join":    strings.Join,
 		"int64":   func(i int) int64 { return int64(i) },
+		// lineTable is what the "line-table" template shows: a table id
+		// and an import's bad lines or warnings.
+		"lineTable": func(id string, lines []touchbase.LineError) any {
+			return struct {
+				ID    string
+				Lines []touchbase.LineError
+			}{id, lines}
+		},
 		"letter": func(s string) string {
 			for _, r := range s {
 				return strings.ToUpper(string(r))
