@@ -13,7 +13,7 @@ import (
 // analysed at a few rows) it chose plans that read a workspace's every
 // customer per identity lookup, and ingestion fell from ~5,000 to ~1,200
 // events/s until autovacuum analysed the tables, up to a minute or more
-// later (docs/benchmarks.md). So the store analyses them itself each time
+// later (ingestbench --pg, 2026-11-22). So the store analyses them itself each time
 // the rows it has written since start grow fourfold, from 1,000 on; past
 // the last step (4 million) autovacuum's own thresholds serve. SQLite
 // needs none of this: its planner takes the indexes it is given.
