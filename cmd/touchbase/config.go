@@ -40,7 +40,7 @@ func (s setting) env() string { return "TOUCHBASE_" + strings.ToUpper(s.key) }
 var settings = []setting{
 	{"data", "./touchbase-data", "data directory (the SQLite database lives here)"},
 	{"db", "", "database DSN: a SQLite file path or postgres://... (default DATA/touchbase.db)"},
-	{"log_level", "info", "log level: debug, info, warn or error"},
+	{"log_level", "info", "log level: debug, info, warn or error (unless set, commands other than serve and demo log at warn)"},
 	{"log_format", "auto", "log format: text, json, or auto (text on a terminal, JSON otherwise)"},
 	{"addr", "127.0.0.1:8080", "address serve listens on, HOST:PORT (port 0 picks a free one)"},
 	{"rate_limit", "0", "default events per second one write key may send (0: the server's default)"},

@@ -32,8 +32,9 @@ func (a *app) demoCmd() *cobra.Command {
 		datasetFile string
 	)
 	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Fill a data directory with a realistic demo store and serve it",
+		Use:         "demo",
+		Annotations: map[string]string{annotServer: "yes"},
+		Short:       "Fill a data directory with a realistic demo store and serve it",
 		Long: `Create (or reuse) a data directory holding a realistic online store, then
 serve it like 'touchbase serve', printing the console URL and the owner's
 login.

@@ -179,9 +179,21 @@ func (a *app) setup(cmd *cobra.Command) error {
 		return err
 	}
 	a.cfg = cfg
-	a.log = newLogger(a.stderr, cfg.LogLevel, cfg.LogFormat)
+	level := cfg.LogLevel
+	if cmd.Annotations[annotServer] == "" && cfg.Source("log_level") == "default" {
+		// A command that answers and exits says what it did on stdout;
+		// its INFO lines (a workspace loaded, a backlog applied) are noise
+		// there. A server's are its record. --log-level info asks for them.
+		level = "warn"
+	}
+	a.log = newLogger(a.stderr, level, cfg.LogFormat)
 	return nil
 }
+
+// annotServer marks the commands that run a server (serve, demo), which log
+// at INFO by default; every other command logs warnings and errors only
+// unless log_level is set.
+const annotServer = "touchbase/server"
 
 // newLogger logs to w; format "auto" is text when w is a terminal and JSON
 // otherwise (a service manager, a container, a file).

@@ -121,3 +121,26 @@ func TestSegmentExportFormulasCLI(t *testing.T) {
 		t.Errorf("row %q, want %q", got, want)
 	}
 }
+
+// An ordinary command writes its answer on stdout and nothing on stderr:
+// the engine's "workspace loaded" is a server's record, not a count's.
+// --log-level info still asks for it.
+func TestCommandsLogQuietly(t *testing.T) {
+	clearEnv(t)
+	data := t.TempDir()
+	events := `{"type":"identify","userId":"ann","traits":{"country":"DE"},"timestamp":"2026-05-01T10:00:00Z"}`
+	if r := runCLI(t, events, "import", "events", "-", "--data", data, "--format", "ndjson"); r.code != 0 {
+		t.Fatalf("import: exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, "", "segment", "count", `country = "DE"`, "--data", data)
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "1" {
+		t.Fatalf("segment count: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r.stderr != "" {
+		t.Errorf("segment count wrote on stderr:\n%s", r.stderr)
+	}
+	r = runCLI(t, "", "segment", "count", `country = "DE"`, "--data", data, "--log-level", "info")
+	if r.code != 0 || !strings.Contains(r.stderr, "workspace loaded") {
+		t.Errorf("segment count --log-level info: exit %d, stderr %q; want the engine's INFO line", r.code, r.stderr)
+	}
+}

@@ -25,8 +25,9 @@ const shutdownTimeout = 30 * time.Second
 
 func (a *app) serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run the server: ingestion (/v1), admin API (/api/v1), tracker, metrics",
+		Use:         "serve",
+		Annotations: map[string]string{annotServer: "yes"},
+		Short:       "Run the server: ingestion (/v1), admin API (/api/v1), tracker, metrics",
 		Long: `Run the server until SIGINT or SIGTERM, then shut down gracefully: stop
 accepting requests, finish those in flight, commit what was accepted, close
 the database.
