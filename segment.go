@@ -65,13 +65,13 @@ type SegmentSize struct {
 type SegmentStore interface {
 	// CreateSegment stores a new segment; ECONFLICT when the name is
 	// taken, EINVALID for a bad name or kind.
-	CreateSegment(ctx context.Context, s *Segment) error
+	CreateSegment(ctx context.Context, s *Segment, check SegmentCheck) error
 	// UpdateSegment saves the name, description, definition and text;
 	// ENOTFOUND, ECONFLICT.
-	UpdateSegment(ctx context.Context, s *Segment) error
+	UpdateSegment(ctx context.Context, s *Segment, check SegmentCheck) error
 	// DeleteSegment removes the segment, its members and history;
 	// ENOTFOUND.
-	DeleteSegment(ctx context.Context, workspaceID, id int64) error
+	DeleteSegment(ctx context.Context, workspaceID, id int64, check SegmentCheck) error
 	// FindSegment returns ENOTFOUND.
 	FindSegment(ctx context.Context, workspaceID, id int64) (*Segment, error)
 	// FindSegmentByName returns ENOTFOUND.
@@ -103,3 +103,11 @@ type SegmentStore interface {
 	// MembershipChanges returns a customer's changes, newest first.
 	MembershipChanges(ctx context.Context, workspaceID, customerID int64, limit int) ([]MembershipChange, error)
 }
+
+// SegmentCheck vets a change to a workspace's segments against all of
+// them as they stand (references and cycles): its error cancels the
+// change. The store runs it inside the change's transaction with the
+// workspace's segments locked, so two changes checked at once cannot
+// both pass against a state neither leaves (two segments naming each
+// other). nil checks nothing.
+type SegmentCheck func(all []*Segment) error

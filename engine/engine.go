@@ -19,9 +19,9 @@ import (
 // memberships in; *store.Store is one.
 type Store interface {
 	Source
-	CreateSegment(ctx context.Context, s *touchbase.Segment) error
-	UpdateSegment(ctx context.Context, s *touchbase.Segment) error
-	DeleteSegment(ctx context.Context, workspaceID, id int64) error
+	CreateSegment(ctx context.Context, s *touchbase.Segment, check touchbase.SegmentCheck) error
+	UpdateSegment(ctx context.Context, s *touchbase.Segment, check touchbase.SegmentCheck) error
+	DeleteSegment(ctx context.Context, workspaceID, id int64, check touchbase.SegmentCheck) error
 	FindSegment(ctx context.Context, workspaceID, id int64) (*touchbase.Segment, error)
 	ListSegments(ctx context.Context, workspaceID int64) ([]*touchbase.Segment, error)
 	SegmentMembers(ctx context.Context, workspaceID, segmentID int64) ([]int64, error)

@@ -78,7 +78,7 @@ func TestEngineOnStore(t *testing.T) {
 				}
 				def, _ := json.Marshal(n)
 				seg := &touchbase.Segment{WorkspaceID: ws, Name: name, Kind: touchbase.SegmentDynamic, Definition: def, Text: segment.Format(n)}
-				if err := s.CreateSegment(ctx, seg); err != nil {
+				if err := s.CreateSegment(ctx, seg, nil); err != nil {
 					t.Fatal(err)
 				}
 				if err := eng.Refresh(ctx, ws); err != nil {
@@ -166,7 +166,7 @@ func TestEngineOnStore(t *testing.T) {
 			n := mustParse(t, `count("Order Completed") >= 1 and country = "DE"`)
 			def, _ := json.Marshal(n)
 			elsewhere := &touchbase.Segment{WorkspaceID: ws, Name: "german buyers", Kind: touchbase.SegmentDynamic, Definition: def, Text: segment.Format(n)}
-			if err := s.CreateSegment(ctx, elsewhere); err != nil {
+			if err := s.CreateSegment(ctx, elsewhere, nil); err != nil {
 				t.Fatal(err)
 			}
 			if err := eng.Sync(ctx, ws); err != nil {

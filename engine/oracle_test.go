@@ -60,7 +60,7 @@ func TestOracle(t *testing.T) {
 			}
 			// A list: every third customer.
 			list := &touchbase.Segment{WorkspaceID: d.ws, Name: "vips", Kind: touchbase.SegmentStatic}
-			if err := s.CreateSegment(ctx, list); err != nil {
+			if err := s.CreateSegment(ctx, list, nil); err != nil {
 				t.Fatal(err)
 			}
 			var listed []int64

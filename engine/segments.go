@@ -20,36 +20,40 @@ import (
 // A segment others name keeps its name. EINVALID, ECONFLICT (a name
 // taken, or in use), ENOTFOUND.
 func (e *Engine) Save(ctx context.Context, seg *touchbase.Segment, n *segment.Node) error {
-	all, err := e.st.ListSegments(ctx, seg.WorkspaceID)
-	if err != nil {
-		return err
-	}
-	if seg.ID != 0 {
-		old, err := e.st.FindSegment(ctx, seg.WorkspaceID, seg.ID)
-		if err != nil {
-			return err
-		}
-		if old.Name != seg.Name {
-			if other, err := UsedBy(all, old.Name); err != nil {
-				return err
-			} else if other != nil {
-				return touchbase.Errorf(touchbase.ECONFLICT, "segment %q is used by segment %q under its name: change that one first", old.Name, other.Name)
-			}
-		}
-	}
 	if n != nil {
-		if err := CheckReferences(all, seg.Name, n); err != nil {
-			return err
-		}
+		var err error
 		if seg.Definition, err = json.Marshal(n); err != nil {
 			return err
 		}
 		seg.Text = segment.Format(n)
 	}
+	// The checks run in the store's transaction, against the segments as
+	// they stand when it writes: checked beforehand, two saves at once
+	// could each pass and together store a cycle.
+	check := func(all []*touchbase.Segment) error {
+		if seg.ID != 0 {
+			i := slices.IndexFunc(all, func(s *touchbase.Segment) bool { return s.ID == seg.ID })
+			if i < 0 {
+				return touchbase.Errorf(touchbase.ENOTFOUND, "segment %d not found", seg.ID)
+			}
+			if old := all[i]; old.Name != seg.Name {
+				if other, err := UsedBy(all, old.Name); err != nil {
+					return err
+				} else if other != nil {
+					return touchbase.Errorf(touchbase.ECONFLICT, "segment %q is used by segment %q under its name: change that one first", old.Name, other.Name)
+				}
+			}
+		}
+		if n == nil {
+			return nil
+		}
+		return CheckReferences(all, seg.Name, n)
+	}
+	var err error
 	if seg.ID == 0 {
-		err = e.st.CreateSegment(ctx, seg)
+		err = e.st.CreateSegment(ctx, seg, check)
 	} else {
-		err = e.st.UpdateSegment(ctx, seg)
+		err = e.st.UpdateSegment(ctx, seg, check)
 	}
 	if err != nil {
 		return err
@@ -60,20 +64,21 @@ func (e *Engine) Save(ctx context.Context, seg *touchbase.Segment, n *segment.No
 // Delete deletes segment id with its members and history, unless another
 // segment names it (ECONFLICT); ENOTFOUND. It returns the deleted segment.
 func (e *Engine) Delete(ctx context.Context, ws, id int64) (*touchbase.Segment, error) {
-	seg, err := e.st.FindSegment(ctx, ws, id)
+	var seg *touchbase.Segment
+	err := e.st.DeleteSegment(ctx, ws, id, func(all []*touchbase.Segment) error {
+		i := slices.IndexFunc(all, func(s *touchbase.Segment) bool { return s.ID == id })
+		if i < 0 {
+			return touchbase.Errorf(touchbase.ENOTFOUND, "segment %d not found", id)
+		}
+		seg = all[i]
+		if other, err := UsedBy(all, seg.Name); err != nil {
+			return err
+		} else if other != nil {
+			return touchbase.Errorf(touchbase.ECONFLICT, "segment %q is used by segment %q: change that one first", seg.Name, other.Name)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	all, err := e.st.ListSegments(ctx, ws)
-	if err != nil {
-		return nil, err
-	}
-	if other, err := UsedBy(all, seg.Name); err != nil {
-		return nil, err
-	} else if other != nil {
-		return nil, touchbase.Errorf(touchbase.ECONFLICT, "segment %q is used by segment %q: change that one first", seg.Name, other.Name)
-	}
-	if err := e.st.DeleteSegment(ctx, ws, id); err != nil {
 		return nil, err
 	}
 	return seg, e.Refresh(ctx, ws)

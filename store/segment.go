@@ -30,13 +30,16 @@ const leaveSegments = `UPDATE segments SET size = size - 1 WHERE workspace_id = 
 
 // CreateSegment stores a new segment; ECONFLICT when the name is taken,
 // EINVALID for a bad name or kind.
-func (s *Store) CreateSegment(ctx context.Context, seg *touchbase.Segment) error {
+func (s *Store) CreateSegment(ctx context.Context, seg *touchbase.Segment, check touchbase.SegmentCheck) error {
 	if err := checkSegment(seg); err != nil {
 		return err
 	}
 	now := s.now()
 	seg.CreatedAt, seg.UpdatedAt = timeOf(now), timeOf(now)
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkSegments(ctx, tx, seg.WorkspaceID, check); err != nil {
+			return err
+		}
 		err := tx.QueryRowContext(ctx, s.d.q(`INSERT INTO segments (workspace_id, name, description, kind, definition, text, size, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (workspace_id, name) DO NOTHING RETURNING id`),
 			seg.WorkspaceID, seg.Name, seg.Description, string(seg.Kind), rawJSON(seg.Definition), seg.Text, now, now).Scan(&seg.ID)
@@ -52,12 +55,15 @@ func (s *Store) CreateSegment(ctx context.Context, seg *touchbase.Segment) error
 
 // UpdateSegment saves the name, description, definition and text;
 // ENOTFOUND, ECONFLICT, EINVALID. The kind does not change.
-func (s *Store) UpdateSegment(ctx context.Context, seg *touchbase.Segment) error {
+func (s *Store) UpdateSegment(ctx context.Context, seg *touchbase.Segment, check touchbase.SegmentCheck) error {
 	if err := checkSegment(seg); err != nil {
 		return err
 	}
 	now := s.now()
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkSegments(ctx, tx, seg.WorkspaceID, check); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, s.d.q(`UPDATE segments SET name = ?, description = ?, definition = ?, text = ?, updated_at = ?
 			WHERE workspace_id = ? AND id = ?`),
 			seg.Name, seg.Description, rawJSON(seg.Definition), seg.Text, now, seg.WorkspaceID, seg.ID)
@@ -73,6 +79,36 @@ func (s *Store) UpdateSegment(ctx context.Context, seg *touchbase.Segment) error
 		seg.UpdatedAt = timeOf(now)
 		return nil
 	})
+}
+
+// checkSegments locks the workspace's segments for the rest of tx (on
+// SQLite the write transaction holds the database already) and runs
+// check on them.
+func (s *Store) checkSegments(ctx context.Context, tx *sql.Tx, workspaceID int64, check touchbase.SegmentCheck) error {
+	if check == nil {
+		return nil
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, s.d.q("SELECT id FROM workspaces WHERE id = ?"+s.forUpdate()), workspaceID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return touchbase.Errorf(touchbase.ENOTFOUND, "workspace %d not found", workspaceID)
+	}
+	if err != nil {
+		return fmt.Errorf("lock segments: %w", err)
+	}
+	var all []*touchbase.Segment
+	err = queryRows(ctx, tx, s.d.q("SELECT "+segmentCols+" FROM segments WHERE workspace_id = ? ORDER BY name"), []any{workspaceID},
+		func(rows *sql.Rows) error {
+			seg, err := scanSegment(rows)
+			if err == nil {
+				all = append(all, seg)
+			}
+			return err
+		})
+	if err != nil {
+		return fmt.Errorf("list segments: %w", err)
+	}
+	return check(all)
 }
 
 func checkSegment(seg *touchbase.Segment) error {
@@ -94,8 +130,11 @@ func checkSegment(seg *touchbase.Segment) error {
 
 // DeleteSegment removes the segment, its members and its history;
 // ENOTFOUND.
-func (s *Store) DeleteSegment(ctx context.Context, workspaceID, id int64) error {
+func (s *Store) DeleteSegment(ctx context.Context, workspaceID, id int64, check touchbase.SegmentCheck) error {
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkSegments(ctx, tx, workspaceID, check); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, s.d.q("DELETE FROM segments WHERE workspace_id = ? AND id = ?"), workspaceID, id)
 		if err != nil {
 			return fmt.Errorf("delete segment %d: %w", id, err)

@@ -23,11 +23,11 @@ func testSegments(t *testing.T, s *store.Store) {
 	def := json.RawMessage(`{"op":">=","left":{"field":"orders"},"right":{"value":2}}`)
 
 	vip := &touchbase.Segment{WorkspaceID: a.ID, Name: "vip", Kind: touchbase.SegmentDynamic, Definition: def, Text: "orders >= 2"}
-	must(t, s.CreateSegment(ctx, vip))
+	must(t, s.CreateSegment(ctx, vip, nil))
 	list := &touchbase.Segment{WorkspaceID: a.ID, Name: "press", Kind: touchbase.SegmentStatic}
-	must(t, s.CreateSegment(ctx, list))
+	must(t, s.CreateSegment(ctx, list, nil))
 	// The same name in another workspace is another segment.
-	must(t, s.CreateSegment(ctx, &touchbase.Segment{WorkspaceID: b.ID, Name: "vip", Kind: touchbase.SegmentDynamic, Definition: def}))
+	must(t, s.CreateSegment(ctx, &touchbase.Segment{WorkspaceID: b.ID, Name: "vip", Kind: touchbase.SegmentDynamic, Definition: def}, nil))
 
 	t.Run("create errors", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -45,7 +45,7 @@ func testSegments(t *testing.T, s *store.Store) {
 			t.Run(tc.name, func(t *testing.T) {
 				seg := tc.seg
 				seg.WorkspaceID = a.ID
-				wantCode(t, s.CreateSegment(ctx, &seg), tc.code)
+				wantCode(t, s.CreateSegment(ctx, &seg, nil), tc.code)
 			})
 		}
 	})
@@ -137,8 +137,8 @@ func testSegments(t *testing.T, s *store.Store) {
 	})
 
 	t.Run("delete", func(t *testing.T) {
-		must(t, s.DeleteSegment(ctx, a.ID, vip.ID))
-		wantCode(t, s.DeleteSegment(ctx, a.ID, vip.ID), touchbase.ENOTFOUND)
+		must(t, s.DeleteSegment(ctx, a.ID, vip.ID, nil))
+		wantCode(t, s.DeleteSegment(ctx, a.ID, vip.ID, nil), touchbase.ENOTFOUND)
 		if n := QueryInt(t, s, "SELECT count(*) FROM membership_changes WHERE workspace_id = ? AND segment_id = ?", a.ID, vip.ID); n != 0 {
 			t.Errorf("%d changes of a deleted segment remain", n)
 		}

@@ -252,7 +252,7 @@ func createDemoSegments(ctx context.Context, st *store.Store, ws int64, dataset 
 		}
 		seg := &touchbase.Segment{WorkspaceID: ws, Name: d.name, Description: d.description, Kind: touchbase.SegmentDynamic,
 			Definition: def, Text: segment.Format(n)}
-		if err := st.CreateSegment(ctx, seg); err != nil {
+		if err := st.CreateSegment(ctx, seg, nil); err != nil {
 			return fmt.Errorf("demo segment %q: %w", d.name, err)
 		}
 	}
