@@ -3,6 +3,7 @@ package touchbase
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -119,6 +120,14 @@ type Import struct {
 // MaxLineErrors is how many line errors, and how many warnings, an Import
 // keeps.
 const MaxLineErrors = 1000
+
+// ImportSubmitter runs uploaded imports in the background, for the API
+// and the console alike; an *importer.Runner is one.
+type ImportSubmitter interface {
+	// Submit records im, saves body and queues it. EINVALID for a bad
+	// kind, format or mapping; EUNAVAILABLE when too many wait.
+	Submit(ctx context.Context, im *Import, body io.Reader) error
+}
 
 // ImportService records imports.
 type ImportService interface {

@@ -21,12 +21,6 @@ const MaxImportBytes = 512 << 20
 // that long.
 const uploadTimeout = 30 * time.Minute
 
-// ImportSubmitter runs uploaded imports in the background; an
-// *importer.Runner is one.
-type ImportSubmitter interface {
-	Submit(ctx context.Context, im *touchbase.Import, body io.Reader) error
-}
-
 // registerImportRoutes registers /api/v1/imports.
 func (s *Server) registerImportRoutes() {
 	register(s, huma.Operation{

@@ -89,7 +89,7 @@ type Services struct {
 	Sessions touchbase.SessionService
 	Reports  touchbase.ReportService
 	// Importer runs uploaded imports; nil answers 503 to uploads.
-	Importer ImportSubmitter
+	Importer touchbase.ImportSubmitter
 	// Segments, Engine and Features serve /api/v1/segments; without the
 	// first two the routes are not registered.
 	Segments touchbase.SegmentStore

@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,15 +9,6 @@ import (
 	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/internal/csvsafe"
 )
-
-// ImportSubmitter runs uploaded imports in the background; an
-// *importer.Runner is one. Declared here, not imported from server, which
-// sits above this package.
-type ImportSubmitter interface {
-	// Submit records im, saves body and queues it. EINVALID for a bad
-	// kind, format or mapping; EUNAVAILABLE when too many wait.
-	Submit(ctx context.Context, im *touchbase.Import, body io.Reader) error
-}
 
 // maxImportBytes bounds one uploaded file with its form, as the API bounds
 // its uploads (server.MaxImportBytes): gzip a file to send more.

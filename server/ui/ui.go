@@ -74,7 +74,7 @@ type Services struct {
 	Reports     touchbase.ReportService
 	Imports     touchbase.ImportService
 	// Importer runs uploads; nil hides the upload form.
-	Importer ImportSubmitter
+	Importer touchbase.ImportSubmitter
 	// Segments and Engine serve the segment pages and the 360 page's
 	// segments card; without either they are hidden. Features are the
 	// names definitions may use; nil knows none (as for the API).
