@@ -26,17 +26,7 @@ func synthesizeFixedDropout(n int, p float64, seed uint64) []clv.Transaction {
 		buy := func(day int) {
 			tx = append(tx, clv.Transaction{Customer: int64(c + 1), At: start.AddDate(0, 0, day), Amount: 10 + 20*rng.Float64()})
 		}
-		first := rng.IntN(84)
-		buy(first)
-		for t := float64(first); ; {
-			if t += rng.ExpFloat64() / l * 7; !(t < endDay+1) {
-				break
-			}
-			buy(int(t))
-			if rng.Float64() < p {
-				break
-			}
-		}
+		purchaseDays(rng, l, p, endDay, buy)
 	}
 	return tx
 }

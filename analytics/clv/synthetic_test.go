@@ -45,22 +45,29 @@ func synthesize(n int, seed uint64) []clv.Transaction {
 		buy := func(day int) {
 			tx = append(tx, clv.Transaction{Customer: int64(c + 1), At: start.AddDate(0, 0, day), Amount: spend.Rand()})
 		}
-		first := rng.IntN(84)
-		buy(first)
-		t := float64(first) // in days
-		for {
-			// Compare as floats: for the many customers whose rate
-			// underflows to 0, t is +Inf, which has no int.
-			if t += rng.ExpFloat64() / l * 7; !(t < endDay+1) {
-				break
-			}
-			buy(int(t))
-			if rng.Float64() < p {
-				break
-			}
-		}
+		purchaseDays(rng, l, p, endDay, buy)
 	}
 	return tx
+}
+
+// purchaseDays draws one customer's purchase days: the first uniform over
+// the first 12 weeks, then a Poisson process at rate purchases a week,
+// with a drop-out coin of probability p tossed after each, up to endDay.
+func purchaseDays(rng *rand.Rand, rate, p float64, endDay int, buy func(day int)) {
+	first := rng.IntN(84)
+	buy(first)
+	t := float64(first) // in days
+	for {
+		// Compare as floats: for the many customers whose rate
+		// underflows to 0, t is +Inf, which has no int.
+		if t += rng.ExpFloat64() / rate * 7; !(t < float64(endDay+1)) {
+			return
+		}
+		buy(int(t))
+		if rng.Float64() < p {
+			return
+		}
+	}
 }
 
 // simulate draws n customers' summaries straight from the BG/NBD and
