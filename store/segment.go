@@ -96,15 +96,7 @@ func (s *Store) checkSegments(ctx context.Context, tx *sql.Tx, workspaceID int64
 	if err != nil {
 		return fmt.Errorf("lock segments: %w", err)
 	}
-	var all []*touchbase.Segment
-	err = queryRows(ctx, tx, s.d.q("SELECT "+segmentCols+" FROM segments WHERE workspace_id = ? ORDER BY name"), []any{workspaceID},
-		func(rows *sql.Rows) error {
-			seg, err := scanSegment(rows)
-			if err == nil {
-				all = append(all, seg)
-			}
-			return err
-		})
+	all, err := s.querySegments(ctx, tx, workspaceSegments, workspaceID)
 	if err != nil {
 		return fmt.Errorf("list segments: %w", err)
 	}
@@ -176,8 +168,10 @@ func (s *Store) findSegment(ctx context.Context, where string, workspaceID int64
 
 // ListSegments returns the workspace's segments by name.
 func (s *Store) ListSegments(ctx context.Context, workspaceID int64) ([]*touchbase.Segment, error) {
-	return s.listSegments(ctx, "SELECT "+segmentCols+" FROM segments WHERE workspace_id = ? ORDER BY name", workspaceID)
+	return s.listSegments(ctx, workspaceSegments, workspaceID)
 }
+
+const workspaceSegments = "SELECT " + segmentCols + " FROM segments WHERE workspace_id = ? ORDER BY name"
 
 // ListAllSegments returns every workspace's segments.
 func (s *Store) ListAllSegments(ctx context.Context) ([]*touchbase.Segment, error) {
@@ -187,19 +181,27 @@ func (s *Store) ListAllSegments(ctx context.Context) ([]*touchbase.Segment, erro
 func (s *Store) listSegments(ctx context.Context, q string, args ...any) ([]*touchbase.Segment, error) {
 	var out []*touchbase.Segment
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		return queryRows(ctx, tx, s.d.q(q), args, func(rows *sql.Rows) error {
-			seg, err := scanSegment(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, seg)
-			return nil
-		})
+		var err error
+		out, err = s.querySegments(ctx, tx, q, args...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list segments: %w", err)
 	}
 	return out, nil
+}
+
+// querySegments runs q, a SELECT of segmentCols, in tx.
+func (s *Store) querySegments(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]*touchbase.Segment, error) {
+	var out []*touchbase.Segment
+	err := queryRows(ctx, tx, s.d.q(q), args, func(rows *sql.Rows) error {
+		seg, err := scanSegment(rows)
+		if err == nil {
+			out = append(out, seg)
+		}
+		return err
+	})
+	return out, err
 }
 
 func scanSegment(row interface{ Scan(...any) error }) (*touchbase.Segment, error) {
