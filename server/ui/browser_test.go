@@ -397,7 +397,12 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.Click("#import-submit", chromedp.ByQuery),
 		waitAfterNavigation(`location.pathname.startsWith("/ui/imports/") && !!document.querySelector("#import-status .import-done")`),
 		chromedp.Text("#line-errors-table tbody", &text, chromedp.ByQuery),
+		fitsWindow(t, "import"),
 		shot(t, dir, "import"),
+		chromedp.EmulateViewport(1440, 900),
+		fitsWindow(t, "import at 1440"),
+		shot(t, dir, "import-1440"),
+		chromedp.EmulateViewport(1280, 800),
 	)
 	if !strings.HasPrefix(strings.TrimSpace(text), "3") || !strings.Contains(text, "Signed Up") {
 		t.Errorf("bad lines %q", text)
