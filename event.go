@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// EventType is the Segment message type.
+// EventType is the Segment call type (an inbound's, and its event's).
 type EventType string
 
-// Segment message types.
+// Segment call types.
 const (
 	EventIdentify EventType = "identify"
 	EventTrack    EventType = "track"
@@ -33,10 +33,11 @@ const (
 	EventCustomersMerged = "Customers Merged"
 )
 
-// Message is one validated, normalised Segment message ready to be stored:
-// what ingest hands to the store. Raw JSON fields are kept as sent so that
-// nothing a client sent is lost.
-type Message struct {
+// Inbound is one validated, normalised Segment-spec call as it arrives,
+// ready to be stored: what ingestion hands to the store, which makes it an
+// event. (Not a "message": that word is a delivery to a customer.) Raw
+// JSON fields are kept as sent so that nothing a client sent is lost.
+type Inbound struct {
 	WorkspaceID int64
 	MessageID   string
 	Type        EventType
@@ -71,7 +72,7 @@ type Message struct {
 	// checkout): it updates orders and products but no customer, and is
 	// stored without one (CustomerID 0).
 	Guest bool
-	// Public says the message came with a public write key (KeyWrite),
+	// Public says the inbound came with a public write key (KeyWrite),
 	// whose secret every visitor of the store's pages can read. It is
 	// stored as an event all the same, but what it may change is limited:
 	// it may create an order for the customer it resolves to, change only
@@ -83,7 +84,8 @@ type Message struct {
 	Public bool
 }
 
-// Event is a stored message on a customer's timeline.
+// Event is what an inbound becomes once stored: an entry on a customer's
+// timeline.
 type Event struct {
 	ID          int64           `json:"id"`
 	WorkspaceID int64           `json:"workspace_id"`
@@ -99,7 +101,7 @@ type Event struct {
 	Context     json.RawMessage `json:"context,omitempty"`
 }
 
-// IngestStatus is what happened to one message.
+// IngestStatus is what happened to one inbound.
 type IngestStatus uint8
 
 // Ingest statuses.
@@ -109,17 +111,17 @@ const (
 	IngestSuppressed                     // dropped: an identifier belongs to an erased customer
 )
 
-// IngestResult counts what one Ingest call did with its messages; Statuses
-// has one entry per message, in order.
+// IngestResult counts what one Ingest call did with its inbounds; Statuses
+// has one entry per inbound, in order.
 type IngestResult struct {
 	Stored     int
 	Duplicates int
 	Suppressed int
 	Statuses   []IngestStatus
-	// RefusedOrders counts the order changes of public messages (see
-	// Message.Public) that were not applied: their events are stored.
+	// RefusedOrders counts the order changes of public inbounds (see
+	// Inbound.Public) that were not applied: their events are stored.
 	RefusedOrders int
-	// RefusedProducts counts the catalogue changes of public messages that
+	// RefusedProducts counts the catalogue changes of public inbounds that
 	// were not applied to products a server key or an import defined.
 	RefusedProducts int
 }
@@ -137,10 +139,10 @@ func (r *IngestResult) Add(s IngestStatus) {
 	}
 }
 
-// Ingester stores messages durably: when Ingest returns nil, every message
+// Ingester stores inbounds durably: when Ingest returns nil, every inbound
 // is committed. Each call is one transaction.
 type Ingester interface {
-	Ingest(ctx context.Context, msgs []Message) (IngestResult, error)
+	Ingest(ctx context.Context, ins []Inbound) (IngestResult, error)
 }
 
 // EventFilter selects events; zero fields do not filter. Paging is keyset:

@@ -83,7 +83,7 @@ type ImportOptions struct {
 type ImportCounts struct {
 	BytesRead  int64 `json:"bytes_read"`
 	Lines      int64 `json:"lines"`      // file lines read
-	Records    int64 `json:"records"`    // messages (or products) made of them
+	Records    int64 `json:"records"`    // inbounds (or products) made of them
 	Stored     int64 `json:"stored"`     // new events, or products written
 	Duplicates int64 `json:"duplicates"` // records already imported before
 	Suppressed int64 `json:"suppressed"` // records naming an erased customer

@@ -14,7 +14,7 @@ const (
 	// can read nothing, and is meant to be seen in web pages (tb.js,
 	// analytics.js). Its events are stored like any other, but the changes
 	// they make to orders and the catalogue are limited: see
-	// Message.Public.
+	// Inbound.Public.
 	KeyWrite KeyKind = "write"
 	// KeyServer is a server write key: ingestion only, like KeyWrite, with
 	// the full rights of the store's own backend (any order, the

@@ -1,6 +1,6 @@
 // Package demo generates a realistic synthetic online store: a catalogue,
 // customers from a dozen countries, and two years of what they did on the
-// shop's site, as Segment HTTP Tracking API messages (NDJSON), so that
+// shop's site, as Segment HTTP Tracking API calls (NDJSON), so that
 // `touchbase demo` loads it through the same ingestion path as real data.
 //
 // The store is modelled, not sprinkled with noise: acquisition grows and
@@ -77,8 +77,8 @@ type Summary struct {
 	Last       time.Time
 }
 
-// Generate writes the store's history as NDJSON Segment messages to w, one
-// customer after another, each customer's messages in chronological
+// Generate writes the store's history as NDJSON Segment calls to w, one
+// customer after another, each customer's calls in chronological
 // order. Memory does not grow with cfg.Customers. It stops with ctx's
 // error when ctx is done.
 func Generate(ctx context.Context, cfg Config, w io.Writer) (Summary, error) {

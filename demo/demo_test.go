@@ -92,11 +92,11 @@ func TestSegmentMessages(t *testing.T) {
 		for _, r := range req.Rejected {
 			t.Errorf("event %d rejected: %s: %s", r.Index, r.Field, r.Message)
 		}
-		if len(req.Messages) != n {
-			t.Fatalf("Parse kept %d of %d events", len(req.Messages), n)
+		if len(req.Inbounds) != n {
+			t.Fatalf("Parse kept %d of %d events", len(req.Inbounds), n)
 		}
-		for i := range req.Messages {
-			m := &req.Messages[i]
+		for i := range req.Inbounds {
+			m := &req.Inbounds[i]
 			want := h.msgs[total+i]
 			if m.MessageID != want.MessageID || !m.Timestamp.Equal(want.Timestamp) {
 				t.Fatalf("event %d: parsed as %s at %v, want %s at %v", total+i, m.MessageID, m.Timestamp, want.MessageID, want.Timestamp)

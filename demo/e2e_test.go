@@ -31,10 +31,10 @@ func TestLoadIntoStore(t *testing.T) {
 		if len(req.Rejected) > 0 {
 			t.Fatalf("rejected: %+v", req.Rejected)
 		}
-		for i := range req.Messages {
-			req.Messages[i].WorkspaceID = ws.ID
+		for i := range req.Inbounds {
+			req.Inbounds[i].WorkspaceID = ws.ID
 		}
-		res, err := s.Ingest(ctx, req.Messages)
+		res, err := s.Ingest(ctx, req.Inbounds)
 		if err != nil {
 			t.Fatalf("Ingest: %v", err)
 		}

@@ -39,11 +39,11 @@ func TestEngineOnStore(t *testing.T) {
 			clk := &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
 			s.Now = clk.now
 			seq := 0
-			send := func(msgs ...touchbase.Message) {
+			send := func(ins ...touchbase.Inbound) {
 				t.Helper()
-				for i := range msgs {
+				for i := range ins {
 					seq++
-					m := &msgs[i]
+					m := &ins[i]
 					m.WorkspaceID, m.MessageID = ws, fmt.Sprintf("m%d", seq)
 					if m.Type == "" {
 						m.Type = touchbase.EventTrack
@@ -53,17 +53,17 @@ func TestEngineOnStore(t *testing.T) {
 					}
 					m.ReceivedAt = m.Timestamp
 				}
-				if _, err := s.Ingest(ctx, msgs); err != nil {
+				if _, err := s.Ingest(ctx, ins); err != nil {
 					t.Fatal(err)
 				}
 			}
-			order := func(user string, revenue float64) touchbase.Message {
-				return touchbase.Message{UserID: user, Event: "Order Completed",
+			order := func(user string, revenue float64) touchbase.Inbound {
+				return touchbase.Inbound{UserID: user, Event: "Order Completed",
 					Properties: json.RawMessage(fmt.Sprintf(`{"order_id": "o%d-%s", "revenue": %g}`, seq, user, revenue))}
 			}
 			send(
-				touchbase.Message{Type: touchbase.EventIdentify, UserID: "ann", Traits: map[string]any{"country": "DE"}},
-				touchbase.Message{Type: touchbase.EventIdentify, UserID: "bob", Traits: map[string]any{"country": "FR"}},
+				touchbase.Inbound{Type: touchbase.EventIdentify, UserID: "ann", Traits: map[string]any{"country": "DE"}},
+				touchbase.Inbound{Type: touchbase.EventIdentify, UserID: "bob", Traits: map[string]any{"country": "FR"}},
 				order("ann", 30),
 			)
 			newEngine := func() *engine.Engine {
@@ -126,8 +126,8 @@ func TestEngineOnStore(t *testing.T) {
 
 			// Events: bob buys and moves to Germany; ann moves away.
 			send(order("bob", 12),
-				touchbase.Message{Type: touchbase.EventIdentify, UserID: "bob", Traits: map[string]any{"country": "DE"}},
-				touchbase.Message{Type: touchbase.EventIdentify, UserID: "ann", Traits: map[string]any{"country": "AT"}})
+				touchbase.Inbound{Type: touchbase.EventIdentify, UserID: "bob", Traits: map[string]any{"country": "DE"}},
+				touchbase.Inbound{Type: touchbase.EventIdentify, UserID: "ann", Traits: map[string]any{"country": "AT"}})
 			if err := eng.Sync(ctx, ws); err != nil {
 				t.Fatal(err)
 			}
@@ -138,15 +138,15 @@ func TestEngineOnStore(t *testing.T) {
 			// cid has a profile; a visitor buys anonymously, then logs in
 			// as cid: the two profiles merge, and cid's keeps the order in
 			// its aggregates.
-			send(touchbase.Message{Type: touchbase.EventIdentify, UserID: "cid"})
+			send(touchbase.Inbound{Type: touchbase.EventIdentify, UserID: "cid"})
 			if err := eng.Sync(ctx, ws); err != nil {
 				t.Fatal(err)
 			}
-			send(touchbase.Message{AnonymousID: "anon-1", Event: "Order Completed", Properties: json.RawMessage(`{"order_id": "x1", "revenue": 5}`)})
+			send(touchbase.Inbound{AnonymousID: "anon-1", Event: "Order Completed", Properties: json.RawMessage(`{"order_id": "x1", "revenue": 5}`)})
 			if err := eng.Sync(ctx, ws); err != nil {
 				t.Fatal(err)
 			}
-			send(touchbase.Message{Type: touchbase.EventIdentify, UserID: "cid", AnonymousID: "anon-1"})
+			send(touchbase.Inbound{Type: touchbase.EventIdentify, UserID: "cid", AnonymousID: "anon-1"})
 			if err := eng.Sync(ctx, ws); err != nil {
 				t.Fatal(err)
 			}

@@ -73,8 +73,8 @@ func BenchmarkImportOrders(b *testing.B) {
 // measures the readers (CSV parsing, mapping, ingest's validation) alone.
 type discardStore struct{}
 
-func (discardStore) IngestBulk(_ context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
-	return touchbase.IngestResult{Stored: len(msgs)}, nil
+func (discardStore) IngestBulk(_ context.Context, ins []touchbase.Inbound) (touchbase.IngestResult, error) {
+	return touchbase.IngestResult{Stored: len(ins)}, nil
 }
 
 func (discardStore) UpsertProducts(context.Context, int64, []touchbase.Product) error { return nil }

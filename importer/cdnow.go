@@ -95,17 +95,17 @@ func (s *cdnowSource) row(f []string) (record, bool, error) {
 		return bad("dollar value", "%q is not an amount from 0 to %d", f[3], touchbase.MaxNumber)
 	}
 	ts := appendString(nil, at.Format(time.RFC3339))
-	msg := &object{}
+	in := &object{}
 	if s.kind == touchbase.ImportCustomers {
 		if s.seen[cust] {
 			s.skips++
 			return record{}, false, nil
 		}
 		s.seen[cust] = true
-		msg.setString("type", "identify")
-		msg.setString("userId", cust)
-		msg.set([]string{"timestamp"}, ts)
-		return record{line: s.line, body: msg.json(), columns: cdnowColumns}, true, nil
+		in.setString("type", "identify")
+		in.setString("userId", cust)
+		in.set([]string{"timestamp"}, ts)
+		return record{line: s.line, body: in.json(), columns: cdnowColumns}, true, nil
 	}
 	key := cust + " " + date
 	s.day[key]++
@@ -121,12 +121,12 @@ func (s *cdnowSource) row(f []string) (record, bool, error) {
 	props.set([]string{"revenue"}, appendNumber(nil, dollars))
 	props.setString("currency", "USD")
 	props.set([]string{"products"}, append(append([]byte{'['}, item.json()...), ']'))
-	msg.setString("type", "track")
-	msg.setString("event", "Order Completed")
-	msg.setString("userId", cust)
-	msg.set([]string{"timestamp"}, ts)
-	msg.set([]string{"properties"}, props.json())
-	return record{line: s.line, body: msg.json(), columns: cdnowColumns}, true, nil
+	in.setString("type", "track")
+	in.setString("event", "Order Completed")
+	in.setString("userId", cust)
+	in.set([]string{"timestamp"}, ts)
+	in.set([]string{"properties"}, props.json())
+	return record{line: s.line, body: in.json(), columns: cdnowColumns}, true, nil
 }
 
 // cdnowField names field i of a line of n fields, as errors do.

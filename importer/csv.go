@@ -25,7 +25,7 @@ type csvSource struct {
 	times   timeParser
 	line    int // the last line read
 	orders  *orderGrouper
-	columns map[string]string // message field -> column, for errors
+	columns map[string]string // inbound field -> column, for errors
 }
 
 func newCSVSource(kind touchbase.ImportKind, mapSpec string, br *bufio.Reader, lim *limitReader, loc *time.Location) (*csvSource, error) {
@@ -217,7 +217,7 @@ func (s *csvSource) next() (record, error) {
 		if s.kind == touchbase.ImportProducts {
 			return s.product(line, row)
 		}
-		return s.message(line, row)
+		return s.inbound(line, row)
 	}
 }
 
@@ -281,9 +281,9 @@ func (s *csvSource) cells(line int, row []string, fn func(t target, raw []byte, 
 	return nil
 }
 
-// message makes a customers or events row into a Segment message.
-func (s *csvSource) message(line int, row []string) (record, error) {
-	msg, traits, props, ctx := &object{}, &object{}, &object{}, &object{}
+// inbound makes a customers or events row into an inbound (a Segment call).
+func (s *csvSource) inbound(line int, row []string) (record, error) {
+	in, traits, props, ctx := &object{}, &object{}, &object{}, &object{}
 	typ := "identify"
 	if s.kind == touchbase.ImportEvents {
 		typ = "track"
@@ -302,40 +302,40 @@ func (s *csvSource) message(line int, row []string) (record, error) {
 		case "type":
 			typ = strings.ToLower(cell)
 		case "user_id":
-			msg.set([]string{"userId"}, raw)
+			in.set([]string{"userId"}, raw)
 		case "anonymous_id":
-			msg.set([]string{"anonymousId"}, raw)
+			in.set([]string{"anonymousId"}, raw)
 		case "message_id":
-			msg.set([]string{"messageId"}, raw)
+			in.set([]string{"messageId"}, raw)
 		case "email", "phone":
 			traits.set([]string{t.field}, raw)
 		default: // event, timestamp
-			msg.set([]string{t.field}, raw)
+			in.set([]string{t.field}, raw)
 		}
 	})
 	if err != nil {
 		return record{}, err
 	}
-	msg.setString("type", typ)
+	in.setString("type", typ)
 	if typ == "identify" || typ == "group" {
 		for i, k := range props.keys { // a person has traits, not properties
 			traits.set([]string{k}, props.vals[i].json())
 		}
 		if !traits.empty() {
-			msg.set([]string{"traits"}, traits.json())
+			in.set([]string{"traits"}, traits.json())
 		}
 	} else {
 		if !props.empty() {
-			msg.set([]string{"properties"}, props.json())
+			in.set([]string{"properties"}, props.json())
 		}
 		if !traits.empty() {
 			ctx.set([]string{"traits"}, traits.json())
 		}
 	}
 	if !ctx.empty() {
-		msg.set([]string{"context"}, ctx.json())
+		in.set([]string{"context"}, ctx.json())
 	}
-	return record{line: line, body: msg.json(), columns: s.columns}, nil
+	return record{line: line, body: in.json(), columns: s.columns}, nil
 }
 
 // product makes a products row into a catalogue product.

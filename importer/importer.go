@@ -1,10 +1,10 @@
 // Package importer loads files into a workspace: customers, orders,
-// products and events, from CSV (with a column mapping onto Segment message
-// fields) or NDJSON (Segment messages), plain or gzipped, with presets for
-// well-known data sets (the UCI Online Retail and CDNOW files).
+// products and events, from CSV (with a column mapping onto the fields of
+// Segment calls) or NDJSON (Segment calls), plain or gzipped, with presets
+// for well-known data sets (the UCI Online Retail and CDNOW files).
 //
-// Every record becomes a Segment message that goes through ingest's
-// validation (ingest.ParseRecord) and the store's ingestion, exactly as
+// Every record becomes an inbound (one Segment call) that goes through
+// ingest's validation (ingest.ParseRecord) and the store's ingestion, exactly as
 // events sent to /v1 do; only the catalogue (products) is written
 // directly. Re-importing a file changes nothing: a record's messageId is
 // derived from its content, so a record already imported is a duplicate,
@@ -29,9 +29,9 @@ import (
 
 // Store is what an import writes to; *store.Store is one.
 type Store interface {
-	// IngestBulk stores messages as Ingest does, without waiting for the
+	// IngestBulk stores inbounds as Ingest does, without waiting for the
 	// disk: the caller's next durable commit (UpdateImport) covers it.
-	IngestBulk(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error)
+	IngestBulk(ctx context.Context, ins []touchbase.Inbound) (touchbase.IngestResult, error)
 	UpsertProducts(ctx context.Context, workspaceID int64, ps []touchbase.Product) error
 }
 
@@ -144,10 +144,10 @@ func Run(ctx context.Context, st Store, im *touchbase.Import, r io.Reader, progr
 	return readErr
 }
 
-// batch is what the reader hands to the store: records made into messages
+// batch is what the reader hands to the store: records made into inbounds
 // (or products), and what it read to get them.
 type batch struct {
-	msgs       []touchbase.Message
+	ins        []touchbase.Inbound
 	products   []touchbase.Product
 	lines      int64
 	records    int64
@@ -190,13 +190,13 @@ func readBatches(ctx context.Context, src source, ws, errs int64, counter *count
 			b.records++
 			if rec.product != nil {
 				b.products = append(b.products, *rec.product)
-			} else if msg, err := ingest.ParseRecord(rec.body, receivedAt); err != nil {
+			} else if in, err := ingest.ParseRecord(rec.body, receivedAt); err != nil {
 				e := recordError(rec, err)
 				le = &e
 			} else {
-				msg.WorkspaceID = ws
-				b.msgs = append(b.msgs, msg)
-				if w := ingest.Warning(&msg); w != nil {
+				in.WorkspaceID = ws
+				b.ins = append(b.ins, in)
+				if w := ingest.Warning(&in); w != nil {
 					b.warnings = append(b.warnings, touchbase.LineError{Line: rec.line, Column: rec.column(w.Field), Message: w.Message})
 				}
 			}
@@ -212,7 +212,7 @@ func readBatches(ctx context.Context, src source, ws, errs int64, counter *count
 			}
 			continue
 		}
-		if len(b.msgs) >= batchMessages || len(b.products) >= batchProducts || int64(src.lines())-sent >= batchLines {
+		if len(b.ins) >= batchMessages || len(b.products) >= batchProducts || int64(src.lines())-sent >= batchLines {
 			if !send() {
 				return ctx.Err()
 			}
@@ -226,8 +226,8 @@ func readBatches(ctx context.Context, src source, ws, errs int64, counter *count
 
 // store commits one batch and adds it to im's counts.
 func store(ctx context.Context, st Store, im *touchbase.Import, b *batch) error {
-	if len(b.msgs) > 0 {
-		res, err := st.IngestBulk(ctx, b.msgs)
+	if len(b.ins) > 0 {
+		res, err := st.IngestBulk(ctx, b.ins)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
@@ -274,18 +274,17 @@ func recordError(rec record, err error) touchbase.LineError {
 	return le
 }
 
-// record is one unit a source makes of the file: a Segment message or a
-// product.
+// record is one unit a source makes of the file: an inbound or a product.
 type record struct {
 	line    int // the file line it starts on
 	body    []byte
 	product *touchbase.Product
-	// columns maps message fields back to the CSV columns they came from,
+	// columns maps inbound fields back to the CSV columns they came from,
 	// so errors name what the user wrote; nil for NDJSON.
 	columns map[string]string
 }
 
-// column names the column (or field) behind a message field.
+// column names the column (or field) behind an inbound field.
 func (r record) column(field string) string {
 	if c, ok := r.columns[field]; ok {
 		return c
@@ -328,7 +327,7 @@ func newSource(im *touchbase.Import, r *bufio.Reader, lim *limitReader, loc *tim
 		return newCSVSource(im.Kind, im.Options.Map, r, lim, loc)
 	case FormatNDJSON:
 		if im.Kind == touchbase.ImportProducts {
-			return nil, touchbase.Errorf(touchbase.EINVALID, "products are imported from CSV; NDJSON files hold Segment messages")
+			return nil, touchbase.Errorf(touchbase.EINVALID, "products are imported from CSV; NDJSON files hold Segment calls (events)")
 		}
 		return newNDJSONSource(r, lim), nil
 	case FormatOnlineRetail:

@@ -15,20 +15,20 @@ import (
 
 // The limits of what an import reads. Whatever a file holds, they bound
 // the memory an import takes (a reader holds one line whole, and copies a
-// field into a message and, when it is bad, into the error report) and the
+// field into an inbound and, when it is bad, into the error report) and the
 // work it can make (the decompressed size: a 2 MB gzip can inflate to
 // 2 GB), while staying far above what any store's export holds.
 const (
 	// MaxLineBytes bounds one line of every format, its line end
 	// included: a CSV record with the line ends inside its quotes, an
-	// NDJSON message, a CDNOW purchase. A line is no longer than the
+	// NDJSON record, a CDNOW purchase. A line is no longer than the
 	// record it becomes (ingest.MaxRecordBytes: an order of a few thousand
 	// lines), and past it a CSV reader cannot tell a record from a quote
 	// left open, so a longer line stops the import.
 	MaxLineBytes = ingest.MaxRecordBytes
 	// MaxFieldBytes bounds one imported field as written in the file: a
 	// CSV cell of a column that is imported (ignored columns are bound by
-	// the line only), a CDNOW field, a string in an NDJSON message. Twice
+	// the line only), a CDNOW field, a string in an NDJSON record. Twice
 	// what /v1 allows a whole event (32 KB); a longer field is a bad row,
 	// reported and skipped: a segment's engine keeps trait values in
 	// memory, and no name, address, note or description is that long.

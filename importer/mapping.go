@@ -9,9 +9,9 @@ import (
 	"github.com/touchbase/touchbase"
 )
 
-// A target is where a CSV column's values go in the Segment message a row
-// becomes: a top-level field (user_id, email, timestamp, event...), an
-// order or order-line field (orders only), or a dot path under traits,
+// A target is where a CSV column's values go in the inbound (Segment call)
+// a row becomes: a top-level field (user_id, email, timestamp, event...),
+// an order or order-line field (orders only), or a dot path under traits,
 // properties or context. Values are coerced to the target's type.
 type target struct {
 	field string   // a known field, or "" for a path

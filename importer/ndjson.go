@@ -5,7 +5,7 @@ import (
 	"bytes"
 )
 
-// ndjsonSource reads one Segment message per line; blank lines are
+// ndjsonSource reads one Segment call per line; blank lines are
 // allowed.
 type ndjsonSource struct {
 	r    lineReader

@@ -9,7 +9,7 @@ import (
 	"github.com/touchbase/touchbase/storetest"
 )
 
-// TestNDJSON imports Segment messages one per line, with blank lines, a
+// TestNDJSON imports Segment calls one per line, with blank lines, a
 // broken line and an invalid message. (A line over the limit stops the
 // import: TestLineLimit.)
 func TestNDJSON(t *testing.T) {

@@ -59,7 +59,7 @@ type openOrder struct {
 // apart); an order whose line comes later than this is an error.
 const orderWindow = 10000
 
-// orderGrouper assembles order lines into order messages. It keeps orders
+// orderGrouper assembles order lines into order inbounds. It keeps orders
 // open until orderWindow lines have passed without one of their lines, and
 // remembers (by hash) the orders it closed, to catch a late line.
 type orderGrouper struct {
@@ -170,7 +170,7 @@ func (o *openOrder) conflict(l *orderLine) error {
 	return nil
 }
 
-// orderRecord makes an order's message: Order Completed (or Cancelled or
+// orderRecord makes an order's inbound: Order Completed (or Cancelled or
 // Refunded, by status) with its lines as products.
 func orderRecord(f *orderLine, items [][]byte, status string) record {
 	event := "Order Completed"
@@ -180,14 +180,14 @@ func orderRecord(f *orderLine, items [][]byte, status string) record {
 	case "refunded":
 		event = "Order Refunded"
 	}
-	msg := &object{}
-	msg.setString("type", "track")
-	msg.setString("event", event)
+	in := &object{}
+	in.setString("type", "track")
+	in.setString("event", event)
 	if f.userID != "" {
-		msg.setString("userId", f.userID)
+		in.setString("userId", f.userID)
 	}
 	if f.anonymousID != "" {
-		msg.setString("anonymousId", f.anonymousID)
+		in.setString("anonymousId", f.anonymousID)
 	}
 	if f.messageID != "" {
 		id := f.messageID
@@ -196,10 +196,10 @@ func orderRecord(f *orderLine, items [][]byte, status string) record {
 			// order's Order Completed, which has the line's messageId.
 			id += "-refund"
 		}
-		msg.setString("messageId", id)
+		in.setString("messageId", id)
 	}
 	if f.timestamp != nil {
-		msg.set([]string{"timestamp"}, f.timestamp)
+		in.set([]string{"timestamp"}, f.timestamp)
 	}
 	props := &object{}
 	if f.refundOf != "" {
@@ -226,7 +226,7 @@ func orderRecord(f *orderLine, items [][]byte, status string) record {
 	}
 	products = append(products, ']')
 	props.set([]string{"products"}, products)
-	msg.set([]string{"properties"}, props.json())
+	in.set([]string{"properties"}, props.json())
 	ctx := f.contextObj
 	if f.traitsObj != nil {
 		if ctx == nil {
@@ -235,7 +235,7 @@ func orderRecord(f *orderLine, items [][]byte, status string) record {
 		ctx.set([]string{"traits"}, f.traitsObj.json())
 	}
 	if ctx != nil {
-		msg.set([]string{"context"}, ctx.json())
+		in.set([]string{"context"}, ctx.json())
 	}
-	return record{line: f.line, body: msg.json(), columns: f.columns}
+	return record{line: f.line, body: in.json(), columns: f.columns}
 }

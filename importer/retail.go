@@ -166,16 +166,16 @@ func (s *retailSource) row(line int, row []string) (record, bool, error) {
 			return record{}, false, nil
 		}
 		s.seen[cust] = true
-		msg := &object{}
-		msg.setString("type", "identify")
-		msg.setString("userId", cust)
-		msg.set([]string{"timestamp"}, appendString(nil, at.UTC().Format(time.RFC3339)))
+		in := &object{}
+		in.setString("type", "identify")
+		in.setString("userId", cust)
+		in.set([]string{"timestamp"}, appendString(nil, at.UTC().Format(time.RFC3339)))
 		if country != "" {
 			traits := &object{}
 			traits.setString("country", country)
-			msg.set([]string{"traits"}, traits.json())
+			in.set([]string{"traits"}, traits.json())
 		}
-		return record{line: line, body: msg.json(), columns: s.columns}, true, nil
+		return record{line: line, body: in.json(), columns: s.columns}, true, nil
 	}
 
 	ts := appendString(nil, at.UTC().Format(time.RFC3339))

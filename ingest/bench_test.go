@@ -49,7 +49,7 @@ func BenchmarkParseBatch(b *testing.B) {
 			const n = 250
 			body := analyticsGoBatch(n, bc.batchContext)
 			now := time.Date(2024, 5, 31, 9, 0, 6, 0, time.UTC)
-			if req, err := ingest.Parse("batch", body, now); err != nil || len(req.Messages) != n {
+			if req, err := ingest.Parse("batch", body, now); err != nil || len(req.Inbounds) != n {
 				b.Fatalf("Parse: %v, %+v", err, req.Rejected)
 			}
 			b.SetBytes(int64(len(body)))

@@ -17,7 +17,7 @@ import (
 // orderId, productId, imageUrl; the snake_case one wins when both are sent.
 //
 // Order events (Order Completed, Order Updated, Order Refunded, Order
-// Cancelled) set Message.Order. They move money, so the types of their
+// Cancelled) set Inbound.Order. They move money, so the types of their
 // fields are checked: the amounts (revenue, total, subtotal, shipping,
 // tax, discount, and each product's price and quantity) must be finite
 // numbers or strings holding one, quantities must not be negative, and the
@@ -27,7 +27,7 @@ import (
 // Completed without order_id is a valid Segment call, and its order is
 // keyed by the event's messageId (OrderChange.KeyedByMessageID); an Order
 // Updated, Refunded or Cancelled without one names no order and is kept as
-// an event only (Message.Order nil). Warning says so for import reports.
+// an event only (Inbound.Order nil). Warning says so for import reports.
 //
 // Product links (url, image_url) are kept only when they are http or https
 // URLs (touchbase.WebLink); any other is left out of the catalogue, and
@@ -35,7 +35,7 @@ import (
 //
 // Catalogue events (Product Viewed and friends, whose properties are one
 // product; and Cart Viewed, Checkout Started, Product List Viewed and Order
-// Completed, which carry a products array) set Message.Products. They only
+// Completed, which carry a products array) set Inbound.Products. They only
 // keep the catalogue current, so they are never rejected for it: a product
 // whose id or price cannot be read is left out, or kept without a price.
 // A product's id is product_id, else id (spec v1's name for the same
@@ -84,11 +84,11 @@ func productsEvent(event string) bool {
 // order ids, product ids...): longer ones would not fit an index.
 const maxIDBytes = 1024
 
-// ecommerce fills msg.Order and msg.Products for the e-commerce track
+// ecommerce fills in.Order and in.Products for the e-commerce track
 // events. props is the raw properties object (nil when absent).
-func ecommerce(msg *touchbase.Message, props []byte) *touchbase.FieldError {
-	if kind, ok := orderKind(msg.Event); ok {
-		change, fe := parseOrder(kind, props, msg.Timestamp)
+func ecommerce(in *touchbase.Inbound, props []byte) *touchbase.FieldError {
+	if kind, ok := orderKind(in.Event); ok {
+		change, fe := parseOrder(kind, props, in.Timestamp)
 		if fe != nil {
 			return fe
 		}
@@ -96,13 +96,13 @@ func ecommerce(msg *touchbase.Message, props []byte) *touchbase.FieldError {
 			if kind != touchbase.OrderChangeCompleted {
 				return nil // names no order: an event only
 			}
-			change.Order.OrderID, change.KeyedByMessageID = msg.MessageID, true
+			change.Order.OrderID, change.KeyedByMessageID = in.MessageID, true
 		}
-		msg.Order = change
+		in.Order = change
 		if kind == touchbase.OrderChangeCompleted {
 			for i := range change.Order.Items {
 				if p, ok := itemProduct(&change.Order.Items[i], change.Order.Currency); ok {
-					msg.Products = append(msg.Products, p)
+					in.Products = append(in.Products, p)
 				}
 			}
 		}
@@ -112,11 +112,11 @@ func ecommerce(msg *touchbase.Message, props []byte) *touchbase.FieldError {
 		return nil
 	}
 	switch {
-	case productEvent(msg.Event):
+	case productEvent(in.Event):
 		if p, ok := catalogueProduct(props, ""); ok {
-			msg.Products = append(msg.Products, p)
+			in.Products = append(in.Products, p)
 		}
-	case productsEvent(msg.Event):
+	case productsEvent(in.Event):
 		currency := ""
 		var products []byte
 		it := newObjectIter(props)
@@ -139,7 +139,7 @@ func ecommerce(msg *touchbase.Message, props []byte) *touchbase.FieldError {
 				break
 			}
 			if p, ok := catalogueProduct(v, currency); ok {
-				msg.Products = append(msg.Products, p)
+				in.Products = append(in.Products, p)
 			}
 		}
 	}
@@ -406,19 +406,19 @@ func linkValue(raw []byte) string {
 // Warning says what ingest made of a valid track event otherwise than it
 // was sent, for import reports: an Order Completed without order_id whose
 // order is keyed by its messageId, or another order event without one,
-// kept as an event only. It returns nil for every other message.
-func Warning(msg *touchbase.Message) *touchbase.FieldError {
-	if msg.Type != touchbase.EventTrack {
+// kept as an event only. It returns nil for every other inbound.
+func Warning(in *touchbase.Inbound) *touchbase.FieldError {
+	if in.Type != touchbase.EventTrack {
 		return nil
 	}
-	kind, ok := orderKind(msg.Event)
+	kind, ok := orderKind(in.Event)
 	switch {
 	case !ok:
 		return nil
-	case msg.Order == nil:
+	case in.Order == nil:
 		return fieldError("properties.order_id", "%s without properties.order_id names no order: kept as an event only", orderEventName(kind))
-	case msg.Order.KeyedByMessageID:
-		return fieldError("properties.order_id", "%s without properties.order_id: the order is keyed by its messageId %q", orderEventName(kind), msg.MessageID)
+	case in.Order.KeyedByMessageID:
+		return fieldError("properties.order_id", "%s without properties.order_id: the order is keyed by its messageId %q", orderEventName(kind), in.MessageID)
 	}
 	return nil
 }

@@ -101,12 +101,12 @@ func (s *identitySet) has(kind touchbase.IdentityKind, v string) bool {
 	return v != "" && s.byKind[kind][v]
 }
 
-// names reports whether m carries one of the identifiers, as the store's
+// names reports whether the inbound carries one of the identifiers, as the store's
 // suppression sees them (alias's previousId as a user or anonymous id).
-func (s *identitySet) names(m *touchbase.Message) bool {
-	return s.has(touchbase.IdentityUserID, m.UserID) || s.has(touchbase.IdentityAnonymousID, m.AnonymousID) ||
-		s.has(touchbase.IdentityEmail, m.Email) || s.has(touchbase.IdentityPhone, m.Phone) ||
-		s.has(touchbase.IdentityUserID, m.PreviousID) || s.has(touchbase.IdentityAnonymousID, m.PreviousID)
+func (s *identitySet) names(in *touchbase.Inbound) bool {
+	return s.has(touchbase.IdentityUserID, in.UserID) || s.has(touchbase.IdentityAnonymousID, in.AnonymousID) ||
+		s.has(touchbase.IdentityEmail, in.Email) || s.has(touchbase.IdentityPhone, in.Phone) ||
+		s.has(touchbase.IdentityUserID, in.PreviousID) || s.has(touchbase.IdentityAnonymousID, in.PreviousID)
 }
 
 // mentions reports whether b holds one of the values as it stands (case
@@ -130,8 +130,8 @@ func (s *identitySet) namedIn(endpoint string, body []byte, at time.Time) bool {
 	if err != nil || req == nil {
 		return false
 	}
-	for i := range req.Messages {
-		if s.names(&req.Messages[i]) {
+	for i := range req.Inbounds {
+		if s.names(&req.Inbounds[i]) {
 			return true
 		}
 	}

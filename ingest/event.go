@@ -12,8 +12,8 @@ import (
 	"github.com/touchbase/touchbase"
 )
 
-// event validates one event and fills msg, or says what is wrong with it.
-func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldError {
+// event validates one event into the inbound, or says what is wrong with it.
+func (p *parser) event(ev *rawEvent, in *touchbase.Inbound) *touchbase.FieldError {
 	e := ev.fields(p.body)
 	if limit := p.maxEventBytes(); len(e.raw) > limit {
 		return fieldError("", "event is %d bytes; the limit is %d", len(e.raw), limit)
@@ -62,18 +62,18 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 	} else if typ == "" {
 		return fieldError("type", "type is required: one of identify, track, page, screen, group, alias")
 	}
-	msg.Type = typ
-	msg.ReceivedAt = p.receivedAt
+	in.Type = typ
+	in.ReceivedAt = p.receivedAt
 
 	// Identifiers.
 	var fe *touchbase.FieldError
-	if msg.UserID, fe = idField(e.userID, "userId"); fe != nil {
+	if in.UserID, fe = idField(e.userID, "userId"); fe != nil {
 		return fe
 	}
-	if msg.AnonymousID, fe = idField(e.anonymousID, "anonymousId"); fe != nil {
+	if in.AnonymousID, fe = idField(e.anonymousID, "anonymousId"); fe != nil {
 		return fe
 	}
-	if msg.UserID == "" && msg.AnonymousID == "" && !p.record {
+	if in.UserID == "" && in.AnonymousID == "" && !p.record {
 		return fieldError("userId", "userId or anonymousId is required")
 	}
 	if present(e.messageID) {
@@ -84,10 +84,10 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		if len(id) > MaxMessageIDBytes {
 			return fieldError("messageId", "messageId is %d bytes; the limit is %d", len(id), MaxMessageIDBytes)
 		}
-		msg.MessageID = id
+		in.MessageID = id
 	}
-	if msg.MessageID == "" {
-		msg.MessageID = DerivedMessageID(e.raw)
+	if in.MessageID == "" {
+		in.MessageID = DerivedMessageID(e.raw)
 	}
 
 	// What each type requires.
@@ -99,12 +99,12 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		if e.event[0] != '"' {
 			return fieldError("event", "event must be a string, not %s", jsonKind(e.event))
 		}
-		msg.Event = unquote(e.event)
-		if strings.TrimSpace(msg.Event) == "" {
+		in.Event = unquote(e.event)
+		if strings.TrimSpace(in.Event) == "" {
 			return fieldError("event", "event must not be empty")
 		}
 	case touchbase.EventPage, touchbase.EventScreen:
-		if msg.Event, fe = stringField(e.name, "name"); fe != nil {
+		if in.Event, fe = stringField(e.name, "name"); fe != nil {
 			return fe
 		}
 		if typ == touchbase.EventPage {
@@ -113,20 +113,20 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 			}
 		}
 	case touchbase.EventGroup:
-		if msg.GroupID, fe = idField(e.groupID, "groupId"); fe != nil {
+		if in.GroupID, fe = idField(e.groupID, "groupId"); fe != nil {
 			return fe
 		}
-		if msg.GroupID == "" {
+		if in.GroupID == "" {
 			return fieldError("groupId", "groupId is required for group")
 		}
 	case touchbase.EventAlias:
-		if msg.PreviousID, fe = idField(e.previousID, "previousId"); fe != nil {
+		if in.PreviousID, fe = idField(e.previousID, "previousId"); fe != nil {
 			return fe
 		}
-		if msg.PreviousID == "" {
+		if in.PreviousID == "" {
 			return fieldError("previousId", "previousId is required for alias")
 		}
-		if msg.UserID == "" {
+		if in.UserID == "" {
 			return fieldError("userId", "userId is required for alias")
 		}
 	}
@@ -151,12 +151,12 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 	if sentAt.IsZero() {
 		sentAt = p.sentAt
 	}
-	msg.Timestamp = eventTime(ts, sentAt, p.receivedAt)
-	if !eventTimeInRange(msg.Timestamp, p.receivedAt) {
+	in.Timestamp = eventTime(ts, sentAt, p.receivedAt)
+	if !eventTimeInRange(in.Timestamp, p.receivedAt) {
 		// Only a given time gets here: receivedAt is in range.
 		if !sentAt.IsZero() {
 			return fieldError(baseName, "%s %s with sentAt %s puts the event at %s: %s (here up to %s)", baseName, clip(baseRaw),
-				sentAt.Format(time.RFC3339Nano), msg.Timestamp.Format(time.RFC3339Nano), eventTimeRange, latestEventTime(p.receivedAt))
+				sentAt.Format(time.RFC3339Nano), in.Timestamp.Format(time.RFC3339Nano), eventTimeRange, latestEventTime(p.receivedAt))
 		}
 		return fieldError(baseName, "%s %s is out of range: %s (here up to %s)", baseName, clip(baseRaw), eventTimeRange, latestEventTime(p.receivedAt))
 	}
@@ -176,15 +176,15 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		return fe
 	}
 	if typ == touchbase.EventPage || typ == touchbase.EventScreen {
-		if msg.Event == "" && props != nil {
-			msg.Event = propertyString(props, "name")
+		if in.Event == "" && props != nil {
+			in.Event = propertyString(props, "name")
 		}
 		if typ == touchbase.EventPage {
 			props = mergePageProperties(props, e.name, e.category)
 		}
 	}
-	msg.Properties = props
-	msg.Context, ctxTraits = p.mergeContext(ctx)
+	in.Properties = props
+	in.Context, ctxTraits = p.mergeContext(ctx)
 
 	// Traits and the identifiers in them.
 	if ctxTraits, fe = objectField(ctxTraits, "context.traits"); fe != nil {
@@ -195,37 +195,37 @@ func (p *parser) event(ev *rawEvent, msg *touchbase.Message) *touchbase.FieldErr
 		if fe != nil {
 			return fe
 		}
-		msg.Traits = t
-		identifiers(msg, t)
-		if (msg.Email == "" || msg.Phone == "") && ctxTraits != nil {
+		in.Traits = t
+		identifiers(in, t)
+		if (in.Email == "" || in.Phone == "") && ctxTraits != nil {
 			ct, fe := decodeTraits(ctxTraits, "context.traits")
 			if fe != nil {
 				return fe
 			}
-			identifiers(msg, ct)
+			identifiers(in, ct)
 		}
 	} else if ctxTraits != nil {
 		t, fe := decodeTraits(ctxTraits, "context.traits")
 		if fe != nil {
 			return fe
 		}
-		msg.Traits = t
-		identifiers(msg, t)
+		in.Traits = t
+		identifiers(in, t)
 	}
 
 	if typ == touchbase.EventTrack {
-		if fe := ecommerce(msg, props); fe != nil {
+		if fe := ecommerce(in, props); fe != nil {
 			return fe
 		}
 	}
-	if msg.UserID == "" && msg.AnonymousID == "" && msg.Email == "" && msg.Phone == "" {
+	if in.UserID == "" && in.AnonymousID == "" && in.Email == "" && in.Phone == "" {
 		// Only records get here: an imported order event without anyone's
 		// identifier is a guest checkout (one without order_id, an event
 		// nobody's); anything else needs a person.
-		if _, order := orderKind(msg.Event); !order || typ != touchbase.EventTrack {
+		if _, order := orderKind(in.Event); !order || typ != touchbase.EventTrack {
 			return fieldError("userId", "userId, anonymousId, email or phone is required")
 		}
-		msg.Guest = true
+		in.Guest = true
 	}
 	return nil
 }

@@ -61,8 +61,8 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("invalid JSON accepted")
 		}
 		single := endpoint != "batch" && endpoint != "import"
-		if single && (len(req.Messages) != 1 || len(req.Rejected) != 0) {
-			t.Fatalf("single event: %d messages, %d rejected", len(req.Messages), len(req.Rejected))
+		if single && (len(req.Inbounds) != 1 || len(req.Rejected) != 0) {
+			t.Fatalf("single event: %d inbounds, %d rejected", len(req.Inbounds), len(req.Rejected))
 		}
 		var env struct{ Batch []json.RawMessage }
 		members := 1
@@ -73,8 +73,8 @@ func FuzzParse(f *testing.F) {
 				members = -1 // encoding/json cannot tell (the batch holds a value it refuses)
 			}
 		}
-		if members >= 0 && len(req.Messages)+len(req.Rejected) != members {
-			t.Fatalf("%d messages + %d rejected, want %d members", len(req.Messages), len(req.Rejected), members)
+		if members >= 0 && len(req.Inbounds)+len(req.Rejected) != members {
+			t.Fatalf("%d inbounds + %d rejected, want %d members", len(req.Inbounds), len(req.Rejected), members)
 		}
 		last := -1
 		for _, fe := range req.Rejected {
@@ -83,12 +83,12 @@ func FuzzParse(f *testing.F) {
 			}
 			last = fe.Index
 		}
-		for _, m := range req.Messages {
+		for _, m := range req.Inbounds {
 			if !m.Type.Valid() || m.MessageID == "" || len(m.MessageID) > ingest.MaxMessageIDBytes || m.Timestamp.IsZero() || !m.ReceivedAt.Equal(received) {
-				t.Fatalf("incomplete message %+v", m)
+				t.Fatalf("incomplete inbound %+v", m)
 			}
 			if m.UserID == "" && m.AnonymousID == "" {
-				t.Fatalf("message without an identity %+v", m)
+				t.Fatalf("inbound without an identity %+v", m)
 			}
 			for _, raw := range [][]byte{m.Properties, m.Context} {
 				if raw == nil {

@@ -182,10 +182,10 @@ func receivedBody(t *testing.T, ws int64, body string) *ingest.Received {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range req.Messages {
-		req.Messages[i].WorkspaceID = ws
+	for i := range req.Inbounds {
+		req.Inbounds[i].WorkspaceID = ws
 	}
-	return &ingest.Received{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: now, Body: []byte(body), Messages: req.Messages}
+	return &ingest.Received{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: now, Body: []byte(body), Inbounds: req.Inbounds}
 }
 
 // TestWriterWithLog runs the real store behind a logged writer: requests
@@ -208,7 +208,7 @@ func TestWriterWithLog(t *testing.T) {
 		stages := map[string]int{}
 		w := ingest.NewWriter(s, ingest.WriterConfig{Log: l, ApplyBytes: 2000, OnCommit: func(c ingest.CommitStats) {
 			mu.Lock()
-			stages[c.Stage] += c.Messages
+			stages[c.Stage] += c.Inbounds
 			mu.Unlock()
 		}})
 		w.Open(ctx)
@@ -244,7 +244,7 @@ func TestWriterWithLog(t *testing.T) {
 		}
 		mu.Lock()
 		if stages[ingest.StageLog] != 320 || stages[ingest.StageStore] != 320 {
-			t.Fatalf("messages by stage %v, want 320 logged and 320 applied", stages)
+			t.Fatalf("inbounds by stage %v, want 320 logged and 320 applied", stages)
 		}
 		mu.Unlock()
 		w.Close()
@@ -317,12 +317,12 @@ type fullIngester struct {
 	tries atomic.Int64
 }
 
-func (f *fullIngester) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
+func (f *fullIngester) Ingest(ctx context.Context, ins []touchbase.Inbound) (touchbase.IngestResult, error) {
 	f.tries.Add(1)
 	if f.full.Load() {
 		return touchbase.IngestResult{}, fmt.Errorf("ingest: commit: %w", touchbase.Errorf(touchbase.ENOROOM, "the database's disk is full"))
 	}
-	return f.slowIngester.Ingest(ctx, msgs)
+	return f.slowIngester.Ingest(ctx, ins)
 }
 
 // TestWriterWaitsOutAFullStore: a store with no room is no request's
@@ -476,8 +476,8 @@ func TestWriterLogFlushTakesAllQueued(t *testing.T) {
 	<-done
 	mu.Lock()
 	defer mu.Unlock()
-	if len(flushes) != 2 || flushes[1].Requests != 20 || flushes[1].Messages != 40 {
-		t.Fatalf("flushes %+v; want the first request, then the 20 queued ones (40 messages, MaxBatch 5) in one", flushes)
+	if len(flushes) != 2 || flushes[1].Requests != 20 || flushes[1].Inbounds != 40 {
+		t.Fatalf("flushes %+v; want the first request, then the 20 queued ones (40 inbounds, MaxBatch 5) in one", flushes)
 	}
 }
 
@@ -682,8 +682,8 @@ func TestLogKeepsThePublicFlag(t *testing.T) {
 	defer w.Close()
 	rec := receivedBody(t, 1, batchBody("pub-2"))
 	rec.Public = true
-	for i := range rec.Messages {
-		rec.Messages[i].Public = true
+	for i := range rec.Inbounds {
+		rec.Inbounds[i].Public = true
 	}
 	if err := w.Write(ctx, rec); err != nil {
 		t.Fatal(err)
@@ -703,7 +703,7 @@ func TestLogKeepsThePublicFlag(t *testing.T) {
 		}
 	}
 	if len(public) != 2 || !public["pub-2"] || public["srv-2"] {
-		t.Fatalf("applied messages' Public: %v, want pub-2 public and srv-2 not", public)
+		t.Fatalf("applied inbounds' Public: %v, want pub-2 public and srv-2 not", public)
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package ingest turns Segment HTTP Tracking API requests into validated
-// touchbase.Messages (Parse) and writes them durably with group commit
+// touchbase.Inbounds (Parse) and writes them durably with group commit
 // (Writer).
 package ingest
 
@@ -27,9 +27,9 @@ type Request struct {
 	// WriteKey is "writeKey" from the body, if any (the server prefers the
 	// Basic-auth user name).
 	WriteKey string
-	// Messages are the valid events, in order, with WorkspaceID 0 (the
+	// Inbounds are the valid events, in order, with WorkspaceID 0 (the
 	// server sets it).
-	Messages []touchbase.Message
+	Inbounds []touchbase.Inbound
 	// Rejected has one entry per invalid batch member: Index is its
 	// position in the batch, Field the JSON path of the offending field
 	// ("" for the whole event) and Message what is wrong.
@@ -39,7 +39,7 @@ type Request struct {
 // Parse decodes a body sent to /v1/<endpoint>. "batch" and "import" take
 // {"batch": [...], "context": {...}, "sentAt": ..., "writeKey": ...};
 // "identify", "track", "page", "screen", "group" and "alias" take one
-// message whose type is the endpoint. receivedAt is the server's clock at
+// event whose type is the endpoint. receivedAt is the server's clock at
 // arrival.
 //
 // Problems with the whole body are a *touchbase.Error: ETOOLARGE for a body
@@ -50,7 +50,7 @@ type Request struct {
 // one FieldError (Index 0) naming the field; an invalid batch member goes
 // to Request.Rejected and the others are kept.
 //
-// Parse does not keep body: the messages' raw Properties and Context point
+// Parse does not keep body: the inbounds' raw Properties and Context point
 // into one copy of it. In that copy, \u0000 and lone UTF-16 surrogates in
 // strings (keys and values, anywhere) become \ufffd, U+FFFD: no database
 // can store them alike, and the event is kept (see mendEscape).
@@ -267,8 +267,8 @@ func (p *parser) single(body []byte) (*Request, error) {
 	if err := s.end(); err != nil {
 		return nil, bodyError(err)
 	}
-	req := &Request{Messages: make([]touchbase.Message, 1)}
-	if fe := p.event(&ev, &req.Messages[0]); fe != nil {
+	req := &Request{Inbounds: make([]touchbase.Inbound, 1)}
+	if fe := p.event(&ev, &req.Inbounds[0]); fe != nil {
 		fe.Index = 0
 		return nil, &touchbase.Error{
 			Code:    touchbase.EINVALID,
@@ -417,17 +417,17 @@ func (p *parser) batch(body []byte) (*Request, error) {
 		return nil, envelopeError("batch", "batch is empty")
 	}
 
-	req.Messages = make([]touchbase.Message, 0, len(events))
+	req.Inbounds = make([]touchbase.Inbound, 0, len(events))
 	for i := range events {
 		if i >= MaxBatchEvents {
 			req.Rejected = append(req.Rejected, touchbase.FieldError{Index: i, Field: "",
 				Message: fmt.Sprintf("batch has %d events; the limit is %d", len(events), MaxBatchEvents)})
 			continue
 		}
-		req.Messages = append(req.Messages, touchbase.Message{})
-		msg := &req.Messages[len(req.Messages)-1]
-		if fe := p.event(&events[i], msg); fe != nil {
-			req.Messages = req.Messages[:len(req.Messages)-1]
+		req.Inbounds = append(req.Inbounds, touchbase.Inbound{})
+		in := &req.Inbounds[len(req.Inbounds)-1]
+		if fe := p.event(&events[i], in); fe != nil {
+			req.Inbounds = req.Inbounds[:len(req.Inbounds)-1]
 			fe.Index = i
 			req.Rejected = append(req.Rejected, *fe)
 		}

@@ -25,13 +25,13 @@ func mustParse(t *testing.T, endpoint, body string) *ingest.Request {
 }
 
 // one parses a single valid event sent to its endpoint.
-func one(t *testing.T, endpoint, event string) touchbase.Message {
+func one(t *testing.T, endpoint, event string) touchbase.Inbound {
 	t.Helper()
 	req := mustParse(t, endpoint, event)
-	if len(req.Messages) != 1 || len(req.Rejected) != 0 {
-		t.Fatalf("Parse(%s, %s) = %d messages, rejected %v", endpoint, event, len(req.Messages), req.Rejected)
+	if len(req.Inbounds) != 1 || len(req.Rejected) != 0 {
+		t.Fatalf("Parse(%s, %s) = %d inbounds, rejected %v", endpoint, event, len(req.Inbounds), req.Rejected)
 	}
-	return req.Messages[0]
+	return req.Inbounds[0]
 }
 
 func fields(err error) []touchbase.FieldError {
@@ -143,8 +143,8 @@ func TestInvalidEventInBatch(t *testing.T) {
 			good := `{"type":"track","userId":"ok","event":"Fine"}`
 			body := `{"batch":[` + good + `,` + tc.event + `,` + good + `]}`
 			req := mustParse(t, "batch", body)
-			if len(req.Messages) != 2 || req.Messages[0].UserID != "ok" || req.Messages[1].UserID != "ok" {
-				t.Fatalf("kept %d messages, want the 2 valid ones", len(req.Messages))
+			if len(req.Inbounds) != 2 || req.Inbounds[0].UserID != "ok" || req.Inbounds[1].UserID != "ok" {
+				t.Fatalf("kept %d inbounds, want the 2 valid ones", len(req.Inbounds))
 			}
 			if len(req.Rejected) != 1 {
 				t.Fatalf("Rejected = %v, want one", req.Rejected)
@@ -173,8 +173,8 @@ func TestBatchOnlyRejections(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := mustParse(t, "batch", `{"batch":[`+tc.member+`]}`)
-			if len(req.Messages) != 0 || len(req.Rejected) != 1 {
-				t.Fatalf("messages %d, rejected %v", len(req.Messages), req.Rejected)
+			if len(req.Inbounds) != 0 || len(req.Rejected) != 1 {
+				t.Fatalf("inbounds %d, rejected %v", len(req.Inbounds), req.Rejected)
 			}
 			if fe := req.Rejected[0]; fe.Index != 0 || fe.Field != tc.field || !strings.Contains(fe.Message, tc.message) {
 				t.Fatalf("rejected %+v, want field %q, message containing %q", fe, tc.field, tc.message)
@@ -249,8 +249,8 @@ func TestBatchEventLimit(t *testing.T) {
 	n := ingest.MaxBatchEvents + 3
 	body := `{"batch":[` + strings.Repeat(ev+",", n-1) + ev + `]}`
 	req := mustParse(t, "batch", body)
-	if len(req.Messages) != ingest.MaxBatchEvents || len(req.Rejected) != 3 {
-		t.Fatalf("messages %d, rejected %d", len(req.Messages), len(req.Rejected))
+	if len(req.Inbounds) != ingest.MaxBatchEvents || len(req.Rejected) != 3 {
+		t.Fatalf("inbounds %d, rejected %d", len(req.Inbounds), len(req.Rejected))
 	}
 	for i, fe := range req.Rejected {
 		if fe.Index != ingest.MaxBatchEvents+i || !strings.Contains(fe.Message, "the limit is 2500") {
@@ -277,16 +277,16 @@ func TestTypes(t *testing.T) {
 		}
 	}
 	req := mustParse(t, "import", `{"batch":[{"type":"identify","userId":"u"},{"type":"alias","userId":"u","previousId":"a"},{"type":"group","userId":"u","groupId":7},{"type":"screen","userId":"u","name":"Home"}]}`)
-	if len(req.Messages) != 4 {
-		t.Fatalf("import: %d messages, rejected %v", len(req.Messages), req.Rejected)
+	if len(req.Inbounds) != 4 {
+		t.Fatalf("import: %d inbounds, rejected %v", len(req.Inbounds), req.Rejected)
 	}
-	if m := req.Messages[2]; m.GroupID != "7" {
+	if m := req.Inbounds[2]; m.GroupID != "7" {
 		t.Errorf("group id %q, want 7", m.GroupID)
 	}
-	if m := req.Messages[1]; m.PreviousID != "a" || m.UserID != "u" {
+	if m := req.Inbounds[1]; m.PreviousID != "a" || m.UserID != "u" {
 		t.Errorf("alias %+v", m)
 	}
-	if m := req.Messages[3]; m.Event != "Home" {
+	if m := req.Inbounds[3]; m.Event != "Home" {
 		t.Errorf("screen event %q, want Home", m.Event)
 	}
 }
@@ -338,13 +338,13 @@ func TestMessageID(t *testing.T) {
 	// The same event resent in a batch (another sentAt) gets the same id;
 	// a different event gets another.
 	req := mustParse(t, "batch", `{"sentAt":"2024-05-01T10:00:09Z","batch":[`+ev+`,`+strings.Replace(ev, `"X"`, `"Y"`, 1)+`,{"type":"track","userId":"u","event":"X","messageId":""}]}`)
-	if got := req.Messages[0].MessageID; got != a {
+	if got := req.Inbounds[0].MessageID; got != a {
 		t.Fatalf("resent event id %q, want %q", got, a)
 	}
-	if got := req.Messages[1].MessageID; got == a || !strings.HasPrefix(got, "tb-") {
+	if got := req.Inbounds[1].MessageID; got == a || !strings.HasPrefix(got, "tb-") {
 		t.Fatalf("other event id %q", got)
 	}
-	if got := req.Messages[2].MessageID; !strings.HasPrefix(got, "tb-") {
+	if got := req.Inbounds[2].MessageID; !strings.HasPrefix(got, "tb-") {
 		t.Fatalf("empty messageId not replaced: %q", got)
 	}
 }
@@ -402,7 +402,7 @@ func TestTimestamps(t *testing.T) {
 	}
 	// receivedAt in another zone comes out in UTC.
 	req, err := ingest.Parse("track", []byte(`{"userId":"u","event":"X"}`), received.In(time.FixedZone("X", 3600)))
-	if err != nil || req.Messages[0].ReceivedAt.Location() != time.UTC || req.Messages[0].Timestamp.Location() != time.UTC {
+	if err != nil || req.Inbounds[0].ReceivedAt.Location() != time.UTC || req.Inbounds[0].Timestamp.Location() != time.UTC {
 		t.Fatalf("Parse: %v, %+v", err, req)
 	}
 }
@@ -476,10 +476,10 @@ func TestBatchContext(t *testing.T) {
 		{"library": map[string]any{"name": "analytics-go", "version": "3.3.0"}, "ip": "10.0.0.1", "locale": "en-US"},
 		{"library": map[string]any{"name": "mine"}, "ip": "192.0.2.8", "locale": "de-DE"},
 	}
-	if len(req.Messages) != len(want) {
-		t.Fatalf("%d messages, rejected %v", len(req.Messages), req.Rejected)
+	if len(req.Inbounds) != len(want) {
+		t.Fatalf("%d inbounds, rejected %v", len(req.Inbounds), req.Rejected)
 	}
-	for i, m := range req.Messages {
+	for i, m := range req.Inbounds {
 		var got map[string]any
 		if err := json.Unmarshal(m.Context, &got); err != nil {
 			t.Fatalf("event %s: context %s: %v", m.Event, m.Context, err)
@@ -491,14 +491,14 @@ func TestBatchContext(t *testing.T) {
 	// A null or empty batch context changes nothing.
 	for _, ctx := range []string{`null`, `{}`} {
 		req := mustParse(t, "batch", `{"context":`+ctx+`,"batch":[{"type":"track","userId":"u","event":"A","context":{"ip":"1.2.3.4"}},{"type":"track","userId":"u","event":"B"}]}`)
-		if string(req.Messages[0].Context) != `{"ip":"1.2.3.4"}` || req.Messages[1].Context != nil {
-			t.Errorf("batch context %s: contexts %s and %s", ctx, req.Messages[0].Context, req.Messages[1].Context)
+		if string(req.Inbounds[0].Context) != `{"ip":"1.2.3.4"}` || req.Inbounds[1].Context != nil {
+			t.Errorf("batch context %s: contexts %s and %s", ctx, req.Inbounds[0].Context, req.Inbounds[1].Context)
 		}
 	}
 	// Identifiers in the batch's context.traits reach every event.
 	req = mustParse(t, "batch", `{"context":{"traits":{"email":"Batch@Example.com"}},"batch":[{"type":"track","userId":"u","event":"A"},{"type":"track","userId":"u","event":"B","context":{"traits":{"email":"own@example.com"}}}]}`)
-	if req.Messages[0].Email != "batch@example.com" || req.Messages[1].Email != "own@example.com" {
-		t.Errorf("emails %q, %q", req.Messages[0].Email, req.Messages[1].Email)
+	if req.Inbounds[0].Email != "batch@example.com" || req.Inbounds[1].Email != "own@example.com" {
+		t.Errorf("emails %q, %q", req.Inbounds[0].Email, req.Inbounds[1].Email)
 	}
 }
 
@@ -511,9 +511,9 @@ func TestParseDoesNotKeepBody(t *testing.T) {
 	for i := range body {
 		body[i] = 'z'
 	}
-	m := req.Messages[0]
+	m := req.Inbounds[0]
 	if string(m.Properties) != `{"a":1}` || string(m.Context) != `{"ip":"1.1.1.1"}` {
-		t.Fatalf("messages changed with the caller's buffer: %s %s", m.Properties, m.Context)
+		t.Fatalf("inbounds changed with the caller's buffer: %s %s", m.Properties, m.Context)
 	}
 }
 
@@ -527,10 +527,10 @@ func TestNULIsReplaced(t *testing.T) {
 	],"context":{"batch":"\u0000"}}`
 	sent := []byte(body)
 	req, err := ingest.Parse("batch", sent, received)
-	if err != nil || len(req.Messages) != 3 || len(req.Rejected) != 0 {
+	if err != nil || len(req.Inbounds) != 3 || len(req.Rejected) != 0 {
 		t.Fatalf("Parse: %v; rejected %v", err, req.Rejected)
 	}
-	tr, id, fine := req.Messages[0], req.Messages[1], req.Messages[2]
+	tr, id, fine := req.Inbounds[0], req.Inbounds[1], req.Inbounds[2]
 	if tr.UserID != "u\uFFFD" || tr.Event != "Vi\uFFFDewed" || tr.MessageID != "m\uFFFD" {
 		t.Errorf("user %q, event %q, messageId %q", tr.UserID, tr.Event, tr.MessageID)
 	}

@@ -11,44 +11,44 @@ import (
 // lines fits, a runaway line of a broken file does not.
 const MaxRecordBytes = 4 << 20
 
-// ParseRecord decodes one Segment message read from an import file (an
+// ParseRecord decodes one inbound read from an import file (an
 // NDJSON line, or what the importer made of CSV rows). It validates as /v1
 // does, with two differences that files need: a record may be up to
 // MaxRecordBytes (an imported order may have hundreds of lines), and a
 // person may be named by an email or phone in the traits alone. An order
-// event that names nobody is a guest checkout: the message comes back with
+// event that names nobody is a guest checkout: the inbound comes back with
 // Guest set.
 //
-// The message's raw JSON (Properties, Context) points into body, which
+// The inbound's raw JSON (Properties, Context) points into body, which
 // must not change afterwards; ParseRecord rewrites \u0000 and lone
 // surrogates in it to \ufffd, as Parse does. An invalid record is an EINVALID *touchbase.Error whose one FieldError
 // names the field.
-func ParseRecord(body []byte, receivedAt time.Time) (touchbase.Message, error) {
-	var msg touchbase.Message
+func ParseRecord(body []byte, receivedAt time.Time) (touchbase.Inbound, error) {
+	var in touchbase.Inbound
 	if len(body) > MaxRecordBytes {
-		return msg, touchbase.Errorf(touchbase.ETOOLARGE, "record is %d bytes; the limit is %d", len(body), MaxRecordBytes)
+		return in, touchbase.Errorf(touchbase.ETOOLARGE, "record is %d bytes; the limit is %d", len(body), MaxRecordBytes)
 	}
 	p := parser{record: true, receivedAt: receivedAt.UTC(), body: body}
 	s := scanner{data: body, mend: true}
 	s.ws()
 	if s.peek() != '{' {
-		return msg, notObject(&s)
+		return in, notObject(&s)
 	}
 	var ev rawEvent
 	if err := readEvent(&s, &ev, 1); err != nil {
-		return msg, bodyError(err)
+		return in, bodyError(err)
 	}
 	if err := s.end(); err != nil {
-		return msg, bodyError(err)
+		return in, bodyError(err)
 	}
-	if fe := p.event(&ev, &msg); fe != nil {
-		return touchbase.Message{}, &touchbase.Error{
+	if fe := p.event(&ev, &in); fe != nil {
+		return touchbase.Inbound{}, &touchbase.Error{
 			Code:    touchbase.EINVALID,
 			Message: fmt.Sprintf("invalid record: %s", fe.Message),
 			Fields:  []touchbase.FieldError{*fe},
 		}
 	}
-	return msg, nil
+	return in, nil
 }
 
 // maxEventBytes is the size limit of one event.

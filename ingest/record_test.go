@@ -16,20 +16,20 @@ func TestParseRecord(t *testing.T) {
 	tests := []struct {
 		name  string
 		body  string
-		check func(t *testing.T, m touchbase.Message)
+		check func(t *testing.T, m touchbase.Inbound)
 		field string // the field an error names; "" for success
 	}{
-		{name: "EmailOnlyIdentify", body: `{"type":"identify","traits":{"email":" Ann@Example.com "}}`, check: func(t *testing.T, m touchbase.Message) {
+		{name: "EmailOnlyIdentify", body: `{"type":"identify","traits":{"email":" Ann@Example.com "}}`, check: func(t *testing.T, m touchbase.Inbound) {
 			if m.Email != "ann@example.com" || m.Guest {
 				t.Fatalf("email %q guest %v", m.Email, m.Guest)
 			}
 		}},
-		{name: "GuestOrder", body: `{"type":"track","event":"Order Completed","properties":{"order_id":"9","total":5}}`, check: func(t *testing.T, m touchbase.Message) {
+		{name: "GuestOrder", body: `{"type":"track","event":"Order Completed","properties":{"order_id":"9","total":5}}`, check: func(t *testing.T, m touchbase.Inbound) {
 			if !m.Guest || m.Order == nil || m.Order.Order.OrderID != "9" {
 				t.Fatalf("guest %v order %+v", m.Guest, m.Order)
 			}
 		}},
-		{name: "BiggerThanAnEvent", body: bigOrder, check: func(t *testing.T, m touchbase.Message) {
+		{name: "BiggerThanAnEvent", body: bigOrder, check: func(t *testing.T, m touchbase.Inbound) {
 			if len(m.Order.Order.Items) != 300 {
 				t.Fatalf("%d items", len(m.Order.Order.Items))
 			}

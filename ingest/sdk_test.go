@@ -22,7 +22,7 @@ type sdkServer struct {
 	t      *testing.T
 	skew   time.Duration // added to our clock, to play a client clock that is off
 	mu     sync.Mutex
-	msgs   []touchbase.Message
+	ins    []touchbase.Inbound
 	bodies [][]byte
 	keys   []string
 }
@@ -46,7 +46,7 @@ func (s *sdkServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.t.Errorf("rejected %+v in %s", req.Rejected, body)
 	}
 	s.mu.Lock()
-	s.msgs = append(s.msgs, req.Messages...)
+	s.ins = append(s.ins, req.Inbounds...)
 	s.bodies = append(s.bodies, body)
 	s.keys = append(s.keys, key)
 	s.mu.Unlock()
@@ -128,8 +128,8 @@ func TestAnalyticsGoSDK(t *testing.T) {
 		analytics.Alias{PreviousId: "anon-1", UserId: "user-1"},
 		analytics.Track{AnonymousId: "anon-3", Event: "Signed Up", Timestamp: past, Integrations: analytics.NewIntegrations().DisableAll().Enable("Mixpanel")},
 	)
-	if len(srv.msgs) != 8 {
-		t.Fatalf("%d messages parsed, want 8", len(srv.msgs))
+	if len(srv.ins) != 8 {
+		t.Fatalf("%d inbounds parsed, want 8", len(srv.ins))
 	}
 	if len(srv.bodies) < 3 {
 		t.Fatalf("%d requests, want batches of 3", len(srv.bodies))
@@ -139,10 +139,10 @@ func TestAnalyticsGoSDK(t *testing.T) {
 			t.Fatalf("write key %q", k)
 		}
 	}
-	byID := map[string]touchbase.Message{}
-	for _, m := range srv.msgs {
+	byID := map[string]touchbase.Inbound{}
+	for _, m := range srv.ins {
 		if m.MessageID == "" || m.Timestamp.IsZero() || !m.Type.Valid() {
-			t.Fatalf("incomplete message %+v", m)
+			t.Fatalf("incomplete inbound %+v", m)
 		}
 		if time.Since(m.Timestamp) > time.Minute && m.Event != "Signed Up" {
 			t.Errorf("%s %s: timestamp %v, want about now", m.Type, m.Event, m.Timestamp)
@@ -200,7 +200,7 @@ func TestAnalyticsGoClockSkew(t *testing.T) {
 			analytics.Track{UserId: "u", Event: "C", Timestamp: time.Now().Add(-10 * time.Minute)},
 		)
 		end := time.Now().Add(skew)
-		for _, m := range srv.msgs {
+		for _, m := range srv.ins {
 			want := [2]time.Time{start.Add(-time.Second), end}
 			if m.Event == "C" {
 				want = [2]time.Time{start.Add(-10*time.Minute - time.Second), end.Add(-10 * time.Minute)}

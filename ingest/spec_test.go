@@ -58,12 +58,12 @@ func TestSpecEventsAreAccepted(t *testing.T) {
 				if err != nil {
 					t.Fatalf("/v1/track refused a valid spec event: %v", err)
 				}
-				if len(req.Messages) != 1 || len(req.Rejected) != 0 {
-					t.Fatalf("track: %d messages, rejected %v", len(req.Messages), req.Rejected)
+				if len(req.Inbounds) != 1 || len(req.Rejected) != 0 {
+					t.Fatalf("track: %d inbounds, rejected %v", len(req.Inbounds), req.Rejected)
 				}
 				req = mustParse(t, "batch", `{"batch":[`+event+`]}`)
-				if len(req.Messages) != 1 || len(req.Rejected) != 0 {
-					t.Fatalf("batch: %d messages, rejected %v", len(req.Messages), req.Rejected)
+				if len(req.Inbounds) != 1 || len(req.Rejected) != 0 {
+					t.Fatalf("batch: %d inbounds, rejected %v", len(req.Inbounds), req.Rejected)
 				}
 				if _, err := ingest.ParseRecord([]byte(event), received); err != nil {
 					t.Fatalf("ParseRecord refused a valid spec event: %v", err)

@@ -7,12 +7,12 @@ import (
 	"github.com/touchbase/touchbase"
 )
 
-// Traits. Message.Traits holds the decoded traits with the JSON types as
+// Traits. Inbound.Traits holds the decoded traits with the JSON types as
 // sent (numbers are float64, objects map[string]any, ...), with these
 // normalisations of top-level traits only:
 //
 //   - email and phone: surrounding white space is trimmed (the identifiers
-//     Message.Email and Message.Phone are normalised further, by
+//     Inbound.Email and Inbound.Phone are normalised further, by
 //     touchbase.NormalizeEmail and NormalizePhone);
 //   - date traits, whose values are strings that parse as ISO-8601 (see
 //     parseTime):
@@ -104,17 +104,17 @@ func normalizeDate(s string, kind dateKind) (string, bool) {
 	return tm.UTC().Format(time.RFC3339Nano), true
 }
 
-// identifiers sets msg.Email and msg.Phone from the traits, when they hold
-// usable values and msg has none yet.
-func identifiers(msg *touchbase.Message, traits map[string]any) {
-	if msg.Email == "" {
+// identifiers sets in.Email and in.Phone from the traits, when they hold
+// usable values and in has none yet.
+func identifiers(in *touchbase.Inbound, traits map[string]any) {
+	if in.Email == "" {
 		if s, ok := traits["email"].(string); ok && len(s) <= maxEmailBytes {
-			msg.Email = touchbase.NormalizeEmail(s)
+			in.Email = touchbase.NormalizeEmail(s)
 		}
 	}
-	if msg.Phone == "" {
+	if in.Phone == "" {
 		if s, ok := traits["phone"].(string); ok && len(s) <= maxPhoneBytes {
-			msg.Phone = touchbase.NormalizePhone(s)
+			in.Phone = touchbase.NormalizePhone(s)
 		}
 	}
 }

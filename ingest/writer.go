@@ -20,17 +20,17 @@ type WriterConfig struct {
 	// Log, when set, makes acknowledgement cheap: Write returns once the
 	// request is flushed to the log, and the Writer applies the log to
 	// the store behind, in large commits. Without it, Write returns once
-	// the store has committed the messages. The caller opens and closes
+	// the store has committed the inbounds. The caller opens and closes
 	// the Log.
 	Log *Log
-	// MaxBatch is the most messages one store transaction takes when
+	// MaxBatch is the most inbounds one store transaction takes when
 	// Write commits to the store (default 10,000). A request is never
 	// split across commits. A log append takes whatever is queued: its
 	// cost is a sequential write, so the slower the disk answers, the
 	// more each flush carries, and a stall of the disk does not cap
 	// throughput at MaxBatch per flush.
 	MaxBatch int
-	// MaxPending bounds the messages waiting for a group commit (default
+	// MaxPending bounds the inbounds waiting for a group commit (default
 	// 100,000). Past it, Write refuses with EUNAVAILABLE at once: when
 	// senders outrun the disk, they are told to back off (SDKs retry
 	// 503s) instead of the server holding ever more bodies in memory.
@@ -59,13 +59,13 @@ type WriterConfig struct {
 // Commit stages.
 const (
 	StageLog   = "log"   // requests flushed to the ingestion log
-	StageStore = "store" // messages committed to the store
+	StageStore = "store" // inbounds committed to the store
 )
 
 // CommitStats describes one group commit.
 type CommitStats struct {
 	Stage    string        // StageLog or StageStore
-	Messages int           // messages in the commit
+	Inbounds int           // inbounds in the commit
 	Requests int           // requests that shared it
 	Bytes    int           // request bytes (log appends)
 	Duration time.Duration // time spent writing
@@ -73,16 +73,16 @@ type CommitStats struct {
 	Err      error
 }
 
-// Received is one accepted request: its valid messages, and what the log
+// Received is one accepted request: its valid inbounds, and what the log
 // keeps to derive them again (Parse is deterministic).
 type Received struct {
 	WorkspaceID int64
 	Endpoint    string // as passed to Parse
 	ReceivedAt  time.Time
 	Body        []byte              // the decoded body Parse read
-	Messages    []touchbase.Message // Parse's valid messages, WorkspaceID (and Public) set
-	// Public says the request came with a public write key: its messages
-	// have Message.Public set, and the log keeps it with the body.
+	Inbounds    []touchbase.Inbound // Parse's valid inbounds, WorkspaceID (and Public) set
+	// Public says the request came with a public write key: its inbounds
+	// have Inbound.Public set, and the log keeps it with the body.
 	Public bool
 }
 
@@ -97,7 +97,7 @@ type Writer struct {
 	log *slog.Logger
 
 	reqs    chan *writeRequest
-	pending atomic.Int64 // messages accepted by Write and not yet committed
+	pending atomic.Int64 // inbounds accepted by Write and not yet committed
 
 	mu     sync.RWMutex // guards closed against Write's send
 	closed bool
@@ -198,7 +198,7 @@ func (w *Writer) Close() error {
 // may still be stored: the caller must not promise durability then).
 // After EUNAVAILABLE or ENOROOM nothing of rec is stored.
 func (w *Writer) Write(ctx context.Context, rec *Received) error {
-	n := len(rec.Messages)
+	n := len(rec.Inbounds)
 	if n == 0 {
 		return nil
 	}
@@ -351,7 +351,7 @@ func (w *Writer) loop() {
 			return
 		}
 		group = append(group[:0], r)
-		n := len(r.rec.Messages)
+		n := len(r.rec.Inbounds)
 		limit := w.cfg.MaxBatch
 		if w.cfg.Log != nil {
 			limit = w.cfg.MaxPending // all that can be queued
@@ -365,7 +365,7 @@ func (w *Writer) loop() {
 					break drain
 				}
 				group = append(group, r)
-				n += len(r.rec.Messages)
+				n += len(r.rec.Inbounds)
 			default:
 				break drain
 			}
@@ -375,11 +375,11 @@ func (w *Writer) loop() {
 	}
 }
 
-// finish answers r: its messages stop counting as pending first, so that
+// finish answers r: its inbounds stop counting as pending first, so that
 // the caller, once answered, finds the room they took free again.
 func (w *Writer) finish(r *writeRequest, err error) {
 	r.err = err
-	w.pending.Add(-int64(len(r.rec.Messages)))
+	w.pending.Add(-int64(len(r.rec.Inbounds)))
 	close(r.done)
 }
 
@@ -408,32 +408,32 @@ func (w *Writer) commit(group []*writeRequest) {
 func (w *Writer) append(live []*writeRequest) {
 	start := time.Now()
 	entries := make([]LogEntry, len(live))
-	msgs, size := 0, 0
+	ins, size := 0, 0
 	for i, r := range live {
 		entries[i] = LogEntry{WorkspaceID: r.rec.WorkspaceID, Endpoint: r.rec.Endpoint, ReceivedAt: r.rec.ReceivedAt, Body: r.rec.Body, Public: r.rec.Public}
-		msgs += len(r.rec.Messages)
+		ins += len(r.rec.Inbounds)
 		size += len(r.rec.Body)
 	}
 	_, err := w.cfg.Log.Append(entries)
 	w.noteRoom(&w.logFull, err, "the ingestion log's disk")
 	if w.cfg.OnCommit != nil {
-		w.cfg.OnCommit(CommitStats{Stage: StageLog, Messages: msgs, Requests: len(live), Bytes: size, Duration: time.Since(start), Err: err})
+		w.cfg.OnCommit(CommitStats{Stage: StageLog, Inbounds: ins, Requests: len(live), Bytes: size, Duration: time.Since(start), Err: err})
 	}
 	for _, r := range live {
 		w.finish(r, err)
 	}
 }
 
-// store commits the group's messages in one transaction. If it fails,
+// store commits the group's inbounds in one transaction. If it fails,
 // each request is retried alone so that one bad request cannot fail the
 // others; unless the storage failed (a full disk), which no request
 // causes: then every request is refused as it is, with nothing stored.
 func (w *Writer) store(live []*writeRequest) {
-	var msgs []touchbase.Message
+	var ins []touchbase.Inbound
 	for _, r := range live {
-		msgs = append(msgs, r.rec.Messages...)
+		ins = append(ins, r.rec.Inbounds...)
 	}
-	_, err := w.ingest(msgs, len(live))
+	_, err := w.ingest(ins, len(live))
 	w.noteRoom(&w.storeFull, err, "the database's disk")
 	if err == nil || len(live) == 1 || waitOut(err) {
 		for _, r := range live {
@@ -442,20 +442,20 @@ func (w *Writer) store(live []*writeRequest) {
 		return
 	}
 	for _, r := range live {
-		_, err := w.ingest(r.rec.Messages, 1)
+		_, err := w.ingest(r.rec.Inbounds, 1)
 		w.noteRoom(&w.storeFull, err, "the database's disk")
 		w.finish(r, err)
 	}
 }
 
-func (w *Writer) ingest(msgs []touchbase.Message, requests int) (touchbase.IngestResult, error) {
+func (w *Writer) ingest(ins []touchbase.Inbound, requests int) (touchbase.IngestResult, error) {
 	start := time.Now()
-	res, err := w.ing.Ingest(w.ctx, msgs)
-	if err == nil && len(res.Statuses) != len(msgs) {
-		err = errors.New("ingest: store returned a status count that does not match the messages")
+	res, err := w.ing.Ingest(w.ctx, ins)
+	if err == nil && len(res.Statuses) != len(ins) {
+		err = errors.New("ingest: store returned a status count that does not match the inbounds")
 	}
 	if w.cfg.OnCommit != nil {
-		w.cfg.OnCommit(CommitStats{Stage: StageStore, Messages: len(msgs), Requests: requests, Duration: time.Since(start), Result: res, Err: err})
+		w.cfg.OnCommit(CommitStats{Stage: StageStore, Inbounds: len(ins), Requests: requests, Duration: time.Since(start), Result: res, Err: err})
 	}
 	return res, err
 }
@@ -578,7 +578,7 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 		err error
 	}
 	var aside []refused
-	msgs := make([][]touchbase.Message, len(entries))
+	ins := make([][]touchbase.Inbound, len(entries))
 	live, total := 0, 0
 	for i := range entries {
 		e := &entries[i]
@@ -589,19 +589,19 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 			aside = append(aside, refused{e, fmt.Errorf("parse: %w", err)})
 			continue
 		}
-		for j := range req.Messages {
-			req.Messages[j].WorkspaceID = e.WorkspaceID
-			req.Messages[j].Public = e.Public
+		for j := range req.Inbounds {
+			req.Inbounds[j].WorkspaceID = e.WorkspaceID
+			req.Inbounds[j].Public = e.Public
 		}
-		msgs[i] = req.Messages
-		total += len(req.Messages)
+		ins[i] = req.Inbounds
+		total += len(req.Inbounds)
 		live++
 	}
-	// One allocation: grown by doubling, the 30,000 messages of a commit
+	// One allocation: grown by doubling, the 30,000 inbounds of a commit
 	// were copied over and over: 7% of the server's CPU at 50,000/s.
-	all := make([]touchbase.Message, 0, total)
-	for _, m := range msgs {
-		all = append(all, m...)
+	all := make([]touchbase.Inbound, 0, total)
+	for _, in := range ins {
+		all = append(all, in...)
 	}
 	_, err := w.ingest(all, live)
 	w.noteRoom(&w.storeFull, err, "the database's disk")
@@ -615,10 +615,10 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 	case live > 1:
 		var failed []refused
 		for i := range entries {
-			if len(msgs[i]) == 0 {
+			if len(ins[i]) == 0 {
 				continue
 			}
-			_, err := w.ingest(msgs[i], 1)
+			_, err := w.ingest(ins[i], 1)
 			if waitOut(err) {
 				// Those that went in are caught by messageId
 				// deduplication when the whole is tried again.
@@ -639,7 +639,7 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 		return false
 	default:
 		for i := range entries {
-			if len(msgs[i]) > 0 {
+			if len(ins[i]) > 0 {
 				aside = append(aside, refused{&entries[i], err})
 			}
 		}

@@ -20,7 +20,7 @@ import (
 // so that concurrent writers pile up behind it.
 type slowIngester struct {
 	mu    sync.Mutex
-	calls [][]touchbase.Message
+	calls [][]touchbase.Inbound
 	delay time.Duration
 	// poison makes any call containing this messageId fail.
 	poison string
@@ -28,34 +28,34 @@ type slowIngester struct {
 
 var _ touchbase.Ingester = (*slowIngester)(nil)
 
-func (s *slowIngester) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
+func (s *slowIngester) Ingest(ctx context.Context, ins []touchbase.Inbound) (touchbase.IngestResult, error) {
 	time.Sleep(s.delay)
 	var res touchbase.IngestResult
-	for _, m := range msgs {
+	for _, m := range ins {
 		if s.poison != "" && m.MessageID == s.poison {
 			return touchbase.IngestResult{}, errors.New("poisoned")
 		}
 	}
 	s.mu.Lock()
-	s.calls = append(s.calls, append([]touchbase.Message(nil), msgs...))
+	s.calls = append(s.calls, append([]touchbase.Inbound(nil), ins...))
 	s.mu.Unlock()
-	for range msgs {
+	for range ins {
 		res.Add(touchbase.IngestStored)
 	}
 	return res, nil
 }
 
-func msgs(prefix string, n int) []touchbase.Message {
-	out := make([]touchbase.Message, n)
+func inbounds(prefix string, n int) []touchbase.Inbound {
+	out := make([]touchbase.Inbound, n)
 	for i := range out {
-		out[i] = touchbase.Message{WorkspaceID: 1, MessageID: fmt.Sprintf("%s-%d", prefix, i), Type: touchbase.EventTrack, Event: "E", UserID: "u"}
+		out[i] = touchbase.Inbound{WorkspaceID: 1, MessageID: fmt.Sprintf("%s-%d", prefix, i), Type: touchbase.EventTrack, Event: "E", UserID: "u"}
 	}
 	return out
 }
 
-// rec wraps messages as a request of workspace 1.
-func rec(m []touchbase.Message) *ingest.Received {
-	return &ingest.Received{WorkspaceID: 1, Endpoint: "batch", ReceivedAt: time.Now(), Messages: m}
+// rec wraps inbounds as a request of workspace 1.
+func rec(m []touchbase.Inbound) *ingest.Received {
+	return &ingest.Received{WorkspaceID: 1, Endpoint: "batch", ReceivedAt: time.Now(), Inbounds: m}
 }
 
 func TestWriterGroupsConcurrentRequests(t *testing.T) {
@@ -73,7 +73,7 @@ func TestWriterGroupsConcurrentRequests(t *testing.T) {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			if err := w.Write(context.Background(), rec(msgs(fmt.Sprint(g), 5))); err != nil {
+			if err := w.Write(context.Background(), rec(inbounds(fmt.Sprint(g), 5))); err != nil {
 				t.Errorf("writer %d: %v", g, err)
 			}
 		}(g)
@@ -85,7 +85,7 @@ func TestWriterGroupsConcurrentRequests(t *testing.T) {
 	}
 	total, shared := 0, false
 	for _, c := range commits {
-		total += c.Messages
+		total += c.Inbounds
 		shared = shared || c.Requests > 1
 	}
 	if total != 100 || !shared {
@@ -107,7 +107,7 @@ func TestWriterIsolatesAFailingRequest(t *testing.T) {
 			if g == 3 {
 				prefix = "bad"
 			}
-			errs[g] = w.Write(context.Background(), rec(msgs(prefix, 3)))
+			errs[g] = w.Write(context.Background(), rec(inbounds(prefix, 3)))
 		}(g)
 	}
 	wg.Wait()
@@ -122,7 +122,7 @@ func TestWriterIsolatesAFailingRequest(t *testing.T) {
 		stored += len(c)
 	}
 	if stored != 27 {
-		t.Fatalf("stored %d messages, want the 27 good ones", stored)
+		t.Fatalf("stored %d inbounds, want the 27 good ones", stored)
 	}
 }
 
@@ -135,7 +135,7 @@ func TestWriterClose(t *testing.T) {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			if err := w.Write(context.Background(), rec(msgs(fmt.Sprint(g), 2))); err != nil {
+			if err := w.Write(context.Background(), rec(inbounds(fmt.Sprint(g), 2))); err != nil {
 				t.Errorf("queued write %d failed at close: %v", g, err)
 			}
 		}(g)
@@ -143,7 +143,7 @@ func TestWriterClose(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	w.Close()
 	wg.Wait()
-	if err := w.Write(context.Background(), rec(msgs("late", 1))); touchbase.ErrorCode(err) != touchbase.EUNAVAILABLE {
+	if err := w.Write(context.Background(), rec(inbounds("late", 1))); touchbase.ErrorCode(err) != touchbase.EUNAVAILABLE {
 		t.Fatalf("write after close: %v", err)
 	}
 }
@@ -153,11 +153,11 @@ func TestWriterGivesUpWithTheCaller(t *testing.T) {
 	w := ingest.NewWriter(ing, ingest.WriterConfig{})
 	w.Open(context.Background())
 	defer w.Close()
-	go w.Write(context.Background(), rec(msgs("first", 1))) // occupies the loop
+	go w.Write(context.Background(), rec(inbounds("first", 1))) // occupies the loop
 	time.Sleep(10 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if err := w.Write(ctx, rec(msgs("second", 1))); !errors.Is(err, context.DeadlineExceeded) {
+	if err := w.Write(ctx, rec(inbounds("second", 1))); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want the caller's deadline", err)
 	}
 }
@@ -180,13 +180,13 @@ func TestWriterConcurrentIdentities(t *testing.T) {
 			go func(g int) {
 				defer wg.Done()
 				for i := 0; i < 20; i++ {
-					m := touchbase.Message{
+					m := touchbase.Inbound{
 						WorkspaceID: wsp.ID, MessageID: fmt.Sprintf("g%d-%d", g, i%10), Type: touchbase.EventIdentify,
 						UserID: "same-user", AnonymousID: fmt.Sprintf("device-%d", i%3), Email: "same@example.com",
 						Traits:    map[string]any{"email": "same@example.com"},
 						Timestamp: time.Now(), ReceivedAt: time.Now(),
 					}
-					if err := w.Write(ctx, rec([]touchbase.Message{m})); err != nil {
+					if err := w.Write(ctx, rec([]touchbase.Inbound{m})); err != nil {
 						t.Error(err)
 					}
 				}
@@ -227,13 +227,13 @@ func TestWriterRefusesWhenTooFarBehind(t *testing.T) {
 	w.Open(context.Background())
 	defer w.Close()
 	done := make(chan error, 2)
-	go func() { err := w.Write(context.Background(), rec(msgs("a", 6))); done <- err }()
+	go func() { err := w.Write(context.Background(), rec(inbounds("a", 6))); done <- err }()
 	time.Sleep(10 * time.Millisecond)
-	go func() { err := w.Write(context.Background(), rec(msgs("b", 4))); done <- err }()
+	go func() { err := w.Write(context.Background(), rec(inbounds("b", 4))); done <- err }()
 	time.Sleep(10 * time.Millisecond)
 	// 10 pending: one more is refused at once, not queued.
 	start := time.Now()
-	err := w.Write(context.Background(), rec(msgs("c", 1)))
+	err := w.Write(context.Background(), rec(inbounds("c", 1)))
 	if touchbase.ErrorCode(err) != touchbase.EUNAVAILABLE || time.Since(start) > 50*time.Millisecond {
 		t.Fatalf("over the bound: %v after %v", err, time.Since(start))
 	}
@@ -244,7 +244,7 @@ func TestWriterRefusesWhenTooFarBehind(t *testing.T) {
 	}
 	// Committed work frees the bound; a request larger than the bound
 	// alone is still taken when nothing else waits.
-	if err := w.Write(context.Background(), rec(msgs("d", 25))); err != nil {
+	if err := w.Write(context.Background(), rec(inbounds("d", 25))); err != nil {
 		t.Fatalf("after the queue drained: %v", err)
 	}
 }

@@ -26,7 +26,7 @@ func (s *Server) registerImportRoutes() {
 	register(s, huma.Operation{
 		OperationID: "create-import", Method: http.MethodPost, Path: "/imports", Tags: []string{"imports"},
 		Summary: "Upload a file to import",
-		Description: "The body is the file: CSV with a header row, or NDJSON of Segment messages, plain or gzipped " +
+		Description: "The body is the file: CSV with a header row, or NDJSON of Segment calls (events), plain or gzipped " +
 			"(up to 512 MiB). The import runs in the background; poll the returned import for its status, counts " +
 			"and the bad lines. Importing the same file again changes nothing. See docs/import.md for the mapping.",
 		DefaultStatus: http.StatusAccepted,

@@ -136,8 +136,8 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 		return perr
 	}
 
-	msgs := req.Messages
-	if len(msgs) == 0 && len(req.Rejected) > 0 {
+	ins := req.Inbounds
+	if len(ins) == 0 && len(req.Rejected) > 0 {
 		e := touchbase.Errorf(touchbase.EINVALID, "no valid event: %s", describeFields(req.Rejected))
 		e.Fields = req.Rejected
 		return e
@@ -147,7 +147,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 	if rate <= 0 {
 		rate = s.cfg.RateLimit
 	}
-	n := len(msgs) + len(req.Rejected)
+	n := len(ins) + len(req.Rejected)
 	if ok, wait := s.limits.take(key.ID, rate, n); !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		if secs < 1 {
@@ -159,11 +159,11 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 	}
 
 	public := key.Kind == touchbase.KeyWrite
-	for i := range msgs {
-		msgs[i].WorkspaceID = key.WorkspaceID
-		msgs[i].Public = public
+	for i := range ins {
+		ins[i].WorkspaceID = key.WorkspaceID
+		ins[i].Public = public
 	}
-	rec := &ingest.Received{WorkspaceID: key.WorkspaceID, Endpoint: endpoint, ReceivedAt: receivedAt, Body: body, Messages: msgs, Public: public}
+	rec := &ingest.Received{WorkspaceID: key.WorkspaceID, Endpoint: endpoint, ReceivedAt: receivedAt, Body: body, Inbounds: ins, Public: public}
 	if err := s.svc.Ingest.Write(ctx, rec); err != nil {
 		switch touchbase.ErrorCode(err) {
 		case touchbase.EUNAVAILABLE:
@@ -175,12 +175,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 			// room takes an operator, or the backlog, a while to make.
 			w.Header().Set("Retry-After", noRoomRetryAfter)
 		}
-		return &countedError{fmt.Errorf("ingest %d messages: %w", len(msgs), err), len(msgs)}
+		return &countedError{fmt.Errorf("ingest %d inbounds: %w", len(ins), err), len(ins)}
 	}
 	if len(req.Rejected) > 0 {
 		s.metrics.rejected.WithLabelValues(touchbase.EINVALID).Add(float64(len(req.Rejected)))
 	}
-	writeJSON(w, http.StatusOK, ingestResponse{Success: true, Accepted: len(msgs), Rejected: req.Rejected})
+	writeJSON(w, http.StatusOK, ingestResponse{Success: true, Accepted: len(ins), Rejected: req.Rejected})
 	return nil
 }
 

@@ -54,7 +54,7 @@ func newMetrics() *metrics {
 		}, []string{"route", "method", "code"}),
 		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "touchbase_commit_batch_size",
-			Help:    "Messages per commit, by stage: log (requests flushed to the ingestion log) or store (committed to the database).",
+			Help:    "Inbound events per commit, by stage: log (requests flushed to the ingestion log) or store (committed to the database).",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9), // 1 .. 65536
 		}, []string{"stage"}),
 		commitTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -90,7 +90,7 @@ func (s *Server) ObserveCommit(st ingest.CommitStats) {
 		s.metrics.commitErrs.WithLabelValues(st.Stage).Inc()
 		return
 	}
-	s.metrics.batchSize.WithLabelValues(st.Stage).Observe(float64(st.Messages))
+	s.metrics.batchSize.WithLabelValues(st.Stage).Observe(float64(st.Inbounds))
 	s.metrics.commitTime.WithLabelValues(st.Stage).Observe(st.Duration.Seconds())
 	if st.Stage == ingest.StageStore {
 		s.metrics.ingested.Add(float64(st.Result.Stored))

@@ -158,11 +158,11 @@ func TestTrackerInNode(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ingest.Parse of the tracker's body: %v", err)
 		}
-		if req.WriteKey != e.write || len(req.Rejected) != 0 || len(req.Messages) != 4 {
-			t.Fatalf("parsed: write key %q, %d messages, rejected %+v", req.WriteKey, len(req.Messages), req.Rejected)
+		if req.WriteKey != e.write || len(req.Rejected) != 0 || len(req.Inbounds) != 4 {
+			t.Fatalf("parsed: write key %q, %d inbounds, rejected %+v", req.WriteKey, len(req.Inbounds), req.Rejected)
 		}
 		var types []string
-		for _, m := range req.Messages {
+		for _, m := range req.Inbounds {
 			types = append(types, string(m.Type)+":"+m.Event)
 			if m.AnonymousID != res.AID || m.MessageID == "" {
 				t.Errorf("%s: anonymousId %q, messageId %q", m.Type, m.AnonymousID, m.MessageID)
@@ -183,8 +183,8 @@ func TestTrackerInNode(t *testing.T) {
 		if got := strings.Join(types, " "); got != "track:Early Click page: identify: track:Product Viewed" {
 			t.Errorf("messages %s", got)
 		}
-		if req.Messages[2].UserID != "js-user" || req.Messages[3].UserID != "js-user" || req.Messages[1].UserID != "" {
-			t.Errorf("user ids: %q %q %q", req.Messages[1].UserID, req.Messages[2].UserID, req.Messages[3].UserID)
+		if req.Inbounds[2].UserID != "js-user" || req.Inbounds[3].UserID != "js-user" || req.Inbounds[1].UserID != "" {
+			t.Errorf("user ids: %q %q %q", req.Inbounds[1].UserID, req.Inbounds[2].UserID, req.Inbounds[3].UserID)
 		}
 
 		// And it was stored: one customer with both identifiers.

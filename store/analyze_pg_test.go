@@ -23,12 +23,12 @@ func TestAnalyzeYoungTables(t *testing.T) {
 			s := be.Open(t)
 			ws := storetest.Workspace(t, s, "young").ID
 			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-			msgs := make([]touchbase.Message, 1000)
-			for i := range msgs {
-				msgs[i] = touchbase.Message{WorkspaceID: ws, MessageID: fmt.Sprintf("m%d", i), Type: touchbase.EventTrack,
+			ins := make([]touchbase.Inbound, 1000)
+			for i := range ins {
+				ins[i] = touchbase.Inbound{WorkspaceID: ws, MessageID: fmt.Sprintf("m%d", i), Type: touchbase.EventTrack,
 					Event: "Product Viewed", UserID: fmt.Sprintf("u%d", i%300), Timestamp: now, ReceivedAt: now}
 			}
-			if _, err := s.Ingest(ctx, msgs); err != nil {
+			if _, err := s.Ingest(ctx, ins); err != nil {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(20 * time.Second)

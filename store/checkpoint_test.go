@@ -21,9 +21,9 @@ func TestCheckpointer(t *testing.T) {
 	}
 	before := fileSize(t, path)
 	ws := newWorkspace(t, s, "ckpt")
-	q := &msgSeq{ws: ws}
+	q := &inboundSeq{ws: ws}
 	for i := 0; i < 20; i++ {
-		batch := make([]touchbase.Message, 0, 200)
+		batch := make([]touchbase.Inbound, 0, 200)
 		for j := 0; j < 200; j++ {
 			batch = append(batch, q.track("Viewed", "", "anon"))
 		}

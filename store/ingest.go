@@ -14,9 +14,9 @@ import (
 
 var _ touchbase.Ingester = (*Store)(nil)
 
-// Ingest stores msgs in one transaction: it drops messageIds already stored,
-// drops messages naming an erased customer's identifier, resolves every
-// message to one customer (creating and merging profiles), writes the
+// Ingest stores ins in one transaction: it drops messageIds already stored,
+// drops inbounds naming an erased customer's identifier, resolves every
+// inbound to one customer (creating and merging profiles), writes the
 // events, applies e-commerce changes to orders and products, and brings the
 // touched customers' traits and built-in features up to date.
 //
@@ -24,10 +24,10 @@ var _ touchbase.Ingester = (*Store)(nil)
 // plus one per touched customer, never one round trip per event.
 //
 // A full disk (or tablespace) is ENOROOM, a database out of connections or
-// unreachable EUNAVAILABLE: nothing of msgs is stored then, and the same
+// unreachable EUNAVAILABLE: nothing of ins is stored then, and the same
 // call succeeds once the condition passes.
-func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
-	res, err := s.ingest(ctx, msgs, false)
+func (s *Store) Ingest(ctx context.Context, ins []touchbase.Inbound) (touchbase.IngestResult, error) {
+	res, err := s.ingest(ctx, ins, false)
 	return res, s.condition(err)
 }
 
@@ -37,22 +37,22 @@ func (s *Store) Ingest(ctx context.Context, msgs []touchbase.Message) (touchbase
 // calls' work, never corrupt the database, and an import makes that good by
 // running again. The next durable commit, of any kind, makes all of it
 // durable: both databases write their logs in order.
-func (s *Store) IngestBulk(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
-	res, err := s.ingest(ctx, msgs, true)
+func (s *Store) IngestBulk(ctx context.Context, ins []touchbase.Inbound) (touchbase.IngestResult, error) {
+	res, err := s.ingest(ctx, ins, true)
 	return res, s.condition(err)
 }
 
-func (s *Store) ingest(ctx context.Context, msgs []touchbase.Message, bulk bool) (touchbase.IngestResult, error) {
+func (s *Store) ingest(ctx context.Context, ins []touchbase.Inbound, bulk bool) (touchbase.IngestResult, error) {
 	res := touchbase.IngestResult{}
-	if len(msgs) == 0 {
+	if len(ins) == 0 {
 		return res, nil
 	}
-	statuses := make([]touchbase.IngestStatus, len(msgs))
+	statuses := make([]touchbase.IngestStatus, len(ins))
 
-	// Group by workspace, keeping each workspace's messages in order.
+	// Group by workspace, keeping each workspace's inbounds in order.
 	byWS := map[int64][]int{}
-	for i := range msgs {
-		byWS[msgs[i].WorkspaceID] = append(byWS[msgs[i].WorkspaceID], i)
+	for i := range ins {
+		byWS[ins[i].WorkspaceID] = append(byWS[ins[i].WorkspaceID], i)
 	}
 	wss := make([]int64, 0, len(byWS))
 	for ws := range byWS {
@@ -115,7 +115,7 @@ func (s *Store) ingest(ctx context.Context, msgs []touchbase.Message, bulk bool)
 			}
 		}
 		b := &ingestBatch{s: s, conn: conn, tx: tx, ws: ws, now: now}
-		if err := b.run(ctx, msgs, byWS[ws], statuses); err != nil {
+		if err := b.run(ctx, ins, byWS[ws], statuses); err != nil {
 			return res, fmt.Errorf("ingest workspace %d: %w", ws, err)
 		}
 		batches = append(batches, b)
@@ -123,7 +123,7 @@ func (s *Store) ingest(ctx context.Context, msgs []touchbase.Message, bulk bool)
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("ingest: commit: %w", err)
 	}
-	s.analyze.wrote(len(msgs))
+	s.analyze.wrote(len(ins))
 	if s.cache != nil {
 		for _, b := range batches {
 			if b.ids != nil {
@@ -131,7 +131,7 @@ func (s *Store) ingest(ctx context.Context, msgs []touchbase.Message, bulk bool)
 			}
 		}
 	}
-	res.Statuses = make([]touchbase.IngestStatus, 0, len(msgs))
+	res.Statuses = make([]touchbase.IngestStatus, 0, len(ins))
 	for _, st := range statuses {
 		res.Add(st)
 	}
@@ -208,7 +208,7 @@ type ingestBatch struct {
 	products  map[string]batchProduct
 	prodOrder []string
 
-	// What public messages (touchbase.Message.Public) were refused.
+	// What public inbounds (touchbase.Inbound.Public) were refused.
 	refusedOrders   int
 	refusedProducts int
 	// refusedIDs are the products whose public change the database
@@ -217,7 +217,7 @@ type ingestBatch struct {
 }
 
 // batchProduct is a product as the batch will write it, and whether a
-// trusted message (a server key's, an import's) defined it.
+// trusted inbound (a server key's, an import's) defined it.
 type batchProduct struct {
 	touchbase.Product
 	trusted bool
@@ -230,7 +230,7 @@ type identRow struct {
 
 type eventRow struct {
 	cust int64
-	m    *touchbase.Message
+	in   *touchbase.Inbound
 }
 
 type orderRow struct {
@@ -239,12 +239,12 @@ type orderRow struct {
 	public bool // from a public write key
 }
 
-func (b *ingestBatch) run(ctx context.Context, msgs []touchbase.Message, idx []int, statuses []touchbase.IngestStatus) error {
-	live, err := b.dedupe(ctx, msgs, idx, statuses)
+func (b *ingestBatch) run(ctx context.Context, ins []touchbase.Inbound, idx []int, statuses []touchbase.IngestStatus) error {
+	live, err := b.dedupe(ctx, ins, idx, statuses)
 	if err != nil {
 		return err
 	}
-	if live, err = b.suppress(ctx, msgs, live, statuses); err != nil {
+	if live, err = b.suppress(ctx, ins, live, statuses); err != nil {
 		return err
 	}
 	if len(live) == 0 {
@@ -254,11 +254,11 @@ func (b *ingestBatch) run(ctx context.Context, msgs []touchbase.Message, idx []i
 	b.custs = map[int64]*custState{}
 	b.redirect = map[int64]int64{}
 	b.products = map[string]batchProduct{}
-	if err := b.lookupIdentities(ctx, msgs, live); err != nil {
+	if err := b.lookupIdentities(ctx, ins, live); err != nil {
 		return err
 	}
 	for _, i := range live {
-		if err := b.apply(ctx, &msgs[i]); err != nil {
+		if err := b.apply(ctx, &ins[i]); err != nil {
 			return err
 		}
 	}
@@ -267,11 +267,11 @@ func (b *ingestBatch) run(ctx context.Context, msgs []touchbase.Message, idx []i
 
 // dedupe marks messages whose messageId is stored already, or repeated
 // earlier in the call, as duplicates and returns the rest.
-func (b *ingestBatch) dedupe(ctx context.Context, msgs []touchbase.Message, idx []int, statuses []touchbase.IngestStatus) ([]int, error) {
+func (b *ingestBatch) dedupe(ctx context.Context, ins []touchbase.Inbound, idx []int, statuses []touchbase.IngestStatus) ([]int, error) {
 	seen := make(map[string]bool, len(idx))
 	ids := make([]any, 0, len(idx))
 	for _, i := range idx {
-		id := msgs[i].MessageID
+		id := ins[i].MessageID
 		if !seen[id] {
 			seen[id] = false
 			ids = append(ids, id)
@@ -291,7 +291,7 @@ func (b *ingestBatch) dedupe(ctx context.Context, msgs []touchbase.Message, idx 
 	}
 	live := idx[:0:0]
 	for _, i := range idx {
-		id := msgs[i].MessageID
+		id := ins[i].MessageID
 		if stored[id] || seen[id] {
 			statuses[i] = touchbase.IngestDuplicate
 			continue
@@ -303,35 +303,35 @@ func (b *ingestBatch) dedupe(ctx context.Context, msgs []touchbase.Message, idx 
 	return live, nil
 }
 
-// identKeys returns a message's identifiers, most trusted first.
-func identKeys(m *touchbase.Message) []identKey {
+// identKeys returns an inbound's identifiers, most trusted first.
+func identKeys(in *touchbase.Inbound) []identKey {
 	keys := make([]identKey, 0, 4)
-	if m.UserID != "" {
-		keys = append(keys, identKey{touchbase.IdentityUserID, m.UserID})
+	if in.UserID != "" {
+		keys = append(keys, identKey{touchbase.IdentityUserID, in.UserID})
 	}
-	if m.Email != "" {
-		keys = append(keys, identKey{touchbase.IdentityEmail, m.Email})
+	if in.Email != "" {
+		keys = append(keys, identKey{touchbase.IdentityEmail, in.Email})
 	}
-	if m.Phone != "" {
-		keys = append(keys, identKey{touchbase.IdentityPhone, m.Phone})
+	if in.Phone != "" {
+		keys = append(keys, identKey{touchbase.IdentityPhone, in.Phone})
 	}
-	if m.AnonymousID != "" {
-		keys = append(keys, identKey{touchbase.IdentityAnonymousID, m.AnonymousID})
+	if in.AnonymousID != "" {
+		keys = append(keys, identKey{touchbase.IdentityAnonymousID, in.AnonymousID})
 	}
 	return keys
 }
 
 // aliasKeys are the identifiers alias's previousId may be: a user id or an
 // anonymous id.
-func aliasKeys(m *touchbase.Message) []identKey {
-	if m.Type != touchbase.EventAlias || m.PreviousID == "" {
+func aliasKeys(in *touchbase.Inbound) []identKey {
+	if in.Type != touchbase.EventAlias || in.PreviousID == "" {
 		return nil
 	}
-	return []identKey{{touchbase.IdentityUserID, m.PreviousID}, {touchbase.IdentityAnonymousID, m.PreviousID}}
+	return []identKey{{touchbase.IdentityUserID, in.PreviousID}, {touchbase.IdentityAnonymousID, in.PreviousID}}
 }
 
-// suppress drops messages that carry an identifier of an erased customer.
-func (b *ingestBatch) suppress(ctx context.Context, msgs []touchbase.Message, live []int, statuses []touchbase.IngestStatus) ([]int, error) {
+// suppress drops inbounds that carry an identifier of an erased customer.
+func (b *ingestBatch) suppress(ctx context.Context, ins []touchbase.Inbound, live []int, statuses []touchbase.IngestStatus) ([]int, error) {
 	var has int
 	err := b.tx.QueryRowContext(ctx, b.s.d.q("SELECT count(*) FROM (SELECT 1 FROM suppressed_identities WHERE workspace_id = ? LIMIT 1) x"), b.ws).Scan(&has)
 	if err != nil {
@@ -343,7 +343,7 @@ func (b *ingestBatch) suppress(ctx context.Context, msgs []touchbase.Message, li
 	hashes := map[string]bool{}
 	var args []any
 	for _, i := range live {
-		for _, k := range append(identKeys(&msgs[i]), aliasKeys(&msgs[i])...) {
+		for _, k := range append(identKeys(&ins[i]), aliasKeys(&ins[i])...) {
 			h := string(k.kind) + ":" + suppressionHash(k.value)
 			if _, ok := hashes[h]; !ok {
 				hashes[h] = false
@@ -365,7 +365,7 @@ func (b *ingestBatch) suppress(ctx context.Context, msgs []touchbase.Message, li
 	out := live[:0:0]
 next:
 	for _, i := range live {
-		for _, k := range append(identKeys(&msgs[i]), aliasKeys(&msgs[i])...) {
+		for _, k := range append(identKeys(&ins[i]), aliasKeys(&ins[i])...) {
 			if hashes[string(k.kind)+":"+suppressionHash(k.value)] {
 				statuses[i] = touchbase.IngestSuppressed
 				continue next
@@ -380,14 +380,14 @@ next:
 // traits are loaded only for the customers whose traits change.
 const customerCols = "c.id, c.user_id, c.email, c.phone, c.first_seen_at, c.last_seen_at, c.events, c.created_at"
 
-// lookupIdentities loads every identifier the messages name with the
+// lookupIdentities loads every identifier the inbounds name with the
 // customer each points to, in one query per identifier kind, then the
 // traits of the customers that may need them.
-func (b *ingestBatch) lookupIdentities(ctx context.Context, msgs []touchbase.Message, live []int) error {
+func (b *ingestBatch) lookupIdentities(ctx context.Context, ins []touchbase.Inbound, live []int) error {
 	byKind := map[touchbase.IdentityKind][]any{}
 	seen := map[identKey]bool{}
 	for _, i := range live {
-		for _, k := range append(identKeys(&msgs[i]), aliasKeys(&msgs[i])...) {
+		for _, k := range append(identKeys(&ins[i]), aliasKeys(&ins[i])...) {
 			if !seen[k] {
 				seen[k] = true
 				byKind[k.kind] = append(byKind[k.kind], k.value)
@@ -434,13 +434,13 @@ func (b *ingestBatch) lookupIdentities(ctx context.Context, msgs []touchbase.Mes
 			return fmt.Errorf("look up identities: %w", err)
 		}
 	}
-	// Prefetch traits where a message sets some or may merge profiles.
+	// Prefetch traits where an inbound sets some or may merge profiles.
 	var want []any
 	wanted := map[int64]bool{}
 	for _, i := range live {
-		m := &msgs[i]
-		keys := append(identKeys(m), aliasKeys(m)...)
-		if len(m.Traits) == 0 && len(keys) < 2 {
+		in := &ins[i]
+		keys := append(identKeys(in), aliasKeys(in)...)
+		if len(in.Traits) == 0 && len(keys) < 2 {
 			continue
 		}
 		for _, k := range keys {

@@ -35,22 +35,22 @@ func benchIngest(b *testing.B, s *store.Store, batch int) {
 	if err := s.DB().QueryRow(rebind(s, "INSERT INTO workspaces (name, created_at) VALUES (?, ?) RETURNING id"), "bench", 0).Scan(&ws); err != nil {
 		b.Fatal(err)
 	}
-	msgs := make([]touchbase.Message, batch)
+	ins := make([]touchbase.Inbound, batch)
 	seq := 0
 	start := time.Now()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		for j := range msgs {
+		for j := range ins {
 			seq++
 			user := seq * 7919 % 50000
 			ts := time.Unix(1700000000+int64(seq), 0)
-			msgs[j] = touchbase.Message{
+			ins[j] = touchbase.Inbound{
 				WorkspaceID: ws, MessageID: fmt.Sprintf("bench-%d", seq), Type: touchbase.EventTrack,
 				Event: "Product Viewed", UserID: fmt.Sprintf("user-%d", user),
 				Timestamp: ts, ReceivedAt: ts, Properties: benchProps, Context: benchContext,
 			}
 		}
-		if _, err := s.Ingest(ctx, msgs); err != nil {
+		if _, err := s.Ingest(ctx, ins); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/touchbase/touchbase"
 )
 
-// applyOrders applies the batch's e-commerce changes in message order. A
+// applyOrders applies the batch's e-commerce changes in inbound order. A
 // customer whose orders change, including one an order moves away from, has
 // its order features recomputed by saveCustomers.
 //
@@ -23,7 +23,7 @@ import (
 //   - Order Cancelled marks the order cancelled (creating it, cancelled, if
 //     unknown); cancelled orders count in no feature.
 //
-// A public message (touchbase.Message.Public: a browser's write key) may
+// A public inbound (touchbase.Inbound.Public: a browser's write key) may
 // create an order for the customer it resolves to, and change an order
 // only when the order is that customer's: its change to a guest order or
 // to another customer's (which would refund, cancel or rewrite it, or move

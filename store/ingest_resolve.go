@@ -10,7 +10,7 @@ import (
 	"github.com/touchbase/touchbase"
 )
 
-// This file is identity resolution: which customer each message belongs
+// This file is identity resolution: which customer each inbound belongs
 // to, when two profiles are one person, and how their traits combine.
 
 // find follows merges to the customer that survives.
@@ -47,23 +47,23 @@ func (b *ingestBatch) newCustomer() int64 {
 	return b.nextTemp
 }
 
-// apply resolves m to a customer and records what it changes.
-func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
-	if m.Guest {
+// apply resolves the inbound to a customer and records what it changes.
+func (b *ingestBatch) apply(ctx context.Context, in *touchbase.Inbound) error {
+	if in.Guest {
 		// A guest checkout: the order and its products, nobody's profile.
-		b.events = append(b.events, eventRow{cust: 0, m: m})
-		if m.Order != nil {
-			b.orders = append(b.orders, orderRow{cust: 0, change: m.Order, public: m.Public})
+		b.events = append(b.events, eventRow{cust: 0, in: in})
+		if in.Order != nil {
+			b.orders = append(b.orders, orderRow{cust: 0, change: in.Order, public: in.Public})
 		}
-		b.addProducts(m.Products, !m.Public)
+		b.addProducts(in.Products, !in.Public)
 		return nil
 	}
-	target, err := b.resolve(ctx, m)
+	target, err := b.resolve(ctx, in)
 	if err != nil {
 		return err
 	}
 	c := b.cust(target)
-	ts := m.Timestamp.UnixMilli()
+	ts := in.Timestamp.UnixMilli()
 	if c.firstSeen == unseen || ts < c.firstSeen {
 		c.firstSeen = ts
 	}
@@ -71,28 +71,28 @@ func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
 		c.lastSeen = ts
 	}
 	c.events++
-	if len(m.Traits) > 0 {
-		if err := b.mergeTraits(ctx, c, m.Traits, true); err != nil {
+	if len(in.Traits) > 0 {
+		if err := b.mergeTraits(ctx, c, in.Traits, true); err != nil {
 			return err
 		}
 	}
-	if m.Email != "" && b.find(b.ids[identKey{touchbase.IdentityEmail, m.Email}]) == target {
-		c.email = m.Email
+	if in.Email != "" && b.find(b.ids[identKey{touchbase.IdentityEmail, in.Email}]) == target {
+		c.email = in.Email
 	}
-	if m.Phone != "" && b.find(b.ids[identKey{touchbase.IdentityPhone, m.Phone}]) == target {
-		c.phone = m.Phone
+	if in.Phone != "" && b.find(b.ids[identKey{touchbase.IdentityPhone, in.Phone}]) == target {
+		c.phone = in.Phone
 	}
-	b.events = append(b.events, eventRow{cust: target, m: m})
-	if m.Order != nil {
-		b.orders = append(b.orders, orderRow{cust: target, change: m.Order, public: m.Public})
+	b.events = append(b.events, eventRow{cust: target, in: in})
+	if in.Order != nil {
+		b.orders = append(b.orders, orderRow{cust: target, change: in.Order, public: in.Public})
 		c.ordersDirty = true
 	}
-	b.addProducts(m.Products, !m.Public)
+	b.addProducts(in.Products, !in.Public)
 	return nil
 }
 
 // addProducts plans catalogue updates; trusted says they come from a
-// server key or an import. A public message cannot change what a trusted
+// server key or an import. A public inbound cannot change what a trusted
 // one of the same batch defined, nor add to it: a trusted definition
 // starts afresh from the stored row. Whether a public change may reach a
 // stored product is the database's decision (upsertPublicProducts).
@@ -118,21 +118,21 @@ func (b *ingestBatch) addProducts(ps []touchbase.Product, trusted bool) {
 	}
 }
 
-// resolve finds or creates the customer m belongs to, merging profiles that
-// m proves are one person. The rules, deterministic given the order of
-// messages:
-//   - every identifier m names is looked up; the customer of the most
+// resolve finds or creates the customer the inbound belongs to, merging
+// profiles that it proves are one person. The rules, deterministic given the
+// order of inbounds:
+//   - every identifier it names is looked up; the customer of the most
 //     trusted one found (user_id, email, phone, anonymous_id, then alias's
 //     previousId) is the target;
-//   - a user id is the strongest claim: if m's user id is unknown and the
-//     target already has another user id, m is a different person and gets
+//   - a user id is the strongest claim: if its user id is unknown and the
+//     target already has another user id, it is a different person and gets
 //     a new profile;
 //   - every other customer found is merged with the target unless both have
 //     user ids (two known people are never merged); the survivor is the
 //     one with a user id, else the oldest;
 //   - identifiers not found are attached to the target.
-func (b *ingestBatch) resolve(ctx context.Context, m *touchbase.Message) (int64, error) {
-	keys := identKeys(m)
+func (b *ingestBatch) resolve(ctx context.Context, in *touchbase.Inbound) (int64, error) {
+	keys := identKeys(in)
 	var found []int64
 	add := func(k identKey) bool {
 		c, ok := b.ids[k]
@@ -152,7 +152,7 @@ func (b *ingestBatch) resolve(ctx context.Context, m *touchbase.Message) (int64,
 		}
 	}
 	aliasFound := false
-	for _, k := range aliasKeys(m) {
+	for _, k := range aliasKeys(in) {
 		if add(k) {
 			aliasFound = true
 			break
@@ -163,7 +163,7 @@ func (b *ingestBatch) resolve(ctx context.Context, m *touchbase.Message) (int64,
 	switch {
 	case len(found) == 0:
 		target = b.newCustomer()
-	case m.UserID != "" && !userKnown && b.custs[found[0]].userID != "":
+	case in.UserID != "" && !userKnown && b.custs[found[0]].userID != "":
 		target = b.newCustomer()
 	default:
 		target = found[0]
@@ -171,7 +171,7 @@ func (b *ingestBatch) resolve(ctx context.Context, m *touchbase.Message) (int64,
 	if t := b.custs[target]; t.isNew && t.userID == "" {
 		// Known before any merge decision: a new profile for a user id
 		// must not be merged into another known person.
-		t.userID = m.UserID
+		t.userID = in.UserID
 	}
 	for _, c := range found {
 		if c == target || b.find(c) == b.find(target) {
@@ -196,8 +196,8 @@ func (b *ingestBatch) resolve(ctx context.Context, m *touchbase.Message) (int64,
 		b.ids[k] = target
 		b.newIdents = append(b.newIdents, identRow{key: k, cust: target})
 	}
-	if m.Type == touchbase.EventAlias && m.PreviousID != "" && !aliasFound {
-		k := identKey{touchbase.IdentityAnonymousID, m.PreviousID}
+	if in.Type == touchbase.EventAlias && in.PreviousID != "" && !aliasFound {
+		k := identKey{touchbase.IdentityAnonymousID, in.PreviousID}
 		b.ids[k] = target
 		b.newIdents = append(b.newIdents, identRow{key: k, cust: target})
 	}

@@ -11,13 +11,13 @@ import (
 )
 
 // public marks m as sent with a public (browser) write key.
-func public(m touchbase.Message) touchbase.Message {
+func public(m touchbase.Inbound) touchbase.Inbound {
 	m.Public = true
 	return m
 }
 
 // viewed is a Product Viewed describing p.
-func (q *msgSeq) viewed(userID string, p touchbase.Product) touchbase.Message {
+func (q *inboundSeq) viewed(userID string, p touchbase.Product) touchbase.Inbound {
 	m := q.track("Product Viewed", userID, "")
 	m.Products = []touchbase.Product{p}
 	return m
@@ -76,7 +76,7 @@ func TestPublicKeyCatalogue(t *testing.T) {
 
 		t.Run("a server key's product", func(t *testing.T) {
 			ws := newWorkspace(t, s, "server-product")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			ingestOK(t, s, q.viewed("u1", mug))
 			res := ingestOK(t, s, public(q.viewed("u2", evil)))
 			if p := productOf(t, s, ws, "mug"); p.name != "Mug" || p.price != 12 || p.url != mug.URL || p.image != mug.ImageURL || p.trusted != 1 {
@@ -103,7 +103,7 @@ func TestPublicKeyCatalogue(t *testing.T) {
 
 		t.Run("an import's product", func(t *testing.T) {
 			ws := newWorkspace(t, s, "imported-product")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			if err := s.UpsertProducts(ctx, ws, []touchbase.Product{mug}); err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +117,7 @@ func TestPublicKeyCatalogue(t *testing.T) {
 			// An imported order's products are the store's too.
 			o := q.order(touchbase.OrderChangeCompleted, "u1", "o1", 20, 0)
 			o.Products = []touchbase.Product{{ProductID: "lamp", Name: "Lamp", Price: 20}}
-			if _, err := s.IngestBulk(ctx, []touchbase.Message{o}); err != nil {
+			if _, err := s.IngestBulk(ctx, []touchbase.Inbound{o}); err != nil {
 				t.Fatal(err)
 			}
 			ingestOK(t, s, public(q.viewed("u2", touchbase.Product{ProductID: "lamp", Name: "Broken lamp"})))
@@ -128,7 +128,7 @@ func TestPublicKeyCatalogue(t *testing.T) {
 
 		t.Run("in one batch", func(t *testing.T) {
 			ws := newWorkspace(t, s, "batch-product")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			res := ingestOK(t, s, public(q.viewed("u2", touchbase.Product{ProductID: "mug", Name: "Evil", ImageURL: "https://evil.example/x.jpg"})),
 				q.viewed("u1", touchbase.Product{ProductID: "mug", Name: "Mug", Price: 12}),
 				public(q.viewed("u2", evil)))
@@ -142,7 +142,7 @@ func TestPublicKeyCatalogue(t *testing.T) {
 
 		t.Run("a public key's own products", func(t *testing.T) {
 			ws := newWorkspace(t, s, "public-product")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			ingestOK(t, s, public(q.viewed("u1", mug)))
 			if p := productOf(t, s, ws, "mug"); p.name != "Mug" || p.trusted != 0 {
 				t.Fatalf("a public key could not add a product: %+v", p)
@@ -171,13 +171,13 @@ func TestPublicKeyCatalogue(t *testing.T) {
 func TestPublicKeyOrders(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		setup := func(t *testing.T, name string) (int64, *msgSeq) {
+		setup := func(t *testing.T, name string) (int64, *inboundSeq) {
 			ws := newWorkspace(t, s, name)
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			ingestOK(t, s, q.order(touchbase.OrderChangeCompleted, "victim", "o1", 100, 0))
 			guest := q.order(touchbase.OrderChangeCompleted, "", "g1", 60, 0)
 			guest.Guest = true
-			if _, err := s.IngestBulk(ctx, []touchbase.Message{guest}); err != nil {
+			if _, err := s.IngestBulk(ctx, []touchbase.Inbound{guest}); err != nil {
 				t.Fatal(err)
 			}
 			ingestOK(t, s, q.identify("attacker", "", nil))
@@ -225,7 +225,7 @@ func TestPublicKeyOrders(t *testing.T) {
 
 		t.Run("in one batch with the order's creation", func(t *testing.T) {
 			ws := newWorkspace(t, s, "public-batch")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			res := ingestOK(t, s, public(q.order(touchbase.OrderChangeCompleted, "victim", "o1", 100, 0)),
 				public(q.order(touchbase.OrderChangeRefunded, "attacker", "o1", 0, 0)),
 				public(q.order(touchbase.OrderChangeCompleted, "attacker", "o1", 1, 0)))
@@ -236,7 +236,7 @@ func TestPublicKeyOrders(t *testing.T) {
 
 		t.Run("a public key changes its own customer's orders", func(t *testing.T) {
 			ws := newWorkspace(t, s, "public-own")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			// An anonymous visitor orders, then signs in: the order is theirs.
 			o := q.order(touchbase.OrderChangeCompleted, "", "o1", 50, 0)
 			o.AnonymousID = "anon"
@@ -256,16 +256,16 @@ func TestPublicKeyOrders(t *testing.T) {
 		t.Run("a server key and an import can", func(t *testing.T) {
 			for _, bulk := range []bool{false, true} {
 				ws, q := setup(t, map[bool]string{false: "server-key", true: "import"}[bulk])
-				msgs := []touchbase.Message{
+				ins := []touchbase.Inbound{
 					q.order(touchbase.OrderChangeRefunded, "other", "o1", 0, 30),
 					q.order(touchbase.OrderChangeCompleted, "attacker", "g1", 60, 0),
 				}
 				var res touchbase.IngestResult
 				var err error
 				if bulk {
-					res, err = s.IngestBulk(ctx, msgs)
+					res, err = s.IngestBulk(ctx, ins)
 				} else {
-					res, err = s.Ingest(ctx, msgs)
+					res, err = s.Ingest(ctx, ins)
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -277,7 +277,7 @@ func TestPublicKeyOrders(t *testing.T) {
 					t.Fatalf("bulk %v: o1 %+v, want refunded in part whoever the refund names", bulk, o)
 				}
 				// And moved by a resend naming another customer.
-				if _, err := s.IngestBulk(ctx, []touchbase.Message{q.order(touchbase.OrderChangeCompleted, "other", "o1", 100, 0)}); err != nil {
+				if _, err := s.IngestBulk(ctx, []touchbase.Inbound{q.order(touchbase.OrderChangeCompleted, "other", "o1", 100, 0)}); err != nil {
 					t.Fatal(err)
 				}
 				if o := orderOf(t, s, ws, "o1"); o.user != "other" {
@@ -299,7 +299,7 @@ func TestLinksNeverStored(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		ws := newWorkspace(t, s, "links")
-		q := &msgSeq{ws: ws}
+		q := &inboundSeq{ws: ws}
 		bad := []string{"javascript:alert(document.cookie)", " JAVASCRIPT:alert(1)", "data:text/html,<script>alert(1)</script>",
 			"vbscript:msgbox(1)", "file:///etc/passwd", "/relative/path", "//evil.example/x"}
 		var ids []string
@@ -313,7 +313,7 @@ func TestLinksNeverStored(t *testing.T) {
 			}
 			ingestOK(t, s, m)
 		}
-		if _, err := s.IngestBulk(ctx, []touchbase.Message{q.viewed("u1", touchbase.Product{ProductID: "pz", URL: bad[0], ImageURL: bad[2]})}); err != nil {
+		if _, err := s.IngestBulk(ctx, []touchbase.Inbound{q.viewed("u1", touchbase.Product{ProductID: "pz", URL: bad[0], ImageURL: bad[2]})}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.UpsertProducts(ctx, ws, []touchbase.Product{{ProductID: "py", URL: bad[0], ImageURL: bad[3]}}); err != nil {
@@ -380,7 +380,7 @@ func TestWriteScopeMigration(t *testing.T) {
 		if err := s.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		q := &msgSeq{ws: ws}
+		q := &inboundSeq{ws: ws}
 		if res := ingestOK(t, s, public(q.viewed("u", touchbase.Product{ProductID: "good", Name: "Renamed"}))); res.RefusedProducts != 1 {
 			t.Fatalf("result %+v: a product stored before the upgrade is not the store's", res)
 		}

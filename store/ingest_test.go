@@ -19,29 +19,29 @@ import (
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// msgSeq makes message ids unique within a test.
-type msgSeq struct {
+// inboundSeq makes inbounds with message ids unique within a test.
+type inboundSeq struct {
 	ws int64
 	n  int
 }
 
-func (q *msgSeq) msg(typ touchbase.EventType, userID, anonID string) touchbase.Message {
+func (q *inboundSeq) inbound(typ touchbase.EventType, userID, anonID string) touchbase.Inbound {
 	q.n++
-	return touchbase.Message{
+	return touchbase.Inbound{
 		WorkspaceID: q.ws, MessageID: fmt.Sprintf("m%d", q.n), Type: typ, UserID: userID, AnonymousID: anonID,
 		Timestamp: t0.Add(time.Duration(q.n) * time.Minute), ReceivedAt: t0.Add(time.Duration(q.n) * time.Minute),
 	}
 }
 
-func (q *msgSeq) track(event, userID, anonID string) touchbase.Message {
-	m := q.msg(touchbase.EventTrack, userID, anonID)
+func (q *inboundSeq) track(event, userID, anonID string) touchbase.Inbound {
+	m := q.inbound(touchbase.EventTrack, userID, anonID)
 	m.Event = event
 	m.Properties = json.RawMessage(`{"k":1}`)
 	return m
 }
 
-func (q *msgSeq) identify(userID, anonID string, traits map[string]any) touchbase.Message {
-	m := q.msg(touchbase.EventIdentify, userID, anonID)
+func (q *inboundSeq) identify(userID, anonID string, traits map[string]any) touchbase.Inbound {
+	m := q.inbound(touchbase.EventIdentify, userID, anonID)
 	m.Traits = traits
 	if e, ok := traits["email"].(string); ok {
 		m.Email = touchbase.NormalizeEmail(e)
@@ -51,7 +51,7 @@ func (q *msgSeq) identify(userID, anonID string, traits map[string]any) touchbas
 	return m
 }
 
-func (q *msgSeq) order(kind touchbase.OrderChangeKind, userID, orderID string, revenue, refund float64) touchbase.Message {
+func (q *inboundSeq) order(kind touchbase.OrderChangeKind, userID, orderID string, revenue, refund float64) touchbase.Inbound {
 	names := map[touchbase.OrderChangeKind]string{
 		touchbase.OrderChangeCompleted: "Order Completed", touchbase.OrderChangeRefunded: "Order Refunded",
 		touchbase.OrderChangeCancelled: "Order Cancelled", touchbase.OrderChangeUpdated: "Order Updated",
@@ -85,14 +85,14 @@ func rebind(s *store.Store, q string) string {
 	return q
 }
 
-func ingestOK(t *testing.T, s *store.Store, msgs ...touchbase.Message) touchbase.IngestResult {
+func ingestOK(t *testing.T, s *store.Store, ins ...touchbase.Inbound) touchbase.IngestResult {
 	t.Helper()
-	res, err := s.Ingest(context.Background(), msgs)
+	res, err := s.Ingest(context.Background(), ins)
 	if err != nil {
 		t.Fatalf("Ingest: %v", err)
 	}
-	if len(res.Statuses) != len(msgs) {
-		t.Fatalf("got %d statuses for %d messages", len(res.Statuses), len(msgs))
+	if len(res.Statuses) != len(ins) {
+		t.Fatalf("got %d statuses for %d inbounds", len(res.Statuses), len(ins))
 	}
 	return res
 }
@@ -161,7 +161,7 @@ func TestIngest(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		t.Run("TrackCreatesCustomer", func(t *testing.T) {
 			ws := newWorkspace(t, s, "track")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			res := ingestOK(t, s, q.track("Viewed", "", "a1"), q.track("Viewed", "", "a1"), q.track("Viewed", "u9", ""))
 			if res.Stored != 3 {
 				t.Fatalf("stored %d, want 3", res.Stored)
@@ -181,8 +181,8 @@ func TestIngest(t *testing.T) {
 
 		t.Run("Dedupe", func(t *testing.T) {
 			ws := newWorkspace(t, s, "dedupe")
-			q := &msgSeq{ws: ws}
-			batch := []touchbase.Message{q.track("A", "u1", ""), q.track("B", "u1", "")}
+			q := &inboundSeq{ws: ws}
+			batch := []touchbase.Inbound{q.track("A", "u1", ""), q.track("B", "u1", "")}
 			dup := batch[0]
 			res := ingestOK(t, s, append(batch, dup)...)
 			if res.Stored != 2 || res.Duplicates != 1 || res.Statuses[2] != touchbase.IngestDuplicate {
@@ -202,7 +202,7 @@ func TestIngest(t *testing.T) {
 
 		t.Run("IdentifyAdoptsAnonymousProfile", func(t *testing.T) {
 			ws := newWorkspace(t, s, "adopt")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			ingestOK(t, s, q.track("Product Viewed", "", "anon"))
 			anon := customerOf(t, s, ws, touchbase.IdentityAnonymousID, "anon")
 			ingestOK(t, s, q.identify("u1", "anon", map[string]any{"email": "Ann@Example.com ", "first_name": "Ann"}))
@@ -220,7 +220,7 @@ func TestIngest(t *testing.T) {
 
 		t.Run("IdentifyMergesTwoProfiles", func(t *testing.T) {
 			ws := newWorkspace(t, s, "merge")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			// A phone browsed anonymously; a laptop signed in as u1.
 			ingestOK(t, s, q.track("Product Viewed", "", "phone"), q.track("Product Viewed", "", "phone"))
 			ingestOK(t, s, q.identify("u1", "laptop", map[string]any{"plan": "gold", "city": "Oslo"}))
@@ -262,7 +262,7 @@ func TestIngest(t *testing.T) {
 
 		t.Run("KnownPeopleNeverMerge", func(t *testing.T) {
 			ws := newWorkspace(t, s, "known")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			ingestOK(t, s, q.identify("u1", "", map[string]any{"email": "shared@example.com"}))
 			// u2 claims the same email and u1's anonymous id: separate person.
 			ingestOK(t, s, q.identify("u2", "", map[string]any{"email": "shared@example.com"}))
@@ -278,13 +278,13 @@ func TestIngest(t *testing.T) {
 
 		t.Run("MergeWithinOneBatch", func(t *testing.T) {
 			ws := newWorkspace(t, s, "inbatch")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			ingestOK(t, s,
 				q.track("A", "", "x"),
 				q.track("B", "u7", ""),
 				q.identify("u7", "x", map[string]any{"name": "Xu"}),
 				q.track("C", "", "x"),
-				q.msg(touchbase.EventAlias, "u7", ""),
+				q.inbound(touchbase.EventAlias, "u7", ""),
 			)
 			c := customerOf(t, s, ws, touchbase.IdentityUserID, "u7")
 			if got := customerOf(t, s, ws, touchbase.IdentityAnonymousID, "x"); got != c || c == 0 {
@@ -300,10 +300,10 @@ func TestIngest(t *testing.T) {
 
 		t.Run("Alias", func(t *testing.T) {
 			ws := newWorkspace(t, s, "alias")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			ingestOK(t, s, q.track("A", "", "old-anon"))
 			old := customerOf(t, s, ws, touchbase.IdentityAnonymousID, "old-anon")
-			m := q.msg(touchbase.EventAlias, "new-user", "")
+			m := q.inbound(touchbase.EventAlias, "new-user", "")
 			m.PreviousID = "old-anon"
 			ingestOK(t, s, m)
 			if got := customerOf(t, s, ws, touchbase.IdentityUserID, "new-user"); got != old {
@@ -313,7 +313,7 @@ func TestIngest(t *testing.T) {
 
 		t.Run("Orders", func(t *testing.T) {
 			ws := newWorkspace(t, s, "orders")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			ingestOK(t, s, q.order(touchbase.OrderChangeCompleted, "u1", "o1", 100, 0), q.order(touchbase.OrderChangeCompleted, "u1", "o2", 50, 0))
 			c := customerOf(t, s, ws, touchbase.IdentityUserID, "u1")
 			if r := loadCustomer(t, s, ws, c); r.orders != 2 || r.revenue != 150 {
@@ -351,7 +351,7 @@ func TestIngest(t *testing.T) {
 			if _, err := s.DB().Exec(rebind(s, "INSERT INTO suppressed_identities (workspace_id, kind, value_hash, created_at) VALUES (?, 'email', ?, 0)"), ws, hex.EncodeToString(sum[:])); err != nil {
 				t.Fatal(err)
 			}
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			res := ingestOK(t, s, q.identify("u5", "", map[string]any{"email": "gone@example.com"}), q.track("Kept", "u6", ""))
 			if res.Suppressed != 1 || res.Stored != 1 || res.Statuses[0] != touchbase.IngestSuppressed {
 				t.Fatalf("%+v", res)
@@ -363,7 +363,7 @@ func TestIngest(t *testing.T) {
 
 		t.Run("WorkspacesAreSeparate", func(t *testing.T) {
 			a, b := newWorkspace(t, s, "ws-a"), newWorkspace(t, s, "ws-b")
-			qa, qb := &msgSeq{ws: a}, &msgSeq{ws: b}
+			qa, qb := &inboundSeq{ws: a}, &inboundSeq{ws: b}
 			// Same message ids and user ids in both.
 			ingestOK(t, s, qa.track("X", "same", ""), qb.track("X", "same", ""))
 			ca, cb := customerOf(t, s, a, touchbase.IdentityUserID, "same"), customerOf(t, s, b, touchbase.IdentityUserID, "same")
@@ -381,7 +381,7 @@ func TestIngestCache(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		t.Run("EraseThenLateEvent", func(t *testing.T) {
 			ws := newWorkspace(t, s, "erase-late")
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			ingestOK(t, s, q.identify("u1", "a1", map[string]any{"email": "u1@example.com"}))
 			ingestOK(t, s, q.track("Warm", "u1", "")) // resolved from memory where there is any
 			c := customerOf(t, s, ws, touchbase.IdentityUserID, "u1")
@@ -401,8 +401,8 @@ func TestIngestCache(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		t.Run("ProductsWrittenOnlyWhenChanged", func(t *testing.T) {
 			ws := newWorkspace(t, s, "products")
-			q := &msgSeq{ws: ws}
-			viewed := func(p touchbase.Product) touchbase.Message {
+			q := &inboundSeq{ws: ws}
+			viewed := func(p touchbase.Product) touchbase.Inbound {
 				m := q.track("Product Viewed", "u1", "")
 				m.Products = []touchbase.Product{p}
 				return m
@@ -454,7 +454,7 @@ func TestIngestCache(t *testing.T) {
 		}
 		defer b.Close()
 		ws := newWorkspace(t, a, "two-processes")
-		q := &msgSeq{ws: ws}
+		q := &inboundSeq{ws: ws}
 		ingestOK(t, a, q.track("A", "", "anon"))
 		ingestOK(t, a, q.track("A", "", "anon"))
 		old := customerOf(t, a, ws, touchbase.IdentityAnonymousID, "anon")
@@ -479,7 +479,7 @@ func TestIngestCache(t *testing.T) {
 func TestIngestOrderUpdatedIsPartial(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ws := newWorkspace(t, s, "order-updated")
-		q := &msgSeq{ws: ws}
+		q := &inboundSeq{ws: ws}
 		ingestOK(t, s, q.order(touchbase.OrderChangeCompleted, "u1", "o1", 80, 0))
 		upd := q.order(touchbase.OrderChangeUpdated, "u1", "o1", 0, 0)
 		o := &upd.Order.Order
@@ -540,11 +540,11 @@ func orderSnapshot(t *testing.T, s *store.Store, ws int64) string {
 // end, on both the durable and the bulk path.
 func TestIngestOrderChangesInOneBatch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		script := func(q *msgSeq) []touchbase.Message {
+		script := func(q *inboundSeq) []touchbase.Inbound {
 			moved := q.order(touchbase.OrderChangeCompleted, "u2", "o4", 40, 0) // o4 resent as u2's
 			upd := q.order(touchbase.OrderChangeUpdated, "u1", "o2", 0, 0)
 			upd.Order.Order.Items, upd.Order.Order.Shipping = nil, 3
-			return []touchbase.Message{
+			return []touchbase.Inbound{
 				q.order(touchbase.OrderChangeCompleted, "u1", "o1", 100, 0),
 				q.order(touchbase.OrderChangeCompleted, "u1", "o2", 50, 0),
 				q.order(touchbase.OrderChangeRefunded, "u1", "o1", 0, 30),
@@ -559,13 +559,13 @@ func TestIngestOrderChangesInOneBatch(t *testing.T) {
 			}
 		}
 		ws1 := newWorkspace(t, s, "one-by-one")
-		for _, m := range script(&msgSeq{ws: ws1}) {
+		for _, m := range script(&inboundSeq{ws: ws1}) {
 			ingestOK(t, s, m)
 		}
 		ws2 := newWorkspace(t, s, "one-batch")
-		ingestOK(t, s, script(&msgSeq{ws: ws2})...)
+		ingestOK(t, s, script(&inboundSeq{ws: ws2})...)
 		ws3 := newWorkspace(t, s, "bulk")
-		if _, err := s.IngestBulk(context.Background(), script(&msgSeq{ws: ws3})); err != nil {
+		if _, err := s.IngestBulk(context.Background(), script(&inboundSeq{ws: ws3})); err != nil {
 			t.Fatal(err)
 		}
 		want := orderSnapshot(t, s, ws1)
@@ -586,7 +586,7 @@ func TestIngestOrderChangesInOneBatch(t *testing.T) {
 func TestIngestGuestOrder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ws := newWorkspace(t, s, "guest")
-		q := &msgSeq{ws: ws}
+		q := &inboundSeq{ws: ws}
 		m := q.order(touchbase.OrderChangeCompleted, "", "g1", 30, 0)
 		m.Guest = true
 		ingestOK(t, s, m)
@@ -616,9 +616,9 @@ func TestIngestOrderFeaturesRandom(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		for seed := range uint64(6) {
 			ws := newWorkspace(t, s, fmt.Sprintf("orders-%d", seed))
-			q := &msgSeq{ws: ws}
+			q := &inboundSeq{ws: ws}
 			r := rand.New(rand.NewPCG(seed, 77))
-			var batch []touchbase.Message
+			var batch []touchbase.Inbound
 			flush := func() {
 				if len(batch) > 0 {
 					ingestOK(t, s, batch...)
@@ -629,7 +629,7 @@ func TestIngestOrderFeaturesRandom(t *testing.T) {
 			amount := func() float64 { return float64(1+r.IntN(400)) * 0.25 }
 			for range 300 {
 				user := fmt.Sprintf("u%d", r.IntN(8))
-				var m touchbase.Message
+				var m touchbase.Inbound
 				switch k := r.IntN(20); {
 				case k < 9 || len(orderIDs) == 0:
 					id := fmt.Sprintf("o%d", len(orderIDs))

@@ -131,7 +131,7 @@ func (b *ingestBatch) applyMerges(ctx context.Context) error {
 			}
 		}
 		props, _ := json.Marshal(map[string]any{"merged_customer_id": gone, "customer_id": to})
-		b.events = append(b.events, eventRow{cust: to, m: &touchbase.Message{
+		b.events = append(b.events, eventRow{cust: to, in: &touchbase.Inbound{
 			MessageID:  fmt.Sprintf("tb-merge-%d-%d", gone, to),
 			Type:       touchbase.EventTrack,
 			Event:      touchbase.EventCustomersMerged,
@@ -171,9 +171,9 @@ func (b *ingestBatch) insertEvents(ctx context.Context) error {
 	}
 	args := make([]any, 0, len(b.events)*11)
 	for _, e := range b.events {
-		m := e.m
-		args = append(args, b.ws, b.find(e.cust), m.MessageID, string(m.Type), m.Event, m.UserID, m.AnonymousID,
-			ms(m.Timestamp), ms(m.ReceivedAt), rawJSON(m.Properties), rawJSON(m.Context))
+		in := e.in
+		args = append(args, b.ws, b.find(e.cust), in.MessageID, string(in.Type), in.Event, in.UserID, in.AnonymousID,
+			ms(in.Timestamp), ms(in.ReceivedAt), rawJSON(in.Properties), rawJSON(in.Context))
 	}
 	if b.s.d.dollar {
 		// COPY: a third of the cost of a multi-row INSERT on PostgreSQL.
@@ -414,9 +414,9 @@ var (
 		cols:   len(productCols),
 		suffix: ` ON CONFLICT (workspace_id, product_id) DO UPDATE SET ` + mergeProductCols + `, trusted = 1`,
 	}
-	// upsertPublic writes the products of public messages: new ones, as
+	// upsertPublic writes the products of public inbounds: new ones, as
 	// untrusted, and changes to untrusted ones. A trusted product is left
-	// as it is, and the row counts as not written when the message would
+	// as it is, and the row counts as not written when the inbound would
 	// have changed it.
 	upsertPublic = rowsSQL{
 		head: insertHead("products", productCols),

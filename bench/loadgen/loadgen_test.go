@@ -171,8 +171,8 @@ func TestPoolFill(t *testing.T) {
 		if err != nil {
 			t.Fatalf("touchbase cannot parse body %d: %v", i, err)
 		}
-		if len(req.Messages) != 250 || len(req.Rejected) != 0 {
-			t.Fatalf("touchbase parsed %d messages and rejected %+v", len(req.Messages), req.Rejected)
+		if len(req.Inbounds) != 250 || len(req.Rejected) != 0 {
+			t.Fatalf("touchbase parsed %d inbounds and rejected %+v", len(req.Inbounds), req.Rejected)
 		}
 	}
 	// The mix over 2,250 events: each kind within a few points of its share.

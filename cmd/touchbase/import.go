@@ -32,9 +32,9 @@ func (a *app) importCmd() *cobra.Command {
 		Short: "Import a CSV or NDJSON file (or - for stdin; .gz is read as gzip)",
 		Long: `Import customers, orders, products or events from a file into a workspace.
 
-FILE is CSV with a header row, or NDJSON (one Segment message per line), or
+FILE is CSV with a header row, or NDJSON (one Segment call per line), or
 - for stdin; gzipped files are recognised. Each row becomes a Segment
-message and goes through the same validation and identity resolution as
+call and goes through the same validation and identity resolution as
 events sent to /v1. Importing the same file again changes nothing, and an
 interrupted import is completed by running it again.
 

@@ -239,8 +239,8 @@ type notifying struct {
 	notify func()
 }
 
-func (n notifying) IngestBulk(ctx context.Context, msgs []touchbase.Message) (touchbase.IngestResult, error) {
-	res, err := n.Store.IngestBulk(ctx, msgs)
+func (n notifying) IngestBulk(ctx context.Context, ins []touchbase.Inbound) (touchbase.IngestResult, error) {
+	res, err := n.Store.IngestBulk(ctx, ins)
 	if err == nil {
 		n.notify()
 	}

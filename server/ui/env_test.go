@@ -234,10 +234,10 @@ func (e *env) ingest(ws int64, batch []map[string]any) {
 	if len(req.Rejected) > 0 {
 		t.Fatalf("seed rejected: %+v", req.Rejected)
 	}
-	for i := range req.Messages {
-		req.Messages[i].WorkspaceID = ws
+	for i := range req.Inbounds {
+		req.Inbounds[i].WorkspaceID = ws
 	}
-	if _, err := e.store.Ingest(context.Background(), req.Messages); err != nil {
+	if _, err := e.store.Ingest(context.Background(), req.Inbounds); err != nil {
 		t.Fatalf("ingest seed: %v", err)
 	}
 }

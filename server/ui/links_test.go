@@ -41,11 +41,11 @@ func TestRecommendationsNeverLinkScripts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range req.Messages {
-			req.Messages[i].WorkspaceID, req.Messages[i].Public = e.acme.ID, true
-			req.Messages[i].MessageID += "-public"
+		for i := range req.Inbounds {
+			req.Inbounds[i].WorkspaceID, req.Inbounds[i].Public = e.acme.ID, true
+			req.Inbounds[i].MessageID += "-public"
 		}
-		if _, err := s.Ingest(context.Background(), req.Messages); err != nil {
+		if _, err := s.Ingest(context.Background(), req.Inbounds); err != nil {
 			t.Fatal(err)
 		}
 
