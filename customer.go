@@ -124,8 +124,8 @@ type CustomerService interface {
 	// trait. Returns ENOTFOUND, EINVALID.
 	UpdateTraits(ctx context.Context, workspaceID, id int64, traits map[string]any) (*Customer, error)
 	// EraseCustomer deletes the customer's PII and events, detaches their
-	// orders, suppresses their identifiers so that late events do not
-	// recreate them, and removes the copies the database keeps of what it
+	// orders, remembers their identifiers as erased so that late events do
+	// not recreate them, and removes the copies the database keeps of what it
 	// deleted. Returns ENOTFOUND; EUNAVAILABLE when the rows are gone but
 	// a copy could not be removed yet.
 	EraseCustomer(ctx context.Context, workspaceID, id int64) error

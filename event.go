@@ -106,9 +106,9 @@ type IngestStatus uint8
 
 // Ingest statuses.
 const (
-	IngestStored     IngestStatus = iota // a new event was written
-	IngestDuplicate                      // its messageId was already stored (or repeated in the call)
-	IngestSuppressed                     // dropped: an identifier belongs to an erased customer
+	IngestStored    IngestStatus = iota // a new event was written
+	IngestDuplicate                     // its messageId was already stored (or repeated in the call)
+	IngestErased                        // dropped: an identifier belongs to an erased customer
 )
 
 // IngestResult counts what one Ingest call did with its inbounds; Statuses
@@ -116,7 +116,7 @@ const (
 type IngestResult struct {
 	Stored     int
 	Duplicates int
-	Suppressed int
+	Erased     int // dropped: they name an erased customer
 	Statuses   []IngestStatus
 	// RefusedOrders counts the order changes of public inbounds (see
 	// Inbound.Public) that were not applied: their events are stored.
@@ -134,8 +134,8 @@ func (r *IngestResult) Add(s IngestStatus) {
 		r.Stored++
 	case IngestDuplicate:
 		r.Duplicates++
-	case IngestSuppressed:
-		r.Suppressed++
+	case IngestErased:
+		r.Erased++
 	}
 }
 

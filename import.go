@@ -86,7 +86,7 @@ type ImportCounts struct {
 	Records    int64 `json:"records"`    // inbounds (or products) made of them
 	Stored     int64 `json:"stored"`     // new events, or products written
 	Duplicates int64 `json:"duplicates"` // records already imported before
-	Suppressed int64 `json:"suppressed"` // records naming an erased customer
+	Erased     int64 `json:"erased"`     // records naming an erased customer
 	Skipped    int64 `json:"skipped"`    // lines that are not data (stock adjustments...)
 	Errors     int64 `json:"errors"`     // bad records, skipped
 	// Warnings counts records that were imported, but not as written: an

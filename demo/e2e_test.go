@@ -39,7 +39,7 @@ func TestLoadIntoStore(t *testing.T) {
 			t.Fatalf("Ingest: %v", err)
 		}
 		stored += res.Stored
-		duplicates += res.Duplicates + res.Suppressed
+		duplicates += res.Duplicates + res.Erased
 	})
 	if stored != sum.Events || duplicates != 0 {
 		t.Errorf("stored %d events and dropped %d, want all %d stored", stored, duplicates, sum.Events)

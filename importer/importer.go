@@ -233,7 +233,7 @@ func store(ctx context.Context, st Store, im *touchbase.Import, b *batch) error 
 		}
 		im.Stored += int64(res.Stored)
 		im.Duplicates += int64(res.Duplicates)
-		im.Suppressed += int64(res.Suppressed)
+		im.Erased += int64(res.Erased)
 	}
 	if len(b.products) > 0 {
 		if err := st.UpsertProducts(ctx, im.WorkspaceID, b.products); err != nil {

@@ -101,8 +101,9 @@ func (s *identitySet) has(kind touchbase.IdentityKind, v string) bool {
 	return v != "" && s.byKind[kind][v]
 }
 
-// names reports whether the inbound carries one of the identifiers, as the store's
-// suppression sees them (alias's previousId as a user or anonymous id).
+// names reports whether the inbound carries one of the identifiers, as the
+// store's erasure check sees them (alias's previousId as a user or
+// anonymous id).
 func (s *identitySet) names(in *touchbase.Inbound) bool {
 	return s.has(touchbase.IdentityUserID, in.UserID) || s.has(touchbase.IdentityAnonymousID, in.AnonymousID) ||
 		s.has(touchbase.IdentityEmail, in.Email) || s.has(touchbase.IdentityPhone, in.Phone) ||

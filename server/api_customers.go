@@ -45,7 +45,7 @@ func (s *Server) registerCustomerRoutes() {
 	register(s, huma.Operation{
 		OperationID: "erase-customer", Method: http.MethodDelete, Path: "/customers/{id}", Tags: []string{"customers"},
 		Summary:       "Erase a customer",
-		Description:   "GDPR erasure: the customer's PII and events are deleted, their orders detached, and their identifiers suppressed so that late events do not recreate them.",
+		Description:   "GDPR erasure: the customer's PII and events are deleted, their orders detached, and their identifiers remembered as erased (hashed) so that late events do not recreate them.",
 		DefaultStatus: http.StatusNoContent,
 		Errors:        []int{http.StatusNotFound},
 	}, touchbase.RoleAdmin, s.eraseCustomer)

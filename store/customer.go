@@ -437,7 +437,7 @@ func withoutNUL(s string) string {
 }
 
 // EraseCustomer carries out a GDPR erasure in one transaction: it records
-// the SHA-256 of each of the customer's identifiers as suppressed (so
+// the SHA-256 of each of the customer's identifiers as erased (so
 // ingestion drops late events that carry them instead of recreating the
 // person), deletes their identities, events and profile, and detaches
 // their orders, which the store's books still need. Then it removes the
@@ -479,9 +479,9 @@ func (s *Store) eraseCustomer(ctx context.Context, workspaceID, id int64) error 
 		add(touchbase.IdentityPhone, c.Phone)
 		now := s.now()
 		for _, k := range idents {
-			if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO suppressed_identities (workspace_id, kind, value_hash, created_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (workspace_id, kind, value_hash) DO NOTHING`), workspaceID, k.kind, suppressionHash(k.value), now); err != nil {
-				return fmt.Errorf("erase customer %d: suppress identifier: %w", id, err)
+			if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO erased_identities (workspace_id, kind, value_hash, created_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (workspace_id, kind, value_hash) DO NOTHING`), workspaceID, k.kind, erasedHash(k.value), now); err != nil {
+				return fmt.Errorf("erase customer %d: remember identifier as erased: %w", id, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, s.d.q(identitiesOfCustomer("DELETE FROM identities")), workspaceID, workspaceID, id); err != nil {

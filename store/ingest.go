@@ -244,7 +244,7 @@ func (b *ingestBatch) run(ctx context.Context, ins []touchbase.Inbound, idx []in
 	if err != nil {
 		return err
 	}
-	if live, err = b.suppress(ctx, ins, live, statuses); err != nil {
+	if live, err = b.dropErased(ctx, ins, live, statuses); err != nil {
 		return err
 	}
 	if len(live) == 0 {
@@ -330,12 +330,12 @@ func aliasKeys(in *touchbase.Inbound) []identKey {
 	return []identKey{{touchbase.IdentityUserID, in.PreviousID}, {touchbase.IdentityAnonymousID, in.PreviousID}}
 }
 
-// suppress drops inbounds that carry an identifier of an erased customer.
-func (b *ingestBatch) suppress(ctx context.Context, ins []touchbase.Inbound, live []int, statuses []touchbase.IngestStatus) ([]int, error) {
+// dropErased drops inbounds that carry an identifier of an erased customer.
+func (b *ingestBatch) dropErased(ctx context.Context, ins []touchbase.Inbound, live []int, statuses []touchbase.IngestStatus) ([]int, error) {
 	var has int
-	err := b.tx.QueryRowContext(ctx, b.s.d.q("SELECT count(*) FROM (SELECT 1 FROM suppressed_identities WHERE workspace_id = ? LIMIT 1) x"), b.ws).Scan(&has)
+	err := b.tx.QueryRowContext(ctx, b.s.d.q("SELECT count(*) FROM (SELECT 1 FROM erased_identities WHERE workspace_id = ? LIMIT 1) x"), b.ws).Scan(&has)
 	if err != nil {
-		return nil, fmt.Errorf("suppressions: %w", err)
+		return nil, fmt.Errorf("erased identities: %w", err)
 	}
 	if has == 0 {
 		return live, nil
@@ -344,14 +344,14 @@ func (b *ingestBatch) suppress(ctx context.Context, ins []touchbase.Inbound, liv
 	var args []any
 	for _, i := range live {
 		for _, k := range append(identKeys(&ins[i]), aliasKeys(&ins[i])...) {
-			h := string(k.kind) + ":" + suppressionHash(k.value)
+			h := string(k.kind) + ":" + erasedHash(k.value)
 			if _, ok := hashes[h]; !ok {
 				hashes[h] = false
-				args = append(args, suppressionHash(k.value))
+				args = append(args, erasedHash(k.value))
 			}
 		}
 	}
-	err = b.s.queryIn(ctx, b.tx, "SELECT kind, value_hash FROM suppressed_identities WHERE workspace_id = ? AND value_hash IN (%s)", []any{b.ws}, args, func(rows *sql.Rows) error {
+	err = b.s.queryIn(ctx, b.tx, "SELECT kind, value_hash FROM erased_identities WHERE workspace_id = ? AND value_hash IN (%s)", []any{b.ws}, args, func(rows *sql.Rows) error {
 		var kind, h string
 		if err := rows.Scan(&kind, &h); err != nil {
 			return err
@@ -360,14 +360,14 @@ func (b *ingestBatch) suppress(ctx context.Context, ins []touchbase.Inbound, liv
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("suppressions: %w", err)
+		return nil, fmt.Errorf("erased identities: %w", err)
 	}
 	out := live[:0:0]
 next:
 	for _, i := range live {
 		for _, k := range append(identKeys(&ins[i]), aliasKeys(&ins[i])...) {
-			if hashes[string(k.kind)+":"+suppressionHash(k.value)] {
-				statuses[i] = touchbase.IngestSuppressed
+			if hashes[string(k.kind)+":"+erasedHash(k.value)] {
+				statuses[i] = touchbase.IngestErased
 				continue next
 			}
 		}

@@ -345,19 +345,19 @@ func TestIngest(t *testing.T) {
 			}
 		})
 
-		t.Run("Suppressed", func(t *testing.T) {
-			ws := newWorkspace(t, s, "suppressed")
+		t.Run("Erased", func(t *testing.T) {
+			ws := newWorkspace(t, s, "erased")
 			sum := sha256.Sum256([]byte("gone@example.com"))
-			if _, err := s.DB().Exec(rebind(s, "INSERT INTO suppressed_identities (workspace_id, kind, value_hash, created_at) VALUES (?, 'email', ?, 0)"), ws, hex.EncodeToString(sum[:])); err != nil {
+			if _, err := s.DB().Exec(rebind(s, "INSERT INTO erased_identities (workspace_id, kind, value_hash, created_at) VALUES (?, 'email', ?, 0)"), ws, hex.EncodeToString(sum[:])); err != nil {
 				t.Fatal(err)
 			}
 			q := &inboundSeq{ws: ws}
 			res := ingestOK(t, s, q.identify("u5", "", map[string]any{"email": "gone@example.com"}), q.track("Kept", "u6", ""))
-			if res.Suppressed != 1 || res.Stored != 1 || res.Statuses[0] != touchbase.IngestSuppressed {
+			if res.Erased != 1 || res.Stored != 1 || res.Statuses[0] != touchbase.IngestErased {
 				t.Fatalf("%+v", res)
 			}
 			if customerOf(t, s, ws, touchbase.IdentityUserID, "u5") != 0 {
-				t.Fatal("a suppressed identifier recreated a profile")
+				t.Fatal("an erased identifier recreated a profile")
 			}
 		})
 
@@ -389,7 +389,7 @@ func TestIngestCache(t *testing.T) {
 				t.Fatal(err)
 			}
 			res := ingestOK(t, s, q.track("Late", "u1", ""), q.track("Late", "", "a1"), q.track("Fresh", "u2", ""))
-			if res.Suppressed != 2 || res.Stored != 1 {
+			if res.Erased != 2 || res.Stored != 1 {
 				t.Fatalf("after erase: %+v", res)
 			}
 			if n := count(t, s, "SELECT count(*) FROM events WHERE workspace_id = ? AND customer_id = ?", ws, c); n != 0 {

@@ -282,9 +282,9 @@ func fromMillis(ms sql.NullInt64) *time.Time {
 	return &t
 }
 
-// suppressionHash is how an erased customer's identifier is remembered:
+// erasedHash is how an erased customer's identifier is remembered:
 // the hex SHA-256 of the normalised value, so that the value itself is gone.
-func suppressionHash(value string) string {
+func erasedHash(value string) string {
 	sum := sha256.Sum256([]byte(value))
 	return hex.EncodeToString(sum[:])
 }

@@ -469,9 +469,9 @@ func testEraseExport(t *testing.T, s *store.Store) {
 		wantCode(t, err, touchbase.ENOTFOUND)
 	})
 
-	// One of the identifiers was suppressed before (an earlier erasure of
+	// One of the identifiers was erased before (an earlier erasure of
 	// someone who used it): that must not make this erasure fail.
-	Exec(t, s, "INSERT INTO suppressed_identities (workspace_id, kind, value_hash, created_at) VALUES (?, 'anonymous_id', ?, 0)", w.ID, sha256Hex("anon-1"))
+	Exec(t, s, "INSERT INTO erased_identities (workspace_id, kind, value_hash, created_at) VALUES (?, 'anonymous_id', ?, 0)", w.ID, sha256Hex("anon-1"))
 
 	must(t, s.EraseCustomer(ctx, w.ID, c.ID))
 
@@ -500,8 +500,8 @@ func testEraseExport(t *testing.T, s *store.Store) {
 		}
 	})
 
-	t.Run("identifiers suppressed as hashes only", func(t *testing.T) {
-		got := QueryStrings(t, s, "SELECT kind || ':' || value_hash FROM suppressed_identities WHERE workspace_id = ? ORDER BY kind, value_hash", w.ID)
+	t.Run("identifiers erased as hashes only", func(t *testing.T) {
+		got := QueryStrings(t, s, "SELECT kind || ':' || value_hash FROM erased_identities WHERE workspace_id = ? ORDER BY kind, value_hash", w.ID)
 		var want []string
 		for _, id := range []struct{ kind, value string }{
 			{"user_id", "u-1"}, {"email", "ada@example.com"}, {"email", "ada@work.example"}, {"phone", "+441234567"}, {"anonymous_id", "anon-1"},
@@ -510,7 +510,7 @@ func testEraseExport(t *testing.T, s *store.Store) {
 		}
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
-			t.Errorf("suppressed\n got %v\nwant %v", got, want)
+			t.Errorf("erased\n got %v\nwant %v", got, want)
 		}
 	})
 

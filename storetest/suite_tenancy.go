@@ -186,8 +186,8 @@ func testTenancy(t *testing.T, s *store.Store) {
 		if m.Role != touchbase.RoleAdmin {
 			t.Errorf("A's admin is now %q", m.Role)
 		}
-		if n := QueryInt(t, s, "SELECT count(*) FROM suppressed_identities"); n != 0 {
-			t.Errorf("%d identifiers suppressed by a refused erasure", n)
+		if n := QueryInt(t, s, "SELECT count(*) FROM erased_identities"); n != 0 {
+			t.Errorf("%d identifiers erased by a refused erasure", n)
 		}
 	})
 }

@@ -172,8 +172,8 @@ func (a *app) printImport(im *touchbase.Import, elapsed time.Duration) {
 	rate := float64(im.Lines) / max(elapsed.Seconds(), 1e-9)
 	fmt.Fprintf(a.stdout, "Import %d (%s from %s): %s\n", im.ID, im.Kind, im.FileName, im.Status)
 	fmt.Fprintf(a.stdout, "  %s lines in %s (%s lines/s)\n", thousands(im.Lines), elapsed.Round(time.Millisecond), thousands(int64(rate)))
-	fmt.Fprintf(a.stdout, "  %s records: %s stored, %s already imported, %s suppressed\n",
-		thousands(im.Records), thousands(im.Stored), thousands(im.Duplicates), thousands(im.Suppressed))
+	fmt.Fprintf(a.stdout, "  %s records: %s stored, %s already imported, %s naming erased customers\n",
+		thousands(im.Records), thousands(im.Stored), thousands(im.Duplicates), thousands(im.Erased))
 	if im.Skipped > 0 {
 		fmt.Fprintf(a.stdout, "  %s lines skipped (not data: headers, stock adjustments)\n", thousands(im.Skipped))
 	}
