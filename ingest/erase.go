@@ -21,12 +21,12 @@ import (
 // applied (the store drops what names an erased identifier, so they are
 // applied without them), and the events in failed/ that name one of ids in
 // workspace ws. It returns once they are gone, or EUNAVAILABLE when ctx
-// ends first with part of the backlog unapplied: those segments go by
+// ends first with part of the backlog unapplied: those files go by
 // themselves once it is, having been rotated. Without a Log there is
 // nothing to remove.
 //
-// The active segment is rotated first: left alone, it would keep applied
-// requests until it reached SegmentBytes (64 MiB of traffic later).
+// The active file is rotated first: left alone, it would keep applied
+// requests until it reached the log's file size (64 MiB of traffic later).
 func (w *Writer) Forget(ctx context.Context, ws int64, ids []touchbase.Identity) error {
 	l := w.cfg.Log
 	if l == nil {
@@ -149,7 +149,7 @@ type setAsideEntry struct {
 
 // forgetFailed rewrites the requests set aside in failed/ without the
 // events of workspace ws that name the customer (removing a file left with
-// none), and removes the damaged segments kept there that name them: what
+// none), and removes the damaged files kept there that name them: what
 // is whole in those was applied, and what is not cannot be told apart.
 func (l *Log) forgetFailed(ws int64, ids *identitySet) error {
 	if len(ids.raw) == 0 {
@@ -248,7 +248,7 @@ func withoutCustomer(endpoint string, body []byte, at time.Time, ids *identitySe
 	return out, true
 }
 
-// forgetDamaged removes a damaged segment kept in failed/ when any of its
+// forgetDamaged removes a damaged file kept in failed/ when any of its
 // records, or its damaged bytes, name the customer.
 func forgetDamaged(path string, ws int64, ids *identitySet) error {
 	b, err := os.ReadFile(path)
@@ -256,7 +256,7 @@ func forgetDamaged(path string, ws int64, ids *identitySet) error {
 		return err
 	}
 	named := ids.mentions(b)
-	// Its records, read as recovery reads a segment: in order from the
+	// Its records, read as recovery reads a file: in order from the
 	// number in its name, past the damage to the next whole one.
 	next, _ := strconv.ParseUint(strings.TrimSuffix(filepath.Base(path), ".log"), 10, 64)
 	for off := int64(0); !named; {

@@ -21,9 +21,9 @@ import (
 	"github.com/touchbase/touchbase"
 )
 
-// Log is the ingestion log: accepted requests, appended to segment files
-// and flushed to disk before they are acknowledged, and read back in order
-// by whoever applies them to the store. Acknowledging from the log lets a
+// Log is the ingestion log: accepted requests, appended to a series of
+// files and flushed to disk before they are acknowledged, and read back in
+// order by whoever applies them to the store. Acknowledging from the log lets a
 // 200 cost one sequential write and one fsync per group of requests, while
 // the store's index updates run behind in large batches.
 //
@@ -32,33 +32,36 @@ import (
 // payload (workspace, arrival time, endpoint, body). The endpoint's 16-bit
 // length has its top bit set when the request came with a public write key
 // (LogEntry.Public); records written before that flag existed have it
-// clear, and are applied with the full rights they were accepted with. Segments are named by
-// their first record's sequence number and rolled at SegmentBytes; a
-// segment goes once every record in it is applied. The applied position is
-// kept in the file "applied" beside them.
+// clear, and are applied with the full rights they were accepted with.
+// Files are named by their first record's sequence number (SEQ.log) and
+// rolled at the size OpenLog was given (fileBytes); a file goes once every
+// record in it is applied. The applied position is kept in the file
+// "applied" beside them.
 //
-// A crash can leave a torn record at the end of the last segment: one whose
+// A crash can leave a torn record at the end of the last file: one whose
 // write was never acknowledged. OpenLog cuts it off.
 type Log struct {
-	dir          string
-	segmentBytes int64
-	lock         *os.File // held for the Log's life: one process appends
+	dir       string
+	fileBytes int64
+	lock      *os.File // held for the Log's life: one process appends
 
 	mu        sync.Mutex
-	segs      []segment // oldest first; the last is the one appended to
+	files     []logFile // oldest first; the last is the one appended to
 	active    *os.File
-	size      int64         // of the active segment
+	size      int64         // of the active file
 	next      uint64        // the sequence number the next record gets
 	applied   uint64        // every record up to this one is applied
-	w         *bufio.Writer // Append's, over the active segment
+	w         *bufio.Writer // Append's, over the active file
 	appended  chan struct{} // closed and replaced when records are appended
-	roll      bool          // start a new segment at the next Append (SkipCorrupt, Rotate)
+	roll      bool          // start a new file at the next Append (SkipCorrupt, Rotate)
 	appending bool          // an Append writes to active without the lock
 
 	reader logReader
 }
 
-type segment struct {
+// logFile is one of the files the log rotates through (DIR/SEQ.log, SEQ
+// its first record's sequence number).
+type logFile struct {
 	first uint64 // sequence number of its first record
 	path  string
 	size  int64
@@ -75,8 +78,8 @@ type LogEntry struct {
 	Public bool
 }
 
-// DefaultSegmentBytes is the size at which a segment is rolled.
-const DefaultSegmentBytes = 64 << 20
+// DefaultFileBytes is the size at which a file is rolled.
+const DefaultFileBytes = 64 << 20
 
 const (
 	headerBytes = 16
@@ -98,11 +101,11 @@ func recordSum(h []byte, payload ...[]byte) uint32 {
 	return sum
 }
 
-// OpenLog opens (creating if need be) the log in dir. segmentBytes <= 0
-// means DefaultSegmentBytes.
-func OpenLog(dir string, segmentBytes int64) (*Log, error) {
-	if segmentBytes <= 0 {
-		segmentBytes = DefaultSegmentBytes
+// OpenLog opens (creating if need be) the log in dir. fileBytes <= 0
+// means DefaultFileBytes.
+func OpenLog(dir string, fileBytes int64) (*Log, error) {
+	if fileBytes <= 0 {
+		fileBytes = DefaultFileBytes
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ingestion log: %w", err)
@@ -111,7 +114,7 @@ func OpenLog(dir string, segmentBytes int64) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, segmentBytes: segmentBytes, lock: lock, appended: make(chan struct{})}
+	l := &Log{dir: dir, fileBytes: fileBytes, lock: lock, appended: make(chan struct{})}
 	if err := l.recover(); err != nil {
 		lock.Close()
 		return nil, err
@@ -120,7 +123,7 @@ func OpenLog(dir string, segmentBytes int64) (*Log, error) {
 	return l, nil
 }
 
-// recover lists the segments, drops those wholly applied, and cuts a torn
+// recover lists the files, drops those wholly applied, and cuts a torn
 // record off the end of the last one.
 func (l *Log) recover() error {
 	if b, err := os.ReadFile(filepath.Join(l.dir, "applied")); err == nil {
@@ -145,14 +148,14 @@ func (l *Log) recover() error {
 		if err != nil {
 			return fmt.Errorf("ingestion log: %w", err)
 		}
-		l.segs = append(l.segs, segment{first: first, path: p, size: fi.Size()})
+		l.files = append(l.files, logFile{first: first, path: p, size: fi.Size()})
 	}
-	slices.SortFunc(l.segs, func(a, b segment) int { return cmp.Compare(a.first, b.first) })
+	slices.SortFunc(l.files, func(a, b logFile) int { return cmp.Compare(a.first, b.first) })
 
 	l.next = l.applied + 1
-	if n := len(l.segs); n > 0 {
-		last := &l.segs[n-1]
-		next, good, err := scanSegment(last.path, last.first)
+	if n := len(l.files); n > 0 {
+		last := &l.files[n-1]
+		next, good, err := scanFile(last.path, last.first)
 		if err != nil {
 			return err
 		}
@@ -165,19 +168,19 @@ func (l *Log) recover() error {
 		}
 		l.next = max(l.next, next)
 	}
-	// Segments wholly applied go; the reader starts at the first record
+	// Files wholly applied go; the reader starts at the first record
 	// not applied.
 	l.dropApplied()
 	return nil
 }
 
-// scanSegment reads a segment's records, checking each, and returns the
+// scanFile reads a file's records, checking each, and returns the
 // sequence number after its last whole record and the offset where that
-// record ends. Where a record is not whole, the segment ends there (a
+// record ends. Where a record is not whole, the file ends there (a
 // torn write), unless whole records with later numbers follow: that is
 // damage in the middle, which reading reports (see SkipCorrupt), and
 // those records were acknowledged, so they stay.
-func scanSegment(path string, first uint64) (next uint64, good int64, err error) {
+func scanFile(path string, first uint64) (next uint64, good int64, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, 0, fmt.Errorf("ingestion log: %w", err)
@@ -312,7 +315,7 @@ func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
 func (l *Log) Append(entries []LogEntry) (uint64, error) {
 	l.mu.Lock()
 	if l.roll && l.active != nil {
-		l.active.Close() // SkipCorrupt wants a new segment
+		l.active.Close() // SkipCorrupt wants a new file
 		l.active = nil
 	}
 	if l.active == nil {
@@ -356,22 +359,22 @@ func (l *Log) Append(entries []LogEntry) (uint64, error) {
 		return 0, noRoom(fmt.Errorf("ingestion log: write: %w", err))
 	}
 	l.size += written
-	l.segs[len(l.segs)-1].size = l.size
+	l.files[len(l.files)-1].size = l.size
 	l.next = seq
 	close(l.appended)
 	l.appended = make(chan struct{})
-	if l.size >= l.segmentBytes || l.roll {
+	if l.size >= l.fileBytes || l.roll {
 		l.active.Close()
-		l.active = nil // the next Append starts a segment
+		l.active = nil // the next Append starts a file
 	}
 	return seq - 1, nil
 }
 
-// openActive opens the segment to append to: the last one if it has room,
+// openActive opens the file to append to: the last one if it has room,
 // else a new one named by the next sequence number.
 func (l *Log) openActive() error {
-	if n := len(l.segs); n > 0 && l.segs[n-1].size < l.segmentBytes && !l.roll {
-		last := l.segs[n-1]
+	if n := len(l.files); n > 0 && l.files[n-1].size < l.fileBytes && !l.roll {
+		last := l.files[n-1]
 		f, err := os.OpenFile(last.path, os.O_WRONLY, 0o600)
 		if err != nil {
 			return fmt.Errorf("ingestion log: %w", err)
@@ -393,27 +396,27 @@ func (l *Log) openActive() error {
 		f.Close()
 		return err
 	}
-	l.segs = append(l.segs, segment{first: l.next, path: p})
+	l.files = append(l.files, logFile{first: l.next, path: p})
 	l.active, l.size = f, 0
 	return nil
 }
 
-// abandonActive closes the active segment after a failed write and cuts
+// abandonActive closes the active file after a failed write and cuts
 // it back to its last acknowledged record.
 func (l *Log) abandonActive() {
 	l.active.Close()
 	l.active = nil
-	last := l.segs[len(l.segs)-1]
+	last := l.files[len(l.files)-1]
 	os.Truncate(last.path, last.size)
 }
 
-// Rotate ends the active segment: the next Append starts a new one, and
-// the segment goes, like those before it, as soon as every record in it is
+// Rotate ends the active file: the next Append starts a new one, and
+// the file goes, like those before it, as soon as every record in it is
 // applied (at once when they all are). Erasure calls it, so that applied
-// records do not stay behind in a segment that is still appended to (and
-// kept until it reaches SegmentBytes). Call it from the goroutine that
+// records do not stay behind in a file that is still appended to (and
+// kept until it reaches the log's file size). Call it from the goroutine that
 // reads the log, or while nobody does: it closes the reader's file, so
-// that a removed segment's space is freed at once.
+// that a removed file's space is freed at once.
 func (l *Log) Rotate() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -423,16 +426,16 @@ func (l *Log) Rotate() {
 		l.active.Close()
 		l.active = nil
 	}
-	l.reader.closeSegment()
+	l.reader.closeFile()
 	l.dropApplied()
 }
 
-// Holds reports whether a segment of the log still holds record seq (or
+// Holds reports whether a file of the log still holds record seq (or
 // an earlier one).
 func (l *Log) Holds(seq uint64) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.segs) > 0 && l.segs[0].first <= seq
+	return len(l.files) > 0 && l.files[0].first <= seq
 }
 
 // Appended returns the sequence number of the last record appended (0
@@ -452,19 +455,19 @@ func (l *Log) Applied() uint64 {
 }
 
 // Backlog returns the bytes of records appended and not yet applied
-// (counting whole segments: an upper bound within one segment).
+// (counting whole files: an upper bound within one file).
 func (l *Log) Backlog() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var n int64
-	for _, s := range l.segs {
-		n += s.size
+	for _, f := range l.files {
+		n += f.size
 	}
 	return n
 }
 
 // SetApplied records that every record up to seq is applied, and removes
-// the segments that holds wholly. The position is written without fsync:
+// the files that holds wholly. The position is written without fsync:
 // after a crash, an older position only means applying some records
 // again, which the store's messageId deduplication makes harmless.
 func (l *Log) SetApplied(seq uint64) error {
@@ -485,18 +488,18 @@ func (l *Log) SetApplied(seq uint64) error {
 	return nil
 }
 
-// dropApplied removes segments every record of which is applied, except
+// dropApplied removes files every record of which is applied, except
 // the one being appended to. l.mu is held (or l is not shared yet).
 func (l *Log) dropApplied() {
-	for len(l.segs) > 1 && l.segs[1].first <= l.applied+1 {
-		os.Remove(l.segs[0].path)
-		l.segs = l.segs[1:]
+	for len(l.files) > 1 && l.files[1].first <= l.applied+1 {
+		os.Remove(l.files[0].path)
+		l.files = l.files[1:]
 	}
-	if len(l.segs) == 1 && l.active == nil && l.segs[0].first <= l.applied && l.next == l.applied+1 {
+	if len(l.files) == 1 && l.active == nil && l.files[0].first <= l.applied && l.next == l.applied+1 {
 		// Wholly applied and not being appended to: the next Append
-		// starts a fresh segment.
-		os.Remove(l.segs[0].path)
-		l.segs = l.segs[:0]
+		// starts a fresh file.
+		os.Remove(l.files[0].path)
+		l.files = l.files[:0]
 	}
 }
 
@@ -508,23 +511,23 @@ func (l *Log) Read(maxBytes int) ([]LogEntry, error) {
 	return l.reader.read(maxBytes)
 }
 
-// logReader reads records in order across segments. Only the applier
+// logReader reads records in order across files. Only the applier
 // calls it, from one goroutine.
 type logReader struct {
 	l    *Log
 	next uint64 // the sequence number wanted next; 0 before the first read
 	f    *os.File
 	r    *bufio.Reader
-	seg  uint64 // first sequence number of the open segment
-	off  int64  // where the next record starts in the open segment
-	done uint64 // first sequence number of the segment read to its end
+	file uint64 // first sequence number of the open file
+	off  int64  // where the next record starts in the open file
+	done uint64 // first sequence number of the file read to its end
 	bufs [][]byte
 
 	// bad is where the last read failed on the log's content: the
-	// record wanted, its segment and offset (bad.seq 0: none).
+	// record wanted, its file and offset (bad.seq 0: none).
 	bad struct {
-		seq, seg uint64
-		off      int64
+		seq, file uint64
+		off       int64
 	}
 }
 
@@ -539,13 +542,13 @@ func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
 	if rd.next == 0 {
 		rd.next = rd.l.applied + 1
 	}
-	segs := slices.Clone(rd.l.segs)
+	files := slices.Clone(rd.l.files)
 	rd.l.mu.Unlock()
 
 	var out []LogEntry
 	total := 0
 	for rd.next <= last && (total < maxBytes || len(out) == 0) {
-		if err := rd.position(segs); err != nil {
+		if err := rd.position(files); err != nil {
 			return out, err
 		}
 		k := len(out)
@@ -554,9 +557,9 @@ func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
 		}
 		seq, payload, n, err := readRecord(rd.r, rd.bufs[k])
 		if err == io.EOF {
-			// The end of a rolled segment: go on in the next one.
-			rd.done = rd.seg
-			rd.closeSegment()
+			// The end of a rolled file: go on in the next one.
+			rd.done = rd.file
+			rd.closeFile()
 			continue
 		}
 		if err == nil && seq > rd.next {
@@ -571,13 +574,13 @@ func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
 			// whole is the content's fault, a read error excepted.
 			var pe *os.PathError
 			if !errors.As(err, &pe) {
-				rd.bad.seq, rd.bad.seg, rd.bad.off = rd.next, rd.seg, rd.off
+				rd.bad.seq, rd.bad.file, rd.bad.off = rd.next, rd.file, rd.off
 				err = fmt.Errorf("%w: %w", ErrCorrupt, err)
 			}
-			// Start over from the segment's beginning next time.
-			seg := rd.seg
-			rd.closeSegment()
-			return out, fmt.Errorf("ingestion log: segment %d: %w", seg, err)
+			// Start over from the file's beginning next time.
+			file := rd.file
+			rd.closeFile()
+			return out, fmt.Errorf("ingestion log: file %d: %w", file, err)
 		}
 		rd.off += int64(n)
 		rd.bufs[k] = payload
@@ -591,27 +594,27 @@ func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
 	return out, nil
 }
 
-// position opens the segment holding rd.next if none is open: the last one
+// position opens the file holding rd.next if none is open: the last one
 // starting at or before it.
-func (rd *logReader) position(segs []segment) error {
+func (rd *logReader) position(files []logFile) error {
 	if rd.f != nil {
 		return nil
 	}
-	i := len(segs) - 1
-	for i >= 0 && segs[i].first > rd.next {
+	i := len(files) - 1
+	for i >= 0 && files[i].first > rd.next {
 		i--
 	}
-	if i < 0 || segs[i].first == rd.done {
-		return fmt.Errorf("ingestion log: no segment holds record %d", rd.next)
+	if i < 0 || files[i].first == rd.done {
+		return fmt.Errorf("ingestion log: no file holds record %d", rd.next)
 	}
-	return rd.open(segs[i], 0)
+	return rd.open(files[i], 0)
 }
 
 // SkipCorrupt moves reading past the damage that made the last Read fail
-// with ErrCorrupt: to the first whole record after it in the same segment
+// with ErrCorrupt: to the first whole record after it in the same file
 // (found by its header, sequence number and checksum), else to the next
-// segment, else (the damage is in the segment being appended to) to the
-// next record appended, in a new segment. The damaged segment is kept as
+// file, else (the damage is in the file being appended to) to the
+// next record appended, in a new file. The damaged file is kept as
 // failed/SEQ.log for an operator. It returns the records skipped, which
 // never reach the store (to < from when none were), and where the copy
 // is.
@@ -623,61 +626,61 @@ func (l *Log) SkipCorrupt() (from, to uint64, saved string, err error) {
 	if bad.seq == 0 || bad.seq != rd.next {
 		return 0, 0, "", errors.New("ingestion log: no corrupt record to skip")
 	}
-	i := slices.IndexFunc(l.segs, func(s segment) bool { return s.first == bad.seg })
+	i := slices.IndexFunc(l.files, func(f logFile) bool { return f.first == bad.file })
 	if i < 0 {
-		return 0, 0, "", fmt.Errorf("ingestion log: segment %d is gone", bad.seg)
+		return 0, 0, "", fmt.Errorf("ingestion log: file %d is gone", bad.file)
 	}
-	seg := l.segs[i]
+	file := l.files[i]
 	dir := filepath.Join(l.dir, "failed")
-	saved = filepath.Join(dir, filepath.Base(seg.path))
+	saved = filepath.Join(dir, filepath.Base(file.path))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, 0, "", fmt.Errorf("ingestion log: %w", err)
 	}
-	if err := os.Link(seg.path, saved); err != nil && !errors.Is(err, os.ErrExist) {
-		return 0, 0, "", fmt.Errorf("ingestion log: keep %s: %w", seg.path, err)
+	if err := os.Link(file.path, saved); err != nil && !errors.Is(err, os.ErrExist) {
+		return 0, 0, "", fmt.Errorf("ingestion log: keep %s: %w", file.path, err)
 	}
 	last := l.next - 1
-	resume, at := resync(seg, bad.off, bad.seq, last)
+	resume, at := resync(file, bad.off, bad.seq, last)
 	switch {
 	case at >= 0:
-		// Go on in this segment, from the record found.
-	case i+1 < len(l.segs):
-		resume = l.segs[i+1].first
+		// Go on in this file, from the record found.
+	case i+1 < len(l.files):
+		resume = l.files[i+1].first
 	default:
-		// The damage is in the active segment, and nothing whole
-		// follows it: appending goes on in a new segment (after the
+		// The damage is in the active file, and nothing whole
+		// follows it: appending goes on in a new file (after the
 		// Append running, if one is, whose records resync finds).
 		l.roll = true
 		resume = l.next
 	}
-	rd.closeSegment()
+	rd.closeFile()
 	rd.bad.seq = 0
 	rd.next = resume
 	if at >= 0 {
-		if err := rd.open(seg, at); err != nil {
+		if err := rd.open(file, at); err != nil {
 			return 0, 0, "", err
 		}
 	}
 	return bad.seq, resume - 1, saved, nil
 }
 
-// resync looks in seg, after the damage at off (where record bad was
+// resync looks in file, after the damage at off (where record bad was
 // wanted), for the first whole record numbered bad or later (and at most
 // last), and returns its sequence number and offset (at < 0: none).
-func resync(seg segment, off int64, bad, last uint64) (seq uint64, at int64) {
-	b, err := os.ReadFile(seg.path)
+func resync(file logFile, off int64, bad, last uint64) (seq uint64, at int64) {
+	b, err := os.ReadFile(file.path)
 	if err != nil {
 		return 0, -1
 	}
-	if seg.size > 0 && seg.size < int64(len(b)) {
-		b = b[:seg.size]
+	if file.size > 0 && file.size < int64(len(b)) {
+		b = b[:file.size]
 	}
 	return findRecord(b, off+1, bad, last)
 }
 
-// open opens seg for reading at offset off.
-func (rd *logReader) open(seg segment, off int64) error {
-	f, err := os.Open(seg.path)
+// open opens file for reading at offset off.
+func (rd *logReader) open(file logFile, off int64) error {
+	f, err := os.Open(file.path)
 	if err != nil {
 		return fmt.Errorf("ingestion log: %w", err)
 	}
@@ -685,7 +688,7 @@ func (rd *logReader) open(seg segment, off int64) error {
 		f.Close()
 		return fmt.Errorf("ingestion log: %w", err)
 	}
-	rd.f, rd.seg, rd.off = f, seg.first, off
+	rd.f, rd.file, rd.off = f, file.first, off
 	if rd.r == nil {
 		rd.r = bufio.NewReaderSize(f, 1<<20)
 	} else {
@@ -694,7 +697,7 @@ func (rd *logReader) open(seg segment, off int64) error {
 	return nil
 }
 
-func (rd *logReader) closeSegment() {
+func (rd *logReader) closeFile() {
 	if rd.f != nil {
 		rd.f.Close()
 		rd.f = nil
@@ -709,7 +712,7 @@ func (l *Log) Close() error {
 		l.active.Close()
 		l.active = nil
 	}
-	l.reader.closeSegment()
+	l.reader.closeFile()
 	return l.lock.Close()
 }
 

@@ -95,12 +95,12 @@ func TestLogCutsATornRecord(t *testing.T) {
 		}
 		l.Append([]ingest.LogEntry{entry(1, "one"), entry(1, "two")})
 		l.Close()
-		segs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-		if len(segs) != 1 {
-			t.Fatalf("segments %v", segs)
+		files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+		if len(files) != 1 {
+			t.Fatalf("files %v", files)
 		}
-		before, _ := os.Stat(segs[0])
-		f, _ := os.OpenFile(segs[0], os.O_WRONLY|os.O_APPEND, 0)
+		before, _ := os.Stat(files[0])
+		f, _ := os.OpenFile(files[0], os.O_WRONLY|os.O_APPEND, 0)
 		f.WriteString(tail)
 		f.Close()
 
@@ -108,7 +108,7 @@ func TestLogCutsATornRecord(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		after, _ := os.Stat(segs[0])
+		after, _ := os.Stat(files[0])
 		if after.Size() != before.Size() {
 			t.Fatalf("torn tail %q: size %d, want %d", tail, after.Size(), before.Size())
 		}
@@ -123,9 +123,9 @@ func TestLogCutsATornRecord(t *testing.T) {
 	}
 }
 
-// TestLogSegments: records span rolled segments in order, and segments
+// TestLogFiles: records span rolled files in order, and files
 // go once applied.
-func TestLogSegments(t *testing.T) {
+func TestLogFiles(t *testing.T) {
 	dir := t.TempDir()
 	l, err := ingest.OpenLog(dir, 200)
 	if err != nil {
@@ -138,9 +138,9 @@ func TestLogSegments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	segs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-	if len(segs) < 5 {
-		t.Fatalf("%d segments for 20 records of ~100 bytes at 200 per segment", len(segs))
+	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	if len(files) < 5 {
+		t.Fatalf("%d files for 20 records of ~100 bytes at 200 per file", len(files))
 	}
 	got := readAll(t, l)
 	for i, e := range got {
@@ -157,9 +157,9 @@ func TestLogSegments(t *testing.T) {
 	}
 	left, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 	if len(left) > 1 || l.Backlog() >= full {
-		t.Fatalf("after applying all: segments %v, backlog %d of %d", left, l.Backlog(), full)
+		t.Fatalf("after applying all: files %v, backlog %d of %d", left, l.Backlog(), full)
 	}
-	// Reading resumes across a fresh segment.
+	// Reading resumes across a fresh file.
 	l.Append([]ingest.LogEntry{entry(1, "more")})
 	if got := readAll(t, l); len(got) != 1 || got[0].Seq != 21 {
 		t.Fatalf("after the drop: %+v", got)
@@ -269,8 +269,8 @@ func TestWriterWithLog(t *testing.T) {
 		if st, _ := s.Stats(ctx, wsp.ID); st.Events != 162 {
 			t.Fatalf("after restart %d events, want 162", st.Events)
 		}
-		if segs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(segs) > 1 {
-			t.Fatalf("applied segments are kept: %v", segs)
+		if files, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(files) > 1 {
+			t.Fatalf("applied files are kept: %v", files)
 		}
 	})
 }
@@ -505,12 +505,12 @@ func BenchmarkLogAppend(b *testing.B) {
 	}
 }
 
-// corruptAt flips a byte of the first segment file, at off from its start
+// corruptAt flips a byte of the first log file, at off from its start
 // (negative: from its end).
 func corruptAt(t *testing.T, dir string, off int64) string {
 	t.Helper()
-	segs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-	f, err := os.OpenFile(segs[0], os.O_RDWR, 0)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	f, err := os.OpenFile(files[0], os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -525,22 +525,22 @@ func corruptAt(t *testing.T, dir string, off int64) string {
 	if _, err := f.WriteAt(b, off); err != nil {
 		t.Fatal(err)
 	}
-	return segs[0]
+	return files[0]
 }
 
 // TestLogSkipsCorruptRecords: damage on disk (a flipped bit in a body, or
 // in a length, which loses the framing) makes Read fail with ErrCorrupt;
-// SkipCorrupt goes on at the next whole record, keeps the damaged segment
+// SkipCorrupt goes on at the next whole record, keeps the damaged file
 // in failed/, and reports what was lost; the records after the damage
 // survive a reopen (only a bad last record is a torn write). Damage in
-// the last record of the segment being appended to skips to the next
-// record appended, in a new segment.
+// the last record of the file being appended to skips to the next
+// record appended, in a new file.
 func TestLogSkipsCorruptRecords(t *testing.T) {
 	body := func(i int) string { return fmt.Sprintf("request %d %s", i, strings.Repeat("b", 100)) }
 	recordBytes := int64(16 + 18 + len("batch") + len(body(0)))
 	for _, tc := range []struct {
 		name     string
-		off      int64 // of the damage, from the segment's start (negative: end)
+		off      int64 // of the damage, from the file's start (negative: end)
 		from, to uint64
 		after    int  // records read after the skip
 		open     bool // damaged while the log is open (at a reopen, a bad last record is a torn write, cut)
@@ -580,9 +580,9 @@ func TestLogSkipsCorruptRecords(t *testing.T) {
 				t.Fatalf("skipped %d-%d, err %v; want %d-%d", from, to, err, tc.from, tc.to)
 			}
 			if a, _ := os.ReadFile(seg); len(a) == 0 {
-				t.Fatal("the segment is gone")
+				t.Fatal("the file is gone")
 			} else if b, _ := os.ReadFile(saved); !bytes.Equal(a, b) {
-				t.Fatalf("the copy in %s is not the damaged segment", saved)
+				t.Fatalf("the copy in %s is not the damaged file", saved)
 			}
 			rest := readAll(t, l)
 			if len(rest) != tc.after || (len(rest) > 0 && (rest[0].Seq != tc.to+1 || string(rest[0].Body) != body(int(tc.to+1)))) {
@@ -640,7 +640,7 @@ func TestWriterGoesOnPastCorruptRecords(t *testing.T) {
 		t.Fatalf("stored %v; want all but the damaged m2", stored)
 	}
 	if saved, _ := filepath.Glob(filepath.Join(dir, "failed", "*.log")); len(saved) != 1 {
-		t.Fatalf("damaged segments kept: %v", saved)
+		t.Fatalf("damaged files kept: %v", saved)
 	}
 }
 
@@ -707,9 +707,9 @@ func TestLogKeepsThePublicFlag(t *testing.T) {
 	}
 }
 
-// TestWriterForgetRemovesTheLogsCopies: Forget rotates the active segment
+// TestWriterForgetRemovesTheLogsCopies: Forget rotates the active file
 // and returns once every request logged before it is applied and its
-// segment removed; given too little time, it says so, and the segments go
+// file removed; given too little time, it says so, and the files go
 // by themselves once applied. Appends racing with it are unharmed.
 func TestWriterForgetRemovesTheLogsCopies(t *testing.T) {
 	ing := &slowIngester{delay: 300 * time.Millisecond}
@@ -760,11 +760,11 @@ func TestWriterForgetRemovesTheLogsCopies(t *testing.T) {
 	if len(seen) != 23 {
 		t.Fatalf("stored %d of 23 requests", len(seen))
 	}
-	// Once all is applied, one more Forget leaves no segment behind.
+	// Once all is applied, one more Forget leaves no file behind.
 	if err := w.Forget(ctx, 1, nil); err != nil {
 		t.Fatal(err)
 	}
-	if segs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(segs) != 0 {
-		t.Fatalf("segments left after Forget: %v", segs)
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(files) != 0 {
+		t.Fatalf("files left after Forget: %v", files)
 	}
 }

@@ -492,7 +492,7 @@ func (w *Writer) apply() {
 					w.log.Error("ingestion log: cannot skip a corrupt record; retrying", "err", serr)
 					failures++
 				} else {
-					w.log.Error("ingestion log: corrupt records skipped: they will not reach the store; the damaged segment is kept",
+					w.log.Error("ingestion log: corrupt records skipped: they will not reach the store; the damaged file is kept",
 						"first", from, "last", to, "copy", saved, "err", err)
 					if to >= from {
 						// Everything before them was applied when the
@@ -656,7 +656,7 @@ func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
 }
 
 // rotateLog rotates the log from the applier's goroutine (Rotate closes
-// the reader's file) and wakes Forget, whose segments may be gone now.
+// the reader's file) and wakes Forget, whose files may be gone now.
 func (w *Writer) rotateLog() {
 	w.cfg.Log.Rotate()
 	w.applyMu.Lock()

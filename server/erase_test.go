@@ -130,9 +130,9 @@ func setAside(t *testing.T, logDir string, seq uint64, ws int64, body string) st
 	return p
 }
 
-// keptDamagedSegment writes failed/SEQ.log as SkipCorrupt keeps a damaged
-// segment, holding a record of body.
-func keptDamagedSegment(t *testing.T, logDir string, ws int64, body string) string {
+// keptDamagedFile writes failed/SEQ.log as SkipCorrupt keeps a damaged
+// log file, holding a record of body.
+func keptDamagedFile(t *testing.T, logDir string, ws int64, body string) string {
 	t.Helper()
 	tmp := t.TempDir()
 	l, err := ingest.OpenLog(tmp, 0)
@@ -157,7 +157,7 @@ func keptDamagedSegment(t *testing.T, logDir string, ws int64, body string) stri
 
 // TestEraseLeavesNoCopy: once DELETE /api/v1/customers/{id} answers, no
 // file touchbase keeps holds the person's identifiers or name: not the
-// ingestion log (its active segment included), not failed/, not SQLite's
+// ingestion log (its active file included), not failed/, not SQLite's
 // freed pages or write-ahead log. On PostgreSQL, no row version of theirs
 // is left for VACUUM. Another person's data stays.
 func TestEraseLeavesNoCopy(t *testing.T) {
@@ -181,14 +181,14 @@ func TestEraseLeavesNoCopy(t *testing.T) {
 			other := map[string]any{"type": "track", "event": "Viewed", "userId": "other-user", "messageId": "other-1",
 				"context": map[string]any{"traits": map[string]any{"email": "other@example.org"}}}
 
-			// Set aside earlier: a batch naming both, and a damaged segment
+			// Set aside earlier: a batch naming both, and a damaged log file
 			// naming the person.
 			mixed, _ := json.Marshal(map[string]any{"batch": []any{
 				map[string]any{"type": "identify", "userId": p.userID, "messageId": "zq-failed", "traits": map[string]any{"email": p.email, "name": p.name}},
 				map[string]any{"type": "track", "event": "Viewed", "userId": "other-user", "messageId": "other-failed"},
 			}})
 			failedJSON := setAside(t, logDir, 9999, f.ws, string(mixed))
-			damaged := keptDamagedSegment(t, logDir, f.ws, `{"batch":[{"type":"identify","userId":"`+p.userID+`","traits":{"phone":"`+p.phone+`"}}]}`)
+			damaged := keptDamagedFile(t, logDir, f.ws, `{"batch":[{"type":"identify","userId":"`+p.userID+`","traits":{"phone":"`+p.phone+`"}}]}`)
 
 			// The person's history: traits rewritten several times, each
 			// time shorter (SQLite puts the shorter row at the end of the
@@ -224,7 +224,7 @@ func TestEraseLeavesNoCopy(t *testing.T) {
 				t.Errorf("after the erase, %s still holds %q", strings.TrimPrefix(path, data+"/"), found)
 			}
 			if _, err := os.Stat(damaged); !os.IsNotExist(err) {
-				t.Errorf("the damaged segment kept in failed/ names the person and is still there: %v", err)
+				t.Errorf("the damaged log file kept in failed/ names the person and is still there: %v", err)
 			}
 			// The other person's event in the mixed request is kept for
 			// the operator.

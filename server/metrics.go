@@ -141,7 +141,7 @@ func (m *metrics) registerLag(l lagger) {
 	}, func() float64 { n, _ := l.Lag(); return float64(n) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "touchbase_ingest_log_bytes",
-			Help: "Bytes the ingestion log holds (segments not yet wholly applied).",
+			Help: "Bytes the ingestion log holds (its files not yet wholly applied).",
 		}, func() float64 { _, b := l.Lag(); return float64(b) }))
 }
 
