@@ -62,7 +62,7 @@ const settleWait = 10 * time.Second
 // settle waits until the events acknowledged so far are in the store
 // (instant when they are), so that a client reads what it has just sent.
 func (s *Server) settle(ctx context.Context) {
-	if s.svc.Ingest != nil && !s.svc.Ingest.Settle(ctx, settleWait) && ctx.Err() == nil {
+	if s.svc.IngestQueue != nil && !s.svc.IngestQueue.Settle(ctx, settleWait) && ctx.Err() == nil {
 		s.log.Warn("ingestion is behind: serving the store as it is", "waited", settleWait)
 	}
 }

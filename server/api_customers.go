@@ -209,10 +209,10 @@ func (s *Server) eraseCustomer(ctx context.Context, k *touchbase.Key, in *custom
 			s.log.Error("segments: forgetting an erased customer", "workspace_id", k.WorkspaceID, "customer_id", in.ID, "err", err)
 		}
 	}
-	if s.svc.Ingest != nil {
+	if s.svc.IngestQueue != nil {
 		fctx, cancel := context.WithTimeout(ctx, eraseWait)
 		defer cancel()
-		if ferr := s.svc.Ingest.Forget(fctx, k.WorkspaceID, ids); ferr != nil && err == nil {
+		if ferr := s.svc.IngestQueue.Forget(fctx, k.WorkspaceID, ids); ferr != nil && err == nil {
 			err = ferr
 		}
 	}

@@ -60,7 +60,7 @@ func BenchmarkIngestBatch(b *testing.B) {
 			var srv *server.Server
 			w := ingest.NewWriter(s, ingest.WriterConfig{OnCommit: func(st ingest.CommitStats) { srv.ObserveCommit(st) }})
 			srv = server.New(server.Config{RateLimit: 1 << 30}, server.Services{
-				Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Imports: s, Ingest: w,
+				Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Imports: s, IngestQueue: w,
 			})
 			if err := w.Open(ctx); err != nil {
 				b.Fatal(err)

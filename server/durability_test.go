@@ -63,7 +63,7 @@ func startDurableServer(t *testing.T, st *store.Store, logDir string) *durableSe
 	var srv *server.Server
 	w := ingest.NewWriter(st, ingest.WriterConfig{Log: ilog, Logger: logger, OnCommit: func(cs ingest.CommitStats) { srv.ObserveCommit(cs) }})
 	srv = server.New(server.Config{Logger: logger, RateLimit: 1 << 30}, server.Services{
-		Workspaces: st, Users: st, Keys: st, Customers: st, Events: st, Orders: st, Stats: st, Imports: st, Ingest: w,
+		Workspaces: st, Users: st, Keys: st, Customers: st, Events: st, Orders: st, Stats: st, Imports: st, IngestQueue: w,
 	})
 	if err := w.Open(ctx); err != nil {
 		t.Fatal(err)

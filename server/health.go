@@ -48,7 +48,7 @@ func (s *Server) healthChecks() []healthCheck {
 			return err
 		}})
 	}
-	if h, ok := s.svc.Ingest.(healthReporter); ok {
+	if h, ok := s.svc.IngestQueue.(healthReporter); ok {
 		checks = append(checks, healthCheck{"ingest", h.Health})
 	}
 	if h, ok := s.svc.Engine.(healthReporter); ok {

@@ -164,7 +164,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 		ins[i].Public = public
 	}
 	rec := &ingest.Received{WorkspaceID: key.WorkspaceID, Endpoint: endpoint, ReceivedAt: receivedAt, Body: body, Inbounds: ins, Public: public}
-	if err := s.svc.Ingest.Write(ctx, rec); err != nil {
+	if err := s.svc.IngestQueue.Write(ctx, rec); err != nil {
 		switch touchbase.ErrorCode(err) {
 		case touchbase.EUNAVAILABLE:
 			// Shutting down, or ingestion is behind (the writer's bound):

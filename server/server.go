@@ -56,21 +56,22 @@ type Config struct {
 	ReadTimeout time.Duration
 }
 
-// Ingester stores accepted requests durably: when Write returns nil they
-// survive a crash. *ingest.Writer is one. Settle waits (up to max) until
-// what was acknowledged is in the store, which may trail the
-// acknowledgement; the admin API and the console call it first, so that
-// they show what a client has just sent. Forget removes the copies it
-// keeps of what an erased customer (known by ids) sent; erasure calls it
-// after the store's.
-type Ingester interface {
+// IngestQueue is what stands between /v1 and the store: it takes accepted
+// requests durably (when Write returns nil they survive a crash) and moves
+// them into the store, which it may trail. *ingest.Writer is one; the
+// store's touchbase.Ingester is what it writes to. Settle waits (up to
+// max) until what was acknowledged is in the store; the admin API and the
+// console call it first, so that they show what a client has just sent.
+// Forget removes the copies it keeps of what an erased customer (known by
+// ids) sent; erasure calls it after the store's.
+type IngestQueue interface {
 	Write(ctx context.Context, rec *ingest.Received) error
 	Settle(ctx context.Context, max time.Duration) bool
 	Forget(ctx context.Context, workspaceID int64, ids []touchbase.Identity) error
 }
 
 // Services are what the server serves; *store.Store implements all but
-// Ingest, which is an *ingest.Writer over the store.
+// IngestQueue, which is an *ingest.Writer over the store.
 type Services struct {
 	Workspaces touchbase.WorkspaceService
 	Users      touchbase.UserService
@@ -83,7 +84,7 @@ type Services struct {
 	Orders      touchbase.OrderService
 	Stats       touchbase.StatsService
 	Imports     touchbase.ImportService
-	Ingest      Ingester
+	IngestQueue IngestQueue
 	// Sessions and Reports serve the console; without them /ui is not
 	// mounted.
 	Sessions touchbase.SessionService
@@ -154,10 +155,10 @@ func New(cfg Config, svc Services) *Server {
 		keys:    newKeyCache(keyCacheTTL, time.Now),
 		limits:  newRateLimiter(time.Now),
 	}
-	if l, ok := svc.Ingest.(lagger); ok {
+	if l, ok := svc.IngestQueue.(lagger); ok {
 		s.metrics.registerLag(l)
 	}
-	if r, ok := svc.Ingest.(roomer); ok {
+	if r, ok := svc.IngestQueue.(roomer); ok {
 		s.metrics.registerNoRoom(r)
 	}
 	s.health = s.healthChecks()

@@ -89,7 +89,7 @@ func newEnv(t *testing.T, s *store.Store, cfg ...func(*server.Config)) *env {
 		f(&sc)
 	}
 	srv = server.New(sc, server.Services{
-		Workspaces: s, Users: s, Invitations: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Imports: s, Ingest: w,
+		Workspaces: s, Users: s, Invitations: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Imports: s, IngestQueue: w,
 		Sessions: s, Reports: s, Importer: runner,
 		Segments: s, Engine: eng, Features: features,
 		Analyses: s, Analyst: analyst,

@@ -138,7 +138,7 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 		Orders:      st,
 		Stats:       st,
 		Imports:     st,
-		Ingest:      w,
+		IngestQueue: w,
 		Sessions:    st,
 		Reports:     st,
 		Importer:    runner,

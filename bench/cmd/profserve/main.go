@@ -95,7 +95,7 @@ func run() (err error) {
 		OnCommit: func(cs ingest.CommitStats) { srv.ObserveCommit(cs) },
 	})
 	srv = server.New(server.Config{Addr: *addr, RateLimit: *rate, Logger: log, Version: "profserve"}, server.Services{
-		Workspaces: st, Users: st, Keys: st, Customers: st, Events: st, Orders: st, Stats: st, Imports: st, Ingest: w,
+		Workspaces: st, Users: st, Keys: st, Customers: st, Events: st, Orders: st, Stats: st, Imports: st, IngestQueue: w,
 	})
 	if err := w.Open(ctx); err != nil {
 		return err
