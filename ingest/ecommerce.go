@@ -119,22 +119,22 @@ func ecommerce(in *touchbase.Inbound, props []byte) *touchbase.FieldError {
 	case productsEvent(in.Event):
 		currency := ""
 		var products []byte
-		it := newObjectIter(props)
-		var m member
-		for it.next(&m) {
+		it := NewObjectIter(props)
+		var m Member
+		for it.Next(&m) {
 			switch {
-			case m.is("currency"):
-				currency, _ = textValue(m.value)
-			case m.is("products"):
-				products = m.value
+			case m.Is("currency"):
+				currency, _ = textValue(m.Value)
+			case m.Is("products"):
+				products = m.Value
 			}
 		}
 		if len(products) == 0 || products[0] != '[' {
 			return nil
 		}
-		ai := newArrayIter(products)
+		ai := NewArrayIter(products)
 		for {
-			v, ok := ai.next()
+			v, ok := ai.Next()
 			if !ok {
 				break
 			}
@@ -169,38 +169,38 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 		itemsSum             float64
 		hasItems             bool
 		orderIDCamel         string
-		amount               = func(m *member, dst *float64) { *dst, fe = moneyField(m, propertiesPath()) }
-		text                 = func(m *member, dst *string) { *dst, fe = textField(m, propertiesPath()) }
+		amount               = func(m *Member, dst *float64) { *dst, fe = moneyField(m, propertiesPath()) }
+		text                 = func(m *Member, dst *string) { *dst, fe = textField(m, propertiesPath()) }
 	)
-	it := newObjectIter(props)
-	var m member
-	for it.next(&m) {
+	it := NewObjectIter(props)
+	var m Member
+	for it.Next(&m) {
 		switch {
-		case m.is("order_id"):
+		case m.Is("order_id"):
 			text(&m, &o.OrderID)
-		case m.is("orderId"):
+		case m.Is("orderId"):
 			text(&m, &orderIDCamel)
-		case m.is("revenue"):
+		case m.Is("revenue"):
 			amount(&m, &revenue)
-			hasRevenue = !isNull(m.value)
-		case m.is("total"):
+			hasRevenue = !isNull(m.Value)
+		case m.Is("total"):
 			amount(&m, &total)
-			hasTotal = !isNull(m.value)
-		case m.is("subtotal"):
+			hasTotal = !isNull(m.Value)
+		case m.Is("subtotal"):
 			amount(&m, &o.Subtotal)
-		case m.is("shipping"):
+		case m.Is("shipping"):
 			amount(&m, &o.Shipping)
-		case m.is("tax"):
+		case m.Is("tax"):
 			amount(&m, &o.Tax)
-		case m.is("discount"):
+		case m.Is("discount"):
 			amount(&m, &o.Discount)
-		case m.is("coupon"):
+		case m.Is("coupon"):
 			text(&m, &o.Coupon)
-		case m.is("currency"):
+		case m.Is("currency"):
 			text(&m, &o.Currency)
 			o.Currency = strings.ToUpper(strings.TrimSpace(o.Currency))
-		case m.is("products"):
-			products = m.value
+		case m.Is("products"):
+			products = m.Value
 		}
 		if fe != nil {
 			return nil, fe
@@ -216,9 +216,9 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 		if products[0] != '[' {
 			return nil, fieldError("properties.products", "properties.products must be an array, not %s", jsonKind(products))
 		}
-		ai := newArrayIter(products)
+		ai := NewArrayIter(products)
 		for i := 0; ; i++ {
-			v, ok := ai.next()
+			v, ok := ai.Next()
 			if !ok {
 				break
 			}
@@ -290,33 +290,33 @@ func orderItem(raw []byte, i int) (touchbase.OrderItem, *touchbase.FieldError) {
 		productIDCamel string
 		hasQuantity    bool
 	)
-	it := newObjectIter(raw)
-	var m member
-	for it.next(&m) {
+	it := NewObjectIter(raw)
+	var m Member
+	for it.Next(&m) {
 		switch {
-		case m.is("product_id"):
+		case m.Is("product_id"):
 			productID, fe = textField(&m, prefix)
-		case m.is("productId"):
+		case m.Is("productId"):
 			productIDCamel, fe = textField(&m, prefix)
-		case m.is("sku"):
+		case m.Is("sku"):
 			item.SKU, fe = textField(&m, prefix)
-		case m.is("id"):
+		case m.Is("id"):
 			id, fe = textField(&m, prefix)
-		case m.is("name"):
+		case m.Is("name"):
 			item.Name, fe = textField(&m, prefix)
-		case m.is("category"):
+		case m.Is("category"):
 			item.Category, fe = textField(&m, prefix)
-		case m.is("brand"):
+		case m.Is("brand"):
 			item.Brand, fe = textField(&m, prefix)
-		case m.is("variant"):
+		case m.Is("variant"):
 			item.Variant, fe = textField(&m, prefix)
-		case m.is("price"):
+		case m.Is("price"):
 			item.Price, fe = moneyField(&m, prefix)
-		case m.is("quantity"):
+		case m.Is("quantity"):
 			item.Quantity, fe = moneyField(&m, prefix)
-			hasQuantity = !isNull(m.value)
+			hasQuantity = !isNull(m.Value)
 			if fe == nil && item.Quantity < 0 {
-				fe = fieldError(prefix.to("quantity"), "%s must not be negative, got %s", prefix.to("quantity"), m.value)
+				fe = fieldError(prefix.to("quantity"), "%s must not be negative, got %s", prefix.to("quantity"), m.Value)
 			}
 		}
 		if fe != nil {
@@ -351,39 +351,39 @@ func catalogueProduct(raw []byte, currency string) (touchbase.Product, bool) {
 		return p, false
 	}
 	var productID, productIDCamel, id string
-	it := newObjectIter(raw)
-	var m member
-	for it.next(&m) {
+	it := NewObjectIter(raw)
+	var m Member
+	for it.Next(&m) {
 		switch {
-		case m.is("product_id"):
-			productID, _ = textValue(m.value)
-		case m.is("productId"):
-			productIDCamel, _ = textValue(m.value)
-		case m.is("sku"):
-			p.SKU, _ = textValue(m.value)
-		case m.is("id"):
-			id, _ = textValue(m.value)
-		case m.is("name"):
-			p.Name, _ = textValue(m.value)
-		case m.is("category"):
-			p.Category, _ = textValue(m.value)
-		case m.is("brand"):
-			p.Brand, _ = textValue(m.value)
-		case m.is("variant"):
-			p.Variant, _ = textValue(m.value)
-		case m.is("price"):
-			p.Price, _ = amountValue(m.value)
-		case m.is("url"):
-			p.URL = linkValue(m.value)
-		case m.is("image_url"):
-			p.ImageURL = linkValue(m.value)
-		case m.is("imageUrl"):
+		case m.Is("product_id"):
+			productID, _ = textValue(m.Value)
+		case m.Is("productId"):
+			productIDCamel, _ = textValue(m.Value)
+		case m.Is("sku"):
+			p.SKU, _ = textValue(m.Value)
+		case m.Is("id"):
+			id, _ = textValue(m.Value)
+		case m.Is("name"):
+			p.Name, _ = textValue(m.Value)
+		case m.Is("category"):
+			p.Category, _ = textValue(m.Value)
+		case m.Is("brand"):
+			p.Brand, _ = textValue(m.Value)
+		case m.Is("variant"):
+			p.Variant, _ = textValue(m.Value)
+		case m.Is("price"):
+			p.Price, _ = amountValue(m.Value)
+		case m.Is("url"):
+			p.URL = linkValue(m.Value)
+		case m.Is("image_url"):
+			p.ImageURL = linkValue(m.Value)
+		case m.Is("imageUrl"):
 			if p.ImageURL == "" {
-				p.ImageURL = linkValue(m.value)
+				p.ImageURL = linkValue(m.Value)
 			}
-		case m.is("currency"):
+		case m.Is("currency"):
 			if currency == "" {
-				currency, _ = textValue(m.value)
+				currency, _ = textValue(m.Value)
 			}
 		}
 	}
@@ -400,7 +400,7 @@ func linkValue(raw []byte) string {
 	if raw[0] != '"' {
 		return ""
 	}
-	return touchbase.WebLink(unquote(raw))
+	return touchbase.WebLink(Unquote(raw))
 }
 
 // Warning says what ingest made of a valid track event otherwise than it
@@ -436,7 +436,7 @@ func firstNonEmpty(ss ...string) string {
 func textValue(raw []byte) (string, bool) {
 	switch c := raw[0]; {
 	case c == '"':
-		return unquote(raw), true
+		return Unquote(raw), true
 	case c == 'n':
 		return "", true
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -467,8 +467,8 @@ func amountValue(raw []byte) (float64, bool) {
 	case c == 'n':
 		return 0, true
 	case c == '"':
-		s := strings.TrimSpace(unquote(raw))
-		if !isNumber([]byte(s)) {
+		s := strings.TrimSpace(Unquote(raw))
+		if !IsNumber([]byte(s)) {
 			return 0, false
 		}
 		raw = []byte(s)
@@ -498,26 +498,26 @@ func (p path) to(key string) string {
 	return fmt.Sprintf("properties.products[%d].%s", p.item, key)
 }
 
-func textField(m *member, prefix path) (string, *touchbase.FieldError) {
-	s, ok := textValue(m.value)
+func textField(m *Member, prefix path) (string, *touchbase.FieldError) {
+	s, ok := textValue(m.Value)
 	if !ok {
-		name := prefix.to(m.name())
-		return "", fieldError(name, "%s must be a string, not %s", name, jsonKind(m.value))
+		name := prefix.to(m.Name())
+		return "", fieldError(name, "%s must be a string, not %s", name, jsonKind(m.Value))
 	}
 	return s, nil
 }
 
-func moneyField(m *member, prefix path) (float64, *touchbase.FieldError) {
-	f, ok := amountValue(m.value)
+func moneyField(m *Member, prefix path) (float64, *touchbase.FieldError) {
+	f, ok := amountValue(m.Value)
 	if !ok {
-		name := prefix.to(m.name())
-		if m.value[0] == '"' && !isNumber([]byte(strings.TrimSpace(unquote(m.value)))) {
-			return 0, fieldError(name, "%s must be a number, got the string %s", name, clip(m.value))
+		name := prefix.to(m.Name())
+		if m.Value[0] == '"' && !IsNumber([]byte(strings.TrimSpace(Unquote(m.Value)))) {
+			return 0, fieldError(name, "%s must be a number, got the string %s", name, clip(m.Value))
 		}
-		if m.value[0] == '"' || m.value[0] == '-' || (m.value[0] >= '0' && m.value[0] <= '9') {
-			return 0, fieldError(name, "%s is %s: %s", name, clip(m.value), touchbase.NumberRange)
+		if m.Value[0] == '"' || m.Value[0] == '-' || (m.Value[0] >= '0' && m.Value[0] <= '9') {
+			return 0, fieldError(name, "%s is %s: %s", name, clip(m.Value), touchbase.NumberRange)
 		}
-		return 0, fieldError(name, "%s must be a number, not %s", name, jsonKind(m.value))
+		return 0, fieldError(name, "%s must be a number, not %s", name, jsonKind(m.Value))
 	}
 	return f, nil
 }

@@ -32,13 +32,13 @@ func (p *parser) event(ev *rawEvent, in *touchbase.Inbound) *touchbase.FieldErro
 		// summable (see touchbase.MaxNumber), and so decodable by everyone
 		// who reads them later. Identifiers keep a number's literal as
 		// their text, so a numeric userId may be any length.
-		it := newObjectIter(e.raw)
-		var m member
-		for it.next(&m) {
-			if !m.is("properties") && !m.is("traits") && !m.is("context") {
+		it := NewObjectIter(e.raw)
+		var m Member
+		for it.Next(&m) {
+			if !m.Is("properties") && !m.Is("traits") && !m.Is("context") {
 				continue
 			}
-			if f, n := numberPath(m.value, m.name(), 0); n != nil {
+			if f, n := NumberPath(m.Value, m.Name(), 0); n != nil {
 				f = shortPath(f)
 				return fieldError(f, "%s is %s: %s", f, clip(n), touchbase.NumberRange)
 			}
@@ -99,7 +99,7 @@ func (p *parser) event(ev *rawEvent, in *touchbase.Inbound) *touchbase.FieldErro
 		if e.event[0] != '"' {
 			return fieldError("event", "event must be a string, not %s", jsonKind(e.event))
 		}
-		in.Event = unquote(e.event)
+		in.Event = Unquote(e.event)
 		if strings.TrimSpace(in.Event) == "" {
 			return fieldError("event", "event must not be empty")
 		}
@@ -266,9 +266,9 @@ func present(raw []byte) bool { return raw != nil && !isNull(raw) }
 func isNull(raw []byte) bool { return len(raw) == 4 && raw[0] == 'n' }
 
 func emptyObject(raw []byte) bool {
-	it := newObjectIter(raw)
-	var m member
-	return !it.next(&m)
+	it := NewObjectIter(raw)
+	var m Member
+	return !it.Next(&m)
 }
 
 // idValue reads an identifier: a string, or a number as its decimal form
@@ -276,7 +276,7 @@ func emptyObject(raw []byte) bool {
 func idValue(raw []byte) (string, bool) {
 	switch c := raw[0]; {
 	case c == '"':
-		return unquote(raw), true
+		return Unquote(raw), true
 	case c == 'n':
 		return "", true
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -321,7 +321,7 @@ func stringField(raw []byte, name string) (string, *touchbase.FieldError) {
 	if raw[0] != '"' {
 		return "", fieldError(name, "%s must be a string, not %s", name, jsonKind(raw))
 	}
-	return unquote(raw), nil
+	return Unquote(raw), nil
 }
 
 // timeField reads a time field; the zero time when absent. On /v1,
@@ -358,13 +358,13 @@ func objectField(raw []byte, name string) ([]byte, *touchbase.FieldError) {
 // propertyString returns the string property key of obj, or "".
 func propertyString(obj []byte, key string) string {
 	var s string
-	it := newObjectIter(obj)
-	var m member
-	for it.next(&m) {
-		if m.is(key) {
+	it := NewObjectIter(obj)
+	var m Member
+	for it.Next(&m) {
+		if m.Is(key) {
 			s = ""
-			if m.value[0] == '"' {
-				s = unquote(m.value)
+			if m.Value[0] == '"' {
+				s = Unquote(m.Value)
 			}
 		}
 	}
@@ -380,13 +380,13 @@ func mergePageProperties(props, name, category []byte) []byte {
 	}
 	hasMembers := false
 	if props != nil {
-		it := newObjectIter(props)
-		var m member
-		for it.next(&m) {
+		it := NewObjectIter(props)
+		var m Member
+		for it.Next(&m) {
 			hasMembers = true
-			if m.is("name") {
+			if m.Is("name") {
 				name = nil
-			} else if m.is("category") {
+			} else if m.Is("category") {
 				category = nil
 			}
 		}
@@ -449,13 +449,13 @@ func (p *parser) mergeContext(own []byte) (merged, traits []byte) {
 	if own == nil {
 		return p.context, p.ctxTraits
 	}
-	var keysBuf [16]member
+	var keysBuf [16]Member
 	keys := keysBuf[:0]
-	it := newObjectIter(own)
-	var m member
-	for it.next(&m) {
-		if m.is("traits") {
-			traits = m.value
+	it := NewObjectIter(own)
+	var m Member
+	for it.Next(&m) {
+		if m.Is("traits") {
+			traits = m.Value
 		}
 		if p.context != nil {
 			keys = append(keys, m)
@@ -478,19 +478,19 @@ func (p *parser) mergeContext(own []byte) (merged, traits []byte) {
 			continue
 		}
 		out = append(out, ',')
-		out = append(out, bm.whole...)
+		out = append(out, bm.Whole...)
 	}
 	return append(out, '}'), traits
 }
 
-func hasKey(keys []member, m *member) bool {
+func hasKey(keys []Member, m *Member) bool {
 	for i := range keys {
 		k := &keys[i]
-		if !k.escaped && !m.escaped {
-			if string(k.key) == string(m.key) {
+		if !k.Escaped && !m.Escaped {
+			if string(k.Key) == string(m.Key) {
 				return true
 			}
-		} else if k.name() == m.name() {
+		} else if k.Name() == m.Name() {
 			return true
 		}
 	}
@@ -499,7 +499,7 @@ func hasKey(keys []member, m *member) bool {
 
 // decodeTraits decodes a traits object and normalises it; nil when empty.
 func decodeTraits(raw []byte, name string) (map[string]any, *touchbase.FieldError) {
-	v, err := decode(raw)
+	v, err := Decode(raw)
 	if err != nil {
 		return nil, fieldError(name, "%s: %v", name, err)
 	}
@@ -514,12 +514,12 @@ func decodeTraits(raw []byte, name string) (map[string]any, *touchbase.FieldErro
 // badUTF8Field names the top-level field of an event that holds invalid
 // UTF-8, or "".
 func badUTF8Field(raw []byte) string {
-	it := newObjectIter(raw)
-	var m member
-	for it.next(&m) {
-		if !utf8.Valid(m.whole) {
-			if utf8.Valid(m.key) {
-				return m.name()
+	it := NewObjectIter(raw)
+	var m Member
+	for it.Next(&m) {
+		if !utf8.Valid(m.Whole) {
+			if utf8.Valid(m.Key) {
+				return m.Name()
 			}
 			return ""
 		}

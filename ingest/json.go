@@ -16,57 +16,59 @@ import (
 // json_test.go holds it to that), except that it does not check UTF-8:
 // Parse checks each event's bytes with utf8.Valid instead.
 
-// maxDepth is encoding/json's nesting limit.
-const maxDepth = 10000
+// MaxDepth is encoding/json's nesting limit.
+const MaxDepth = 10000
 
-// syntaxError is a JSON syntax error at byte offset off (0-based).
-type syntaxError struct {
-	msg string
-	off int
+// SyntaxError is a JSON syntax error at byte offset Off (0-based).
+type SyntaxError struct {
+	Msg string
+	Off int
 }
 
-func (e *syntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off+1) }
+func (e *SyntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.Msg, e.Off+1) }
 
-// scanner reads JSON from data starting at pos.
-type scanner struct {
-	data []byte
-	pos  int
-	// big is set when a number that may be beyond ±touchbase.MaxNumber
+// Scanner reads JSON from Data starting at Pos.
+type Scanner struct {
+	Data []byte
+	Pos  int
+	// Big is set when a number that may be beyond ±touchbase.MaxNumber
 	// (one with an exponent or more than 15 integer digits) was skipped:
-	// the event's numbers are then looked at one by one (outOfRange). It
+	// the event's numbers are then looked at one by one (OutOfRange). It
 	// costs a digit count; e-commerce events rarely set it.
-	big bool
-	// mend rewrites, in data, the string escapes that no database can
+	Big bool
+	// Mend rewrites, in Data, the string escapes that no database can
 	// store (see mendEscape) as they are validated.
-	mend bool
+	Mend bool
 }
 
-// ws skips white space.
-func (s *scanner) ws() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
+// SkipSpace skips white space.
+func (s *Scanner) SkipSpace() {
+	for s.Pos < len(s.Data) {
+		switch s.Data[s.Pos] {
 		case ' ', '\t', '\n', '\r':
-			s.pos++
+			s.Pos++
 		default:
 			return
 		}
 	}
 }
 
-// peek returns the byte at pos, or 0 at the end.
-func (s *scanner) peek() byte {
-	if s.pos < len(s.data) {
-		return s.data[s.pos]
+// Peek returns the byte at Pos, or 0 at the end.
+func (s *Scanner) Peek() byte {
+	if s.Pos < len(s.Data) {
+		return s.Data[s.Pos]
 	}
 	return 0
 }
 
-func (s *scanner) errorf(context string) error {
-	if s.pos >= len(s.data) {
+// Unexpected returns the syntax error for the byte at Pos (or the end of
+// the input) in context: "invalid character 'x' after object key".
+func (s *Scanner) Unexpected(context string) error {
+	if s.Pos >= len(s.Data) {
 		// Reported at the last byte: "at byte N" of an N-byte input.
-		return &syntaxError{msg: "unexpected end of JSON input", off: max(len(s.data)-1, 0)}
+		return &SyntaxError{Msg: "unexpected end of JSON input", Off: max(len(s.Data)-1, 0)}
 	}
-	return &syntaxError{msg: "invalid character " + quoteChar(s.data[s.pos]) + " " + context, off: s.pos}
+	return &SyntaxError{Msg: "invalid character " + quoteChar(s.Data[s.Pos]) + " " + context, Off: s.Pos}
 }
 
 func quoteChar(c byte) string {
@@ -82,28 +84,29 @@ func quoteChar(c byte) string {
 	return "'" + q[1:len(q)-1] + "'"
 }
 
-// value skips one value (after white space) and returns its raw bytes.
-func (s *scanner) value() ([]byte, error) {
-	s.ws()
-	start := s.pos
-	if err := s.skip(0); err != nil {
+// Value skips one value (after white space) and returns its raw bytes.
+func (s *Scanner) Value() ([]byte, error) {
+	s.SkipSpace()
+	start := s.Pos
+	if err := s.Skip(0); err != nil {
 		return nil, err
 	}
-	return s.data[start:s.pos], nil
+	return s.Data[start:s.Pos], nil
 }
 
-// skip validates and skips the value at pos (no leading white space).
-func (s *scanner) skip(depth int) error {
-	if s.pos >= len(s.data) {
-		return s.errorf("")
+// Skip validates and skips the value at Pos (no leading white space), at
+// nesting depth depth.
+func (s *Scanner) Skip(depth int) error {
+	if s.Pos >= len(s.Data) {
+		return s.Unexpected("")
 	}
-	switch c := s.data[s.pos]; c {
+	switch c := s.Data[s.Pos]; c {
 	case '{':
 		return s.skipObject(depth + 1)
 	case '[':
 		return s.skipArray(depth + 1)
 	case '"':
-		_, err := s.str()
+		_, err := s.SkipString()
 		return err
 	case 't':
 		return s.literal("true")
@@ -115,74 +118,74 @@ func (s *scanner) skip(depth int) error {
 		if c == '-' || (c >= '0' && c <= '9') {
 			return s.number()
 		}
-		return s.errorf("looking for beginning of value")
+		return s.Unexpected("looking for beginning of value")
 	}
 }
 
-func (s *scanner) skipObject(depth int) error {
-	if depth > maxDepth {
-		return &syntaxError{msg: "exceeded max depth", off: s.pos}
+func (s *Scanner) skipObject(depth int) error {
+	if depth > MaxDepth {
+		return &SyntaxError{Msg: "exceeded max depth", Off: s.Pos}
 	}
-	s.pos++ // {
-	s.ws()
-	if s.peek() == '}' {
-		s.pos++
+	s.Pos++ // {
+	s.SkipSpace()
+	if s.Peek() == '}' {
+		s.Pos++
 		return nil
 	}
 	for {
-		if s.peek() != '"' {
-			return s.errorf("looking for beginning of object key string")
+		if s.Peek() != '"' {
+			return s.Unexpected("looking for beginning of object key string")
 		}
-		if _, err := s.str(); err != nil {
+		if _, err := s.SkipString(); err != nil {
 			return err
 		}
-		s.ws()
-		if s.peek() != ':' {
-			return s.errorf("after object key")
+		s.SkipSpace()
+		if s.Peek() != ':' {
+			return s.Unexpected("after object key")
 		}
-		s.pos++
-		s.ws()
-		if err := s.skip(depth); err != nil {
+		s.Pos++
+		s.SkipSpace()
+		if err := s.Skip(depth); err != nil {
 			return err
 		}
-		s.ws()
-		switch s.peek() {
+		s.SkipSpace()
+		switch s.Peek() {
 		case ',':
-			s.pos++
-			s.ws()
+			s.Pos++
+			s.SkipSpace()
 		case '}':
-			s.pos++
+			s.Pos++
 			return nil
 		default:
-			return s.errorf("after object key:value pair")
+			return s.Unexpected("after object key:value pair")
 		}
 	}
 }
 
-func (s *scanner) skipArray(depth int) error {
-	if depth > maxDepth {
-		return &syntaxError{msg: "exceeded max depth", off: s.pos}
+func (s *Scanner) skipArray(depth int) error {
+	if depth > MaxDepth {
+		return &SyntaxError{Msg: "exceeded max depth", Off: s.Pos}
 	}
-	s.pos++ // [
-	s.ws()
-	if s.peek() == ']' {
-		s.pos++
+	s.Pos++ // [
+	s.SkipSpace()
+	if s.Peek() == ']' {
+		s.Pos++
 		return nil
 	}
 	for {
-		if err := s.skip(depth); err != nil {
+		if err := s.Skip(depth); err != nil {
 			return err
 		}
-		s.ws()
-		switch s.peek() {
+		s.SkipSpace()
+		switch s.Peek() {
 		case ',':
-			s.pos++
-			s.ws()
+			s.Pos++
+			s.SkipSpace()
 		case ']':
-			s.pos++
+			s.Pos++
 			return nil
 		default:
-			return s.errorf("after array element")
+			return s.Unexpected("after array element")
 		}
 	}
 }
@@ -196,26 +199,26 @@ var strSpecial = func() (t [256]bool) {
 	return t
 }()
 
-// str validates and skips the string at pos and reports whether it holds
-// escapes.
-func (s *scanner) str() (escaped bool, err error) {
-	i := s.pos + 1
-	data := s.data
+// SkipString validates and skips the string at Pos and reports whether it
+// holds escapes.
+func (s *Scanner) SkipString() (escaped bool, err error) {
+	i := s.Pos + 1
+	data := s.Data
 	for {
 		i = nextSpecial(data, i)
 		if i >= len(data) {
-			s.pos = len(data)
-			return escaped, s.errorf("")
+			s.Pos = len(data)
+			return escaped, s.Unexpected("")
 		}
 		switch c := data[i]; {
 		case c == '"':
-			s.pos = i + 1
+			s.Pos = i + 1
 			return escaped, nil
 		case c == '\\':
 			escaped = true
 			if i+1 >= len(data) {
-				s.pos = len(data)
-				return escaped, s.errorf("")
+				s.Pos = len(data)
+				return escaped, s.Unexpected("")
 			}
 			switch data[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -223,26 +226,26 @@ func (s *scanner) str() (escaped bool, err error) {
 			case 'u':
 				for j := i + 2; j < i+6; j++ {
 					if j >= len(data) {
-						s.pos = len(data)
-						return escaped, s.errorf("")
+						s.Pos = len(data)
+						return escaped, s.Unexpected("")
 					}
 					if !isHex(data[j]) {
-						s.pos = j
-						return escaped, s.errorf("in \\u hexadecimal character escape")
+						s.Pos = j
+						return escaped, s.Unexpected("in \\u hexadecimal character escape")
 					}
 				}
-				if s.mend {
+				if s.Mend {
 					i += mendEscape(data, i)
 				} else {
 					i += 6
 				}
 			default:
-				s.pos = i + 1
-				return escaped, s.errorf("in string escape code")
+				s.Pos = i + 1
+				return escaped, s.Unexpected("in string escape code")
 			}
 		default: // control character
-			s.pos = i
-			return escaped, s.errorf("in string literal")
+			s.Pos = i
+			return escaped, s.Unexpected("in string literal")
 		}
 	}
 }
@@ -301,69 +304,69 @@ func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
 
-func (s *scanner) literal(lit string) error {
+func (s *Scanner) literal(lit string) error {
 	for i := 0; i < len(lit); i++ {
-		if s.pos >= len(s.data) {
-			return s.errorf("")
+		if s.Pos >= len(s.Data) {
+			return s.Unexpected("")
 		}
-		if s.data[s.pos] != lit[i] {
-			return s.errorf("in literal " + lit + " (expecting " + quoteChar(lit[i]) + ")")
+		if s.Data[s.Pos] != lit[i] {
+			return s.Unexpected("in literal " + lit + " (expecting " + quoteChar(lit[i]) + ")")
 		}
-		s.pos++
+		s.Pos++
 	}
 	return nil
 }
 
 // number validates and skips a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (s *scanner) number() error {
-	d := s.data
-	if s.peek() == '-' {
-		s.pos++
+func (s *Scanner) number() error {
+	d := s.Data
+	if s.Peek() == '-' {
+		s.Pos++
 	}
-	switch c := s.peek(); {
+	switch c := s.Peek(); {
 	case c == '0':
-		s.pos++
+		s.Pos++
 	case c >= '1' && c <= '9':
-		start := s.pos
-		for s.pos < len(d) && d[s.pos] >= '0' && d[s.pos] <= '9' {
-			s.pos++
+		start := s.Pos
+		for s.Pos < len(d) && d[s.Pos] >= '0' && d[s.Pos] <= '9' {
+			s.Pos++
 		}
-		if s.pos-start > 15 { // MaxNumber has 16 digits
-			s.big = true
+		if s.Pos-start > 15 { // MaxNumber has 16 digits
+			s.Big = true
 		}
 	default:
-		return s.errorf("in numeric literal")
+		return s.Unexpected("in numeric literal")
 	}
-	if s.peek() == '.' {
-		s.pos++
-		if c := s.peek(); c < '0' || c > '9' {
-			return s.errorf("after decimal point in numeric literal")
+	if s.Peek() == '.' {
+		s.Pos++
+		if c := s.Peek(); c < '0' || c > '9' {
+			return s.Unexpected("after decimal point in numeric literal")
 		}
-		for s.pos < len(d) && d[s.pos] >= '0' && d[s.pos] <= '9' {
-			s.pos++
+		for s.Pos < len(d) && d[s.Pos] >= '0' && d[s.Pos] <= '9' {
+			s.Pos++
 		}
 	}
-	if c := s.peek(); c == 'e' || c == 'E' {
-		s.big = true
-		s.pos++
-		if c := s.peek(); c == '+' || c == '-' {
-			s.pos++
+	if c := s.Peek(); c == 'e' || c == 'E' {
+		s.Big = true
+		s.Pos++
+		if c := s.Peek(); c == '+' || c == '-' {
+			s.Pos++
 		}
-		if c := s.peek(); c < '0' || c > '9' {
-			return s.errorf("in exponent of numeric literal")
+		if c := s.Peek(); c < '0' || c > '9' {
+			return s.Unexpected("in exponent of numeric literal")
 		}
-		for s.pos < len(d) && d[s.pos] >= '0' && d[s.pos] <= '9' {
-			s.pos++
+		for s.Pos < len(d) && d[s.Pos] >= '0' && d[s.Pos] <= '9' {
+			s.Pos++
 		}
 	}
 	return nil
 }
 
-// end checks that only white space follows the top-level value.
-func (s *scanner) end() error {
-	s.ws()
-	if s.pos < len(s.data) {
-		return s.errorf("after top-level value")
+// End checks that only white space follows the top-level value.
+func (s *Scanner) End() error {
+	s.SkipSpace()
+	if s.Pos < len(s.Data) {
+		return s.Unexpected("after top-level value")
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func TestScannerMatchesEncodingJSON(t *testing.T) {
 	for _, in := range jsonSeeds {
 		checkScanner(t, []byte(in))
 	}
-	deep := strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth)
+	deep := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)
 	checkScanner(t, []byte(deep))
 	checkScanner(t, []byte("["+deep+"]"))
 }
@@ -49,17 +49,17 @@ func FuzzScanner(f *testing.F) {
 // returns (for valid UTF-8; Parse rejects the rest before decoding).
 func checkScanner(t *testing.T, in []byte) {
 	t.Helper()
-	s := scanner{data: in}
-	_, err := s.value()
+	s := Scanner{Data: in}
+	_, err := s.Value()
 	if err == nil {
-		err = s.end()
+		err = s.End()
 	}
 	if got, want := err == nil, json.Valid(in); got != want {
 		t.Fatalf("%q: scanner valid = %v (%v), encoding/json valid = %v", in, got, err, want)
 	}
 	if err != nil {
-		se, ok := err.(*syntaxError)
-		if !ok || se.off < 0 || se.off > len(in) {
+		se, ok := err.(*SyntaxError)
+		if !ok || se.Off < 0 || se.Off > len(in) {
 			t.Fatalf("%q: error %v has a bad offset", in, err)
 		}
 		return
@@ -69,7 +69,7 @@ func checkScanner(t *testing.T, in []byte) {
 	}
 	var want any
 	werr := json.Unmarshal(in, &want)
-	got, gerr := decode(in)
+	got, gerr := Decode(in)
 	if (werr == nil) != (gerr == nil) {
 		t.Fatalf("%q: decode error %v, encoding/json error %v", in, gerr, werr)
 	}
@@ -105,10 +105,10 @@ func FuzzMend(f *testing.F) {
 func checkMend(t *testing.T, in []byte) {
 	t.Helper()
 	mended := append([]byte(nil), in...)
-	s := scanner{data: mended, mend: true}
-	_, err := s.value()
+	s := Scanner{Data: mended, Mend: true}
+	_, err := s.Value()
 	if err == nil {
-		err = s.end()
+		err = s.End()
 	}
 	if got, want := err == nil, json.Valid(in); got != want {
 		t.Fatalf("%q: mending scanner valid = %v (%v), encoding/json valid = %v", in, got, err, want)
@@ -126,7 +126,7 @@ func checkMend(t *testing.T, in []byte) {
 	if json.Unmarshal(in, &want) != nil {
 		return
 	}
-	got, gerr := decode(mended)
+	got, gerr := Decode(mended)
 	if gerr != nil {
 		t.Fatalf("%q: decode(%q): %v", in, mended, gerr)
 	}
@@ -160,8 +160,8 @@ func TestUnquote(t *testing.T) {
 		if err := json.Unmarshal([]byte(in), &want); err != nil {
 			t.Fatal(err)
 		}
-		if got := unquote([]byte(in)); got != want {
-			t.Errorf("unquote(%s) = %q, want %q", in, got, want)
+		if got := Unquote([]byte(in)); got != want {
+			t.Errorf("Unquote(%s) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -177,10 +177,10 @@ func TestSyntaxErrorOffsets(t *testing.T) {
 		{"{\"a\":\"\x01\"}", "invalid character '\\x01' in string literal at byte 7"},
 		{`{"a":01}`, "invalid character '1' after object key:value pair at byte 7"},
 	} {
-		s := scanner{data: []byte(tc.in)}
-		_, err := s.value()
+		s := Scanner{Data: []byte(tc.in)}
+		_, err := s.Value()
 		if err == nil {
-			err = s.end()
+			err = s.End()
 		}
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%s: error %v, want %q", tc.in, err, tc.want)
@@ -195,10 +195,10 @@ func FuzzIterators(f *testing.F) {
 		f.Add([]byte(in))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s := scanner{data: in}
-		s.ws()
-		start := s.pos
-		if _, err := s.value(); err != nil || s.end() != nil {
+		s := Scanner{Data: in}
+		s.SkipSpace()
+		start := s.Pos
+		if _, err := s.Value(); err != nil || s.End() != nil {
 			return
 		}
 		raw := in[start:]
@@ -207,14 +207,14 @@ func FuzzIterators(f *testing.F) {
 		case '{':
 			var want map[string]json.RawMessage
 			var keys []string
-			it := newObjectIter(raw)
-			var m member
+			it := NewObjectIter(raw)
+			var m Member
 			got := map[string]json.RawMessage{}
-			for it.next(&m) {
-				got[m.name()] = json.RawMessage(m.value)
-				keys = append(keys, m.name())
-				if !json.Valid(m.value) || !json.Valid(append(append([]byte("{"), m.whole...), '}')) {
-					t.Fatalf("%q: member %q = %q (whole %q) is not JSON", in, m.key, m.value, m.whole)
+			for it.Next(&m) {
+				got[m.Name()] = json.RawMessage(m.Value)
+				keys = append(keys, m.Name())
+				if !json.Valid(m.Value) || !json.Valid(append(append([]byte("{"), m.Whole...), '}')) {
+					t.Fatalf("%q: member %q = %q (whole %q) is not JSON", in, m.Key, m.Value, m.Whole)
 				}
 			}
 			if err := json.Unmarshal(raw, &want); err == nil && utf8.Valid(raw) {
@@ -230,9 +230,9 @@ func FuzzIterators(f *testing.F) {
 		case '[':
 			var want []json.RawMessage
 			var got []json.RawMessage
-			it := newArrayIter(raw)
+			it := NewArrayIter(raw)
 			for {
-				v, ok := it.next()
+				v, ok := it.Next()
 				if !ok {
 					break
 				}

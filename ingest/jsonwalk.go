@@ -15,80 +15,80 @@ import (
 // members of objects, elements of arrays, string decoding, and decoding to
 // Go values.
 
-// member is one key:value pair of an object, as raw bytes.
-type member struct {
-	key     []byte // between the quotes, possibly escaped
-	escaped bool   // key holds escapes
-	value   []byte // the raw value
-	whole   []byte // from the key's opening quote to the value's end
+// Member is one key:value pair of an object, as raw bytes.
+type Member struct {
+	Key     []byte // between the quotes, possibly escaped
+	Escaped bool   // key holds escapes
+	Value   []byte // the raw value
+	Whole   []byte // from the key's opening quote to the value's end
 }
 
-// name returns the decoded key.
-func (m *member) name() string {
-	if !m.escaped {
-		return string(m.key)
+// Name returns the decoded key.
+func (m *Member) Name() string {
+	if !m.Escaped {
+		return string(m.Key)
 	}
-	return unescape(m.key)
+	return Unescape(m.Key)
 }
 
-// is reports whether the decoded key equals k, without allocating for
+// Is reports whether the decoded key equals k, without allocating for
 // keys that hold no escapes.
-func (m *member) is(k string) bool {
-	if !m.escaped {
-		return string(m.key) == k
+func (m *Member) Is(k string) bool {
+	if !m.Escaped {
+		return string(m.Key) == k
 	}
-	return unescape(m.key) == k
+	return Unescape(m.Key) == k
 }
 
-// objectIter walks the members of an object whose raw bytes were already
+// ObjectIter walks the members of an object whose raw bytes were already
 // validated.
-type objectIter struct {
-	s     scanner
+type ObjectIter struct {
+	s     Scanner
 	first bool
 }
 
-// newObjectIter returns an iterator over obj, which must be a valid JSON
-// object (typically a sub-slice the scanner validated).
-func newObjectIter(obj []byte) objectIter {
-	it := objectIter{s: scanner{data: obj}, first: true}
-	it.s.ws()
-	it.s.pos++ // {
+// NewObjectIter returns an iterator over obj, which must be a valid JSON
+// object (typically a sub-slice a Scanner validated).
+func NewObjectIter(obj []byte) ObjectIter {
+	it := ObjectIter{s: Scanner{Data: obj}, first: true}
+	it.s.SkipSpace()
+	it.s.Pos++ // {
 	return it
 }
 
-// next returns the next member, or false at the end. Since obj is valid,
+// Next sets m to the next member, or returns false at the end. Since obj is valid,
 // errors cannot happen; a malformed obj ends the walk early.
-func (it *objectIter) next(m *member) bool {
+func (it *ObjectIter) Next(m *Member) bool {
 	s := &it.s
-	s.ws()
+	s.SkipSpace()
 	if !it.first {
-		if s.peek() != ',' {
+		if s.Peek() != ',' {
 			return false
 		}
-		s.pos++
-		s.ws()
+		s.Pos++
+		s.SkipSpace()
 	}
 	it.first = false
-	if s.peek() != '"' {
+	if s.Peek() != '"' {
 		return false
 	}
-	start := s.pos
-	end, esc := skipValidString(s.data, s.pos)
-	m.key, m.escaped = s.data[start+1:end-1], esc
-	s.pos = end
-	s.ws()
-	if s.peek() != ':' {
+	start := s.Pos
+	end, esc := skipValidString(s.Data, s.Pos)
+	m.Key, m.Escaped = s.Data[start+1:end-1], esc
+	s.Pos = end
+	s.SkipSpace()
+	if s.Peek() != ':' {
 		return false
 	}
-	s.pos++
-	s.ws()
-	vs := s.pos
-	if vs >= len(s.data) {
+	s.Pos++
+	s.SkipSpace()
+	vs := s.Pos
+	if vs >= len(s.Data) {
 		return false
 	}
-	s.pos = skipValid(s.data, vs)
-	m.value = s.data[vs:s.pos]
-	m.whole = s.data[start:s.pos]
+	s.Pos = skipValid(s.Data, vs)
+	m.Value = s.Data[vs:s.Pos]
+	m.Whole = s.Data[start:s.Pos]
 	return true
 }
 
@@ -158,59 +158,62 @@ func skipValidString(d []byte, i int) (end int, escaped bool) {
 	}
 }
 
-// arrayIter walks the elements of a validated array.
-type arrayIter struct {
-	s     scanner
+// ArrayIter walks the elements of a validated array.
+type ArrayIter struct {
+	s     Scanner
 	first bool
 }
 
-func newArrayIter(arr []byte) arrayIter {
-	it := arrayIter{s: scanner{data: arr}, first: true}
-	it.s.ws()
-	it.s.pos++ // [
+// NewArrayIter returns an iterator over arr, which must be a valid JSON
+// array.
+func NewArrayIter(arr []byte) ArrayIter {
+	it := ArrayIter{s: Scanner{Data: arr}, first: true}
+	it.s.SkipSpace()
+	it.s.Pos++ // [
 	return it
 }
 
-func (it *arrayIter) next() ([]byte, bool) {
+// Next returns the next element's raw bytes, or false at the end.
+func (it *ArrayIter) Next() ([]byte, bool) {
 	s := &it.s
-	s.ws()
-	if s.peek() == ']' || s.pos >= len(s.data) {
+	s.SkipSpace()
+	if s.Peek() == ']' || s.Pos >= len(s.Data) {
 		return nil, false
 	}
 	if !it.first {
-		if s.peek() != ',' {
+		if s.Peek() != ',' {
 			return nil, false
 		}
-		s.pos++
+		s.Pos++
 	}
 	it.first = false
-	s.ws()
-	vs := s.pos
-	if vs >= len(s.data) {
+	s.SkipSpace()
+	vs := s.Pos
+	if vs >= len(s.Data) {
 		return nil, false
 	}
-	s.pos = skipValid(s.data, vs)
-	return s.data[vs:s.pos], true
+	s.Pos = skipValid(s.Data, vs)
+	return s.Data[vs:s.Pos], true
 }
 
-// unquote returns the string a raw JSON string literal (with its quotes)
+// Unquote returns the string a raw JSON string literal (with its quotes)
 // stands for.
-func unquote(raw []byte) string {
+func Unquote(raw []byte) string {
 	if len(raw) < 2 {
 		return ""
 	}
 	body := raw[1 : len(raw)-1]
 	for _, c := range body {
 		if c == '\\' {
-			return unescape(body)
+			return Unescape(body)
 		}
 	}
 	return string(body)
 }
 
-// unescape decodes the body of a valid JSON string that holds escapes.
+// Unescape decodes the body of a valid JSON string that holds escapes.
 // Lone surrogates become U+FFFD, as with encoding/json.
-func unescape(b []byte) string {
+func Unescape(b []byte) string {
 	out := make([]byte, 0, len(b))
 	for i := 0; i < len(b); {
 		c := b[i]
@@ -277,73 +280,73 @@ func hex4(b []byte) rune {
 	return r
 }
 
-// decode returns the Go value of a raw JSON value, as encoding/json
+// Decode returns the Go value of a raw JSON value, as encoding/json
 // decodes into an any: map[string]any, []any, string, float64, bool or nil
 // (for duplicate keys the last wins). A number out of float64's range is
 // an error, as with encoding/json.
-func decode(raw []byte) (any, error) {
-	s := scanner{data: raw}
+func Decode(raw []byte) (any, error) {
+	s := Scanner{Data: raw}
 	v, err := s.decode(0)
 	if err != nil {
 		return nil, err
 	}
-	return v, s.end()
+	return v, s.End()
 }
 
-func (s *scanner) decode(depth int) (any, error) {
-	s.ws()
-	switch c := s.peek(); c {
+func (s *Scanner) decode(depth int) (any, error) {
+	s.SkipSpace()
+	switch c := s.Peek(); c {
 	case '{':
-		if depth >= maxDepth {
-			return nil, &syntaxError{msg: "exceeded max depth", off: s.pos}
+		if depth >= MaxDepth {
+			return nil, &SyntaxError{Msg: "exceeded max depth", Off: s.Pos}
 		}
-		s.pos++
+		s.Pos++
 		m := make(map[string]any)
-		s.ws()
-		if s.peek() == '}' {
-			s.pos++
+		s.SkipSpace()
+		if s.Peek() == '}' {
+			s.Pos++
 			return m, nil
 		}
 		for {
-			s.ws()
-			if s.peek() != '"' {
-				return nil, s.errorf("looking for beginning of object key string")
+			s.SkipSpace()
+			if s.Peek() != '"' {
+				return nil, s.Unexpected("looking for beginning of object key string")
 			}
-			start := s.pos
-			if _, err := s.str(); err != nil {
+			start := s.Pos
+			if _, err := s.SkipString(); err != nil {
 				return nil, err
 			}
-			key := unquote(s.data[start:s.pos])
-			s.ws()
-			if s.peek() != ':' {
-				return nil, s.errorf("after object key")
+			key := Unquote(s.Data[start:s.Pos])
+			s.SkipSpace()
+			if s.Peek() != ':' {
+				return nil, s.Unexpected("after object key")
 			}
-			s.pos++
+			s.Pos++
 			v, err := s.decode(depth + 1)
 			if err != nil {
 				return nil, err
 			}
 			m[key] = v
-			s.ws()
-			switch s.peek() {
+			s.SkipSpace()
+			switch s.Peek() {
 			case ',':
-				s.pos++
+				s.Pos++
 			case '}':
-				s.pos++
+				s.Pos++
 				return m, nil
 			default:
-				return nil, s.errorf("after object key:value pair")
+				return nil, s.Unexpected("after object key:value pair")
 			}
 		}
 	case '[':
-		if depth >= maxDepth {
-			return nil, &syntaxError{msg: "exceeded max depth", off: s.pos}
+		if depth >= MaxDepth {
+			return nil, &SyntaxError{Msg: "exceeded max depth", Off: s.Pos}
 		}
-		s.pos++
+		s.Pos++
 		a := []any{}
-		s.ws()
-		if s.peek() == ']' {
-			s.pos++
+		s.SkipSpace()
+		if s.Peek() == ']' {
+			s.Pos++
 			return a, nil
 		}
 		for {
@@ -352,23 +355,23 @@ func (s *scanner) decode(depth int) (any, error) {
 				return nil, err
 			}
 			a = append(a, v)
-			s.ws()
-			switch s.peek() {
+			s.SkipSpace()
+			switch s.Peek() {
 			case ',':
-				s.pos++
+				s.Pos++
 			case ']':
-				s.pos++
+				s.Pos++
 				return a, nil
 			default:
-				return nil, s.errorf("after array element")
+				return nil, s.Unexpected("after array element")
 			}
 		}
 	case '"':
-		start := s.pos
-		if _, err := s.str(); err != nil {
+		start := s.Pos
+		if _, err := s.SkipString(); err != nil {
 			return nil, err
 		}
-		return unquote(s.data[start:s.pos]), nil
+		return Unquote(s.Data[start:s.Pos]), nil
 	case 't':
 		return true, s.literal("true")
 	case 'f':
@@ -377,13 +380,13 @@ func (s *scanner) decode(depth int) (any, error) {
 		return nil, s.literal("null")
 	default:
 		if c != '-' && (c < '0' || c > '9') {
-			return nil, s.errorf("looking for beginning of value")
+			return nil, s.Unexpected("looking for beginning of value")
 		}
-		start := s.pos
+		start := s.Pos
 		if err := s.number(); err != nil {
 			return nil, err
 		}
-		return parseNumber(s.data[start:s.pos])
+		return parseNumber(s.Data[start:s.Pos])
 	}
 }
 
@@ -396,64 +399,64 @@ func parseNumber(b []byte) (float64, error) {
 	return f, nil
 }
 
-// outOfRange returns the first number in raw, a valid JSON value, that is
+// OutOfRange returns the first number in raw, a valid JSON value, that is
 // beyond ±touchbase.MaxNumber (beyond float64's range too: encoding/json
 // refuses to decode those), or nil.
-func outOfRange(raw []byte) []byte {
-	s := scanner{data: raw}
-	for s.pos < len(raw) {
-		switch c := raw[s.pos]; {
+func OutOfRange(raw []byte) []byte {
+	s := Scanner{Data: raw}
+	for s.Pos < len(raw) {
+		switch c := raw[s.Pos]; {
 		case c == '"':
-			if _, err := s.str(); err != nil {
+			if _, err := s.SkipString(); err != nil {
 				return nil
 			}
 		case c == '-' || (c >= '0' && c <= '9'):
-			start := s.pos
+			start := s.Pos
 			if s.number() != nil {
 				return nil
 			}
-			if s.big {
-				s.big = false
-				if !numberInRange(raw[start:s.pos]) {
-					return raw[start:s.pos]
+			if s.Big {
+				s.Big = false
+				if !numberInRange(raw[start:s.Pos]) {
+					return raw[start:s.Pos]
 				}
 			}
 		default:
-			s.pos++
+			s.Pos++
 		}
 	}
 	return nil
 }
 
-// numberPath returns the JSON path (path, extended) and the literal of the
+// NumberPath returns the JSON path (path, extended) and the literal of the
 // first number in raw, a valid JSON value, beyond ±touchbase.MaxNumber, or
 // "", nil. Paths stop growing below a depth of 32, which keeps the walk linear
 // in practice.
-func numberPath(raw []byte, path string, depth int) (string, []byte) {
+func NumberPath(raw []byte, path string, depth int) (string, []byte) {
 	if len(raw) == 0 {
 		return "", nil
 	}
 	switch c := raw[0]; {
 	case (c == '{' || c == '[') && depth >= 32:
-		if n := outOfRange(raw); n != nil {
+		if n := OutOfRange(raw); n != nil {
 			return path, n
 		}
 	case c == '{':
-		it := newObjectIter(raw)
-		var m member
-		for it.next(&m) {
-			if p, n := numberPath(m.value, path+"."+m.name(), depth+1); n != nil {
+		it := NewObjectIter(raw)
+		var m Member
+		for it.Next(&m) {
+			if p, n := NumberPath(m.Value, path+"."+m.Name(), depth+1); n != nil {
 				return p, n
 			}
 		}
 	case c == '[':
-		it := newArrayIter(raw)
+		it := NewArrayIter(raw)
 		for i := 0; ; i++ {
-			v, ok := it.next()
+			v, ok := it.Next()
 			if !ok {
 				break
 			}
-			if p, n := numberPath(v, path+"["+strconv.Itoa(i)+"]", depth+1); n != nil {
+			if p, n := NumberPath(v, path+"["+strconv.Itoa(i)+"]", depth+1); n != nil {
 				return p, n
 			}
 		}
@@ -472,11 +475,11 @@ func numberInRange(b []byte) bool {
 	return err == nil && touchbase.NumberInRange(f)
 }
 
-// isNumber reports whether s is exactly one JSON number literal.
-func isNumber(b []byte) bool {
+// IsNumber reports whether b is exactly one JSON number literal.
+func IsNumber(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}
-	s := scanner{data: b}
-	return s.number() == nil && s.pos == len(b)
+	s := Scanner{Data: b}
+	return s.number() == nil && s.Pos == len(b)
 }

@@ -20,7 +20,7 @@ func lockDir(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if err == syscall.EWOULDBLOCK {
-			return nil, fmt.Errorf("ingestion log %s is in use by another touchbase process: %w", dir, ErrLogLocked)
+			return nil, fmt.Errorf("ingestion log %s is in use by another touchbase process: %w", dir, ErrLocked)
 		}
 		return nil, fmt.Errorf("ingestion log: lock %s: %w", p, err)
 	}

@@ -31,15 +31,15 @@ import (
 // sequence number and payload, sequence number, all little-endian) and the
 // payload (workspace, arrival time, endpoint, body). The endpoint's 16-bit
 // length has its top bit set when the request came with a public write key
-// (LogEntry.Public); records written before that flag existed have it
+// (Entry.Public); records written before that flag existed have it
 // clear, and are applied with the full rights they were accepted with.
 // Files are named by their first record's sequence number (SEQ.log) and
-// rolled at the size OpenLog was given (fileBytes); a file goes once every
+// rolled at the size Open was given (fileBytes); a file goes once every
 // record in it is applied. The applied position is kept in the file
 // "applied" beside them.
 //
 // A crash can leave a torn record at the end of the last file: one whose
-// write was never acknowledged. OpenLog cuts it off.
+// write was never acknowledged. Open cuts it off.
 type Log struct {
 	dir       string
 	fileBytes int64
@@ -67,8 +67,8 @@ type logFile struct {
 	size  int64
 }
 
-// LogEntry is one logged request.
-type LogEntry struct {
+// Entry is one logged request.
+type Entry struct {
 	Seq         uint64
 	WorkspaceID int64
 	Endpoint    string
@@ -101,9 +101,9 @@ func recordSum(h []byte, payload ...[]byte) uint32 {
 	return sum
 }
 
-// OpenLog opens (creating if need be) the log in dir. fileBytes <= 0
+// Open opens (creating if need be) the log in dir. fileBytes <= 0
 // means DefaultFileBytes.
-func OpenLog(dir string, fileBytes int64) (*Log, error) {
+func Open(dir string, fileBytes int64) (*Log, error) {
 	if fileBytes <= 0 {
 		fileBytes = DefaultFileBytes
 	}
@@ -262,7 +262,7 @@ func readRecord(r *bufio.Reader, buf []byte) (seq uint64, payload []byte, n int,
 // flush of many requests needs no buffer of its size (whose allocation
 // and first touch of fresh pages cost more than the write). It returns
 // the record's size.
-func writeRecord(w *bufio.Writer, seq uint64, e *LogEntry) (int, error) {
+func writeRecord(w *bufio.Writer, seq uint64, e *Entry) (int, error) {
 	var stack [64]byte
 	pre := binary.LittleEndian.AppendUint64(stack[:0], uint64(e.WorkspaceID))
 	pre = binary.LittleEndian.AppendUint64(pre, uint64(e.ReceivedAt.UnixNano()))
@@ -286,11 +286,11 @@ func writeRecord(w *bufio.Writer, seq uint64, e *LogEntry) (int, error) {
 // with a public write key.
 const publicFlag = 1 << 15
 
-func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
+func decodeEntry(seq uint64, payload []byte) (Entry, error) {
 	if len(payload) < 18 {
-		return LogEntry{}, fmt.Errorf("record %d: %d bytes is too short", seq, len(payload))
+		return Entry{}, fmt.Errorf("record %d: %d bytes is too short", seq, len(payload))
 	}
-	e := LogEntry{
+	e := Entry{
 		Seq:         seq,
 		WorkspaceID: int64(binary.LittleEndian.Uint64(payload[0:8])),
 		ReceivedAt:  time.Unix(0, int64(binary.LittleEndian.Uint64(payload[8:16]))).UTC(),
@@ -299,7 +299,7 @@ func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
 	e.Public = flagged&publicFlag != 0
 	n := int(flagged &^ publicFlag)
 	if len(payload) < 18+n {
-		return LogEntry{}, fmt.Errorf("record %d: endpoint overruns the record", seq)
+		return Entry{}, fmt.Errorf("record %d: endpoint overruns the record", seq)
 	}
 	e.Endpoint = string(payload[18 : 18+n])
 	e.Body = payload[18+n:]
@@ -312,7 +312,7 @@ func decodeEntry(seq uint64, payload []byte) (LogEntry, error) {
 // and none of the entries is kept. One goroutine appends; the write and the fsync run
 // without the lock, so that readers of the log's state never wait for the
 // disk.
-func (l *Log) Append(entries []LogEntry) (uint64, error) {
+func (l *Log) Append(entries []Entry) (uint64, error) {
 	l.mu.Lock()
 	if l.roll && l.active != nil {
 		l.active.Close() // SkipCorrupt wants a new file
@@ -507,7 +507,7 @@ func (l *Log) dropApplied() {
 // after the applied position), up to the last appended, stopping once
 // their bodies add up to maxBytes (at least one record is returned when
 // there is one). The entries' bodies stay valid until the next Read.
-func (l *Log) Read(maxBytes int) ([]LogEntry, error) {
+func (l *Log) Read(maxBytes int) ([]Entry, error) {
 	return l.reader.read(maxBytes)
 }
 
@@ -536,7 +536,7 @@ type logReader struct {
 // on the file system: reading again finds the same.
 var ErrCorrupt = errors.New("corrupt record")
 
-func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
+func (rd *logReader) read(maxBytes int) ([]Entry, error) {
 	rd.l.mu.Lock()
 	last := rd.l.next - 1
 	if rd.next == 0 {
@@ -545,7 +545,7 @@ func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
 	files := slices.Clone(rd.l.files)
 	rd.l.mu.Unlock()
 
-	var out []LogEntry
+	var out []Entry
 	total := 0
 	for rd.next <= last && (total < maxBytes || len(out) == 0) {
 		if err := rd.position(files); err != nil {
@@ -565,7 +565,7 @@ func (rd *logReader) read(maxBytes int) ([]LogEntry, error) {
 		if err == nil && seq > rd.next {
 			err = fmt.Errorf("record %d where %d was expected", seq, rd.next)
 		}
-		var e LogEntry
+		var e Entry
 		if err == nil && seq == rd.next {
 			e, err = decodeEntry(seq, payload)
 		}
@@ -739,5 +739,5 @@ func noRoom(err error) error {
 	return err
 }
 
-// ErrLogLocked is returned by OpenLog when another process holds the log.
-var ErrLogLocked = errors.New("ingestion log locked")
+// ErrLocked is returned by Open when another process holds the log.
+var ErrLocked = errors.New("ingestion log locked")

@@ -83,7 +83,7 @@ type parser struct {
 	receivedAt time.Time
 	sentAt     time.Time // the batch's sentAt, zero when absent
 	context    []byte    // the batch's context object, nil when absent
-	ctxMembers []member  // context's members
+	ctxMembers []Member  // context's members
 	ctxTraits  []byte    // context.traits, nil when absent
 }
 
@@ -173,63 +173,63 @@ func (ev *rawEvent) fields(body []byte) eventFields {
 
 // readEvent reads the object at s.pos (which is '{'), at nesting depth
 // depth, into ev.
-func readEvent(s *scanner, ev *rawEvent, depth int) error {
-	if depth > maxDepth {
-		return &syntaxError{msg: "exceeded max depth", off: s.pos}
+func readEvent(s *Scanner, ev *rawEvent, depth int) error {
+	if depth > MaxDepth {
+		return &SyntaxError{Msg: "exceeded max depth", Off: s.Pos}
 	}
-	start := s.pos
-	s.big = false
-	defer func() { ev.bigNumber = s.big }()
-	s.pos++
-	s.ws()
-	if s.peek() == '}' {
-		s.pos++
-		ev.raw = spanOf(start, s.pos)
+	start := s.Pos
+	s.Big = false
+	defer func() { ev.bigNumber = s.Big }()
+	s.Pos++
+	s.SkipSpace()
+	if s.Peek() == '}' {
+		s.Pos++
+		ev.raw = spanOf(start, s.Pos)
 		return nil
 	}
 	for {
-		if s.peek() != '"' {
-			return s.errorf("looking for beginning of object key string")
+		if s.Peek() != '"' {
+			return s.Unexpected("looking for beginning of object key string")
 		}
-		ks := s.pos
-		esc, err := s.str()
+		ks := s.Pos
+		esc, err := s.SkipString()
 		if err != nil {
 			return err
 		}
-		key := s.data[ks+1 : s.pos-1]
-		s.ws()
-		if s.peek() != ':' {
-			return s.errorf("after object key")
+		key := s.Data[ks+1 : s.Pos-1]
+		s.SkipSpace()
+		if s.Peek() != ':' {
+			return s.Unexpected("after object key")
 		}
-		s.pos++
-		s.ws()
-		vs := s.pos
-		if err := s.skip(depth); err != nil {
+		s.Pos++
+		s.SkipSpace()
+		vs := s.Pos
+		if err := s.Skip(depth); err != nil {
 			return err
 		}
 		if esc {
-			ev.set(unescape(key), spanOf(vs, s.pos))
+			ev.set(Unescape(key), spanOf(vs, s.Pos))
 		} else {
-			ev.set(string(key), spanOf(vs, s.pos))
+			ev.set(string(key), spanOf(vs, s.Pos))
 		}
-		s.ws()
-		switch s.peek() {
+		s.SkipSpace()
+		switch s.Peek() {
 		case ',':
-			s.pos++
-			s.ws()
+			s.Pos++
+			s.SkipSpace()
 		case '}':
-			s.pos++
-			ev.raw = spanOf(start, s.pos)
+			s.Pos++
+			ev.raw = spanOf(start, s.Pos)
 			return nil
 		default:
-			return s.errorf("after object key:value pair")
+			return s.Unexpected("after object key:value pair")
 		}
 	}
 }
 
 // bodyError turns a syntax error into the error Parse returns.
 func bodyError(err error) error {
-	var se *syntaxError
+	var se *SyntaxError
 	if errors.As(err, &se) {
 		return touchbase.Errorf(touchbase.EINVALID, "body is not valid JSON: %s", se.Error())
 	}
@@ -238,33 +238,33 @@ func bodyError(err error) error {
 
 // notObject returns the error for a body that is not a JSON object, or its
 // syntax error when it is not JSON at all.
-func notObject(s *scanner) error {
-	if len(s.data) == 0 || s.pos >= len(s.data) {
+func notObject(s *Scanner) error {
+	if len(s.Data) == 0 || s.Pos >= len(s.Data) {
 		return touchbase.Errorf(touchbase.EINVALID, "body is empty")
 	}
-	start := s.pos
-	if err := s.skip(0); err != nil {
+	start := s.Pos
+	if err := s.Skip(0); err != nil {
 		return bodyError(err)
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return bodyError(err)
 	}
-	return touchbase.Errorf(touchbase.EINVALID, "body must be a JSON object, not %s", jsonKind(s.data[start:s.pos]))
+	return touchbase.Errorf(touchbase.EINVALID, "body must be a JSON object, not %s", jsonKind(s.Data[start:s.Pos]))
 }
 
 func (p *parser) single(body []byte) (*Request, error) {
 	body = append([]byte(nil), body...)
 	p.body = body
-	s := scanner{data: body, mend: true}
-	s.ws()
-	if s.peek() != '{' {
+	s := Scanner{Data: body, Mend: true}
+	s.SkipSpace()
+	if s.Peek() != '{' {
 		return nil, notObject(&s)
 	}
 	var ev rawEvent
 	if err := readEvent(&s, &ev, 1); err != nil {
 		return nil, bodyError(err)
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return nil, bodyError(err)
 	}
 	req := &Request{Inbounds: make([]touchbase.Inbound, 1)}
@@ -289,9 +289,9 @@ func (p *parser) single(body []byte) (*Request, error) {
 func (p *parser) batch(body []byte) (*Request, error) {
 	body = append([]byte(nil), body...)
 	p.body = body
-	s := scanner{data: body, mend: true}
-	s.ws()
-	if s.peek() != '{' {
+	s := Scanner{Data: body, Mend: true}
+	s.SkipSpace()
+	if s.Peek() != '{' {
 		return nil, notObject(&s)
 	}
 	var (
@@ -303,34 +303,34 @@ func (p *parser) batch(body []byte) (*Request, error) {
 	// Size the events for the batch at once: each member has a "type",
 	// and counting them is far cheaper than growing the slice.
 	events = make([]rawEvent, 0, min(bytes.Count(body, []byte(`"type"`)), MaxBatchEvents)+1)
-	s.pos++
-	s.ws()
+	s.Pos++
+	s.SkipSpace()
 	for first := true; ; first = false {
-		if s.peek() == '}' && first {
-			s.pos++
+		if s.Peek() == '}' && first {
+			s.Pos++
 			break
 		}
-		if s.peek() != '"' {
-			return nil, bodyError(s.errorf("looking for beginning of object key string"))
+		if s.Peek() != '"' {
+			return nil, bodyError(s.Unexpected("looking for beginning of object key string"))
 		}
-		ks := s.pos
-		esc, err := s.str()
+		ks := s.Pos
+		esc, err := s.SkipString()
 		if err != nil {
 			return nil, bodyError(err)
 		}
-		key := string(body[ks+1 : s.pos-1])
+		key := string(body[ks+1 : s.Pos-1])
 		if esc {
-			key = unescape(body[ks+1 : s.pos-1])
+			key = Unescape(body[ks+1 : s.Pos-1])
 		}
-		s.ws()
-		if s.peek() != ':' {
-			return nil, bodyError(s.errorf("after object key"))
+		s.SkipSpace()
+		if s.Peek() != ':' {
+			return nil, bodyError(s.Unexpected("after object key"))
 		}
-		s.pos++
-		s.ws()
+		s.Pos++
+		s.SkipSpace()
 		if key == "batch" {
-			if s.peek() != '[' {
-				v, err := s.value()
+			if s.Peek() != '[' {
+				v, err := s.Value()
 				if err != nil {
 					return nil, bodyError(err)
 				}
@@ -341,7 +341,7 @@ func (p *parser) batch(body []byte) (*Request, error) {
 				return nil, bodyError(err)
 			}
 		} else {
-			v, err := s.value()
+			v, err := s.Value()
 			if err != nil {
 				return nil, bodyError(err)
 			}
@@ -354,18 +354,18 @@ func (p *parser) batch(body []byte) (*Request, error) {
 				context = v
 			}
 		}
-		s.ws()
-		if c := s.peek(); c == ',' {
-			s.pos++
-			s.ws()
+		s.SkipSpace()
+		if c := s.Peek(); c == ',' {
+			s.Pos++
+			s.SkipSpace()
 			continue
 		} else if c == '}' {
-			s.pos++
+			s.Pos++
 			break
 		}
-		return nil, bodyError(s.errorf("after object key:value pair"))
+		return nil, bodyError(s.Unexpected("after object key:value pair"))
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return nil, bodyError(err)
 	}
 
@@ -393,19 +393,19 @@ func (p *parser) batch(body []byte) (*Request, error) {
 		if !utf8.Valid(context) {
 			return nil, envelopeError("context", "context contains invalid UTF-8")
 		}
-		if outOfRange(context) != nil {
-			f, n := numberPath(context, "context", 0)
+		if OutOfRange(context) != nil {
+			f, n := NumberPath(context, "context", 0)
 			f = shortPath(f)
 			return nil, envelopeError(f, "%s is %s: %s", f, clip(n), touchbase.NumberRange)
 		}
 		if !emptyObject(context) {
 			p.context = context
-			it := newObjectIter(context)
-			var m member
-			for it.next(&m) {
+			it := NewObjectIter(context)
+			var m Member
+			for it.Next(&m) {
 				p.ctxMembers = append(p.ctxMembers, m)
-				if m.is("traits") {
-					p.ctxTraits = m.value
+				if m.Is("traits") {
+					p.ctxTraits = m.Value
 				}
 			}
 		}
@@ -436,37 +436,37 @@ func (p *parser) batch(body []byte) (*Request, error) {
 }
 
 // readBatch reads the array at s.pos into events.
-func readBatch(s *scanner, events []rawEvent) ([]rawEvent, error) {
-	s.pos++ // [
-	s.ws()
-	if s.peek() == ']' {
-		s.pos++
+func readBatch(s *Scanner, events []rawEvent) ([]rawEvent, error) {
+	s.Pos++ // [
+	s.SkipSpace()
+	if s.Peek() == ']' {
+		s.Pos++
 		return events, nil
 	}
 	for {
 		events = append(events, rawEvent{})
 		ev := &events[len(events)-1]
-		if s.peek() == '{' {
+		if s.Peek() == '{' {
 			if err := readEvent(s, ev, 3); err != nil {
 				return nil, err
 			}
 		} else {
-			start := s.pos
-			if err := s.skip(2); err != nil {
+			start := s.Pos
+			if err := s.Skip(2); err != nil {
 				return nil, err
 			}
-			ev.raw, ev.notObject = spanOf(start, s.pos), true
+			ev.raw, ev.notObject = spanOf(start, s.Pos), true
 		}
-		s.ws()
-		switch s.peek() {
+		s.SkipSpace()
+		switch s.Peek() {
 		case ',':
-			s.pos++
-			s.ws()
+			s.Pos++
+			s.SkipSpace()
 		case ']':
-			s.pos++
+			s.Pos++
 			return events, nil
 		default:
-			return nil, s.errorf("after array element")
+			return nil, s.Unexpected("after array element")
 		}
 	}
 }
@@ -487,7 +487,7 @@ func envelopeString(raw []byte, field string) (string, error) {
 	if !utf8.Valid(raw) {
 		return "", envelopeError(field, "%s contains invalid UTF-8", field)
 	}
-	return unquote(raw), nil
+	return Unquote(raw), nil
 }
 
 func fieldError(field, format string, args ...any) *touchbase.FieldError {

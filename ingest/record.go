@@ -29,16 +29,16 @@ func ParseRecord(body []byte, receivedAt time.Time) (touchbase.Inbound, error) {
 		return in, touchbase.Errorf(touchbase.ETOOLARGE, "record is %d bytes; the limit is %d", len(body), MaxRecordBytes)
 	}
 	p := parser{record: true, receivedAt: receivedAt.UTC(), body: body}
-	s := scanner{data: body, mend: true}
-	s.ws()
-	if s.peek() != '{' {
+	s := Scanner{Data: body, Mend: true}
+	s.SkipSpace()
+	if s.Peek() != '{' {
 		return in, notObject(&s)
 	}
 	var ev rawEvent
 	if err := readEvent(&s, &ev, 1); err != nil {
 		return in, bodyError(err)
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return in, bodyError(err)
 	}
 	if fe := p.event(&ev, &in); fe != nil {

@@ -407,10 +407,10 @@ func (w *Writer) commit(group []*writeRequest) {
 // append flushes the group to the log.
 func (w *Writer) append(live []*writeRequest) {
 	start := time.Now()
-	entries := make([]LogEntry, len(live))
+	entries := make([]Entry, len(live))
 	ins, size := 0, 0
 	for i, r := range live {
-		entries[i] = LogEntry{WorkspaceID: r.rec.WorkspaceID, Endpoint: r.rec.Endpoint, ReceivedAt: r.rec.ReceivedAt, Body: r.rec.Body, Public: r.rec.Public}
+		entries[i] = Entry{WorkspaceID: r.rec.WorkspaceID, Endpoint: r.rec.Endpoint, ReceivedAt: r.rec.ReceivedAt, Body: r.rec.Body, Public: r.rec.Public}
 		ins += len(r.rec.Inbounds)
 		size += len(r.rec.Body)
 	}
@@ -467,7 +467,7 @@ func (w *Writer) apply() {
 	l := w.cfg.Log
 	stopping := w.stopping
 	var deadline time.Time // set once Close is called
-	var entries []LogEntry // read and not yet applied
+	var entries []Entry    // read and not yet applied
 	failures := 0
 	corrupt := 0 // reads in a row that failed on the log's content
 	for {
@@ -572,9 +572,9 @@ const noRoomProbe = 2 * time.Second
 // skipped, so that one bad request cannot stop ingestion. A condition of
 // the storage (a full disk) is no request's fault: it is waited out, and
 // nothing is set aside for it.
-func (w *Writer) applyEntries(entries []LogEntry, failures int) bool {
+func (w *Writer) applyEntries(entries []Entry, failures int) bool {
 	type refused struct {
-		e   *LogEntry
+		e   *Entry
 		err error
 	}
 	var aside []refused
@@ -682,7 +682,7 @@ func (w *Writer) markApplied(last uint64) {
 // setAside writes an entry the store will not take to failed/<seq>.json in
 // the log's directory, for an operator to inspect and resend. The file is
 // whole or absent: it is written beside and renamed.
-func (w *Writer) setAside(e LogEntry, cause error) error {
+func (w *Writer) setAside(e Entry, cause error) error {
 	dir := filepath.Join(w.cfg.Log.dir, "failed")
 	p := filepath.Join(dir, fmt.Sprintf("%020d.json", e.Seq))
 	b, err := json.Marshal(map[string]any{

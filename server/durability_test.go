@@ -50,7 +50,7 @@ func startDurableServer(t *testing.T, st *store.Store, logDir string) *durableSe
 	}
 	var ilog *ingest.Log
 	if logDir != "" {
-		if ilog, err = ingest.OpenLog(logDir, 0); err != nil {
+		if ilog, err = ingest.Open(logDir, 0); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ilog.Close() })

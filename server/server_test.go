@@ -65,7 +65,7 @@ func newEnv(t *testing.T, s *store.Store, cfg ...func(*server.Config)) *env {
 	var ilog *ingest.Log
 	if s.Dialect() == "sqlite" {
 		var err error
-		if ilog, err = ingest.OpenLog(t.TempDir(), 0); err != nil {
+		if ilog, err = ingest.Open(t.TempDir(), 0); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ilog.Close() })

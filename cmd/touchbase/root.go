@@ -258,8 +258,8 @@ func (a *app) applyIngestLog(ctx context.Context, st *store.Store) error {
 	if segs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(segs) == 0 {
 		return nil
 	}
-	l, err := ingest.OpenLog(dir, 0)
-	if errors.Is(err, ingest.ErrLogLocked) {
+	l, err := ingest.Open(dir, 0)
+	if errors.Is(err, ingest.ErrLocked) {
 		return nil
 	}
 	if err != nil {

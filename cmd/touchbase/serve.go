@@ -102,7 +102,7 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 	if a.cfg.useIngestLog(st.Dialect()) {
 		// Opened before the engine and the server, closed after the
 		// writer: what an earlier run logged is applied first.
-		if ilog, err = ingest.OpenLog(a.ingestLogDir(), 0); err != nil {
+		if ilog, err = ingest.Open(a.ingestLogDir(), 0); err != nil {
 			return err
 		}
 		defer ilog.Close()

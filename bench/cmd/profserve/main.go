@@ -83,7 +83,7 @@ func run() (err error) {
 
 	var ilog *ingest.Log
 	if *ingestLog == "on" || (*ingestLog == "auto" && st.Dialect() == "sqlite") {
-		if ilog, err = ingest.OpenLog(filepath.Join(*data, "ingest-log"), 0); err != nil {
+		if ilog, err = ingest.Open(filepath.Join(*data, "ingest-log"), 0); err != nil {
 			return err
 		}
 		defer ilog.Close()
