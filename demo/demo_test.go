@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase/demo"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 func TestDeterminism(t *testing.T) {
@@ -66,7 +66,7 @@ func batches(t testing.TB, raw []byte, fn func(body []byte, n int)) {
 		}
 		line := raw[:i]
 		raw = raw[i+1:]
-		if len(body)+len(line)+3 > ingest.MaxBatchBytes || n == maxEvents {
+		if len(body)+len(line)+3 > inbound.MaxBatchBytes || n == maxEvents {
 			flush()
 		}
 		if n > 0 {
@@ -85,7 +85,7 @@ func TestSegmentMessages(t *testing.T) {
 	h := smallHistory(t)
 	var total, orders, products int
 	batches(t, h.raw, func(body []byte, n int) {
-		req, err := ingest.Parse("batch", body, testEnd)
+		req, err := inbound.Parse("batch", body, testEnd)
 		if err != nil {
 			t.Fatalf("Parse: %v", err)
 		}

@@ -6,12 +6,12 @@ import (
 	"testing"
 
 	"github.com/touchbase/touchbase/demo"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 	"github.com/touchbase/touchbase/storetest"
 )
 
 // TestLoadIntoStore loads a small demo store the way `touchbase demo`
-// does, through ingest.Parse and store.Ingest on a real SQLite store, and
+// does, through inbound.Parse and store.Ingest on a real SQLite store, and
 // checks that the store's totals agree with the Summary: one profile per
 // person once anonymous browsing is merged into the account, every order,
 // and the revenue to the cent.
@@ -24,7 +24,7 @@ func TestLoadIntoStore(t *testing.T) {
 
 	stored, duplicates := 0, 0
 	batches(t, raw, func(body []byte, n int) {
-		req, err := ingest.Parse("batch", body, testEnd)
+		req, err := inbound.Parse("batch", body, testEnd)
 		if err != nil {
 			t.Fatalf("Parse: %v", err)
 		}

@@ -70,7 +70,7 @@ func BenchmarkImportOrders(b *testing.B) {
 }
 
 // discardStore takes every batch and keeps nothing, so that a benchmark
-// measures the readers (CSV parsing, mapping, ingest's validation) alone.
+// measures the readers (CSV parsing, mapping, inbound's validation) alone.
 type discardStore struct{}
 
 func (discardStore) IngestBulk(_ context.Context, ins []touchbase.Inbound) (touchbase.IngestResult, error) {

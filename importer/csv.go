@@ -141,7 +141,7 @@ func lookupMapping(m map[string]target, header string) (string, target, bool) {
 	return "", target{}, false
 }
 
-// messageField is the name ingest gives a known field in its errors.
+// messageField is the name inbound gives a known field in its errors.
 func messageField(f string) string {
 	switch f {
 	case "user_id":
@@ -267,7 +267,7 @@ func (s *csvSource) cells(line int, row []string, fn func(t target, raw []byte, 
 		}
 		if strings.IndexByte(cell, 0) >= 0 {
 			// As /v1 does with \u0000 (no database stores NUL alike);
-			// products go to the store without ingest's parsing.
+			// products go to the store without inbound's parsing.
 			cell = strings.ReplaceAll(cell, "\x00", "\uFFFD")
 		}
 		raw, ok, err := coerce(cell, t.typ, &s.times)

@@ -3,13 +3,13 @@
 // Segment calls) or NDJSON (Segment calls), plain or gzipped, with presets
 // for well-known data sets (the UCI Online Retail and CDNOW files).
 //
-// Every record becomes an inbound (one Segment call) that goes through
-// ingest's validation (ingest.ParseRecord) and the store's ingestion, exactly as
-// events sent to /v1 do; only the catalogue (products) is written
-// directly. Re-importing a file changes nothing: a record's messageId is
-// derived from its content, so a record already imported is a duplicate,
-// and orders are keyed by their order id. An interrupted import is made
-// good by running it again.
+// Every record becomes an inbound (one Segment call) that goes through the
+// Segment spec's validation (inbound.ParseRecord) and the store's
+// ingestion, exactly as events sent to /v1 do; only the catalogue
+// (products) is written directly. Re-importing a file changes nothing: a
+// record's messageId is derived from its content, so a record already
+// imported is a duplicate, and orders are keyed by their order id. An
+// interrupted import is made good by running it again.
 package importer
 
 import (
@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 // Store is what an import writes to; *store.Store is one.
@@ -157,7 +157,7 @@ type batch struct {
 	warnings   []touchbase.LineError
 }
 
-// readBatches reads records, validates them as ingest does, and sends
+// readBatches reads records, validates them as inbound does, and sends
 // batches until the file ends, maxErrors is passed or ctx is done.
 func readBatches(ctx context.Context, src source, ws, errs int64, counter *countingReader, maxErrors int, out chan<- *batch) error {
 	receivedAt := time.Now().UTC()
@@ -190,19 +190,19 @@ func readBatches(ctx context.Context, src source, ws, errs int64, counter *count
 			b.records++
 			if rec.product != nil {
 				b.products = append(b.products, *rec.product)
-			} else if in, err := ingest.ParseRecord(rec.body, receivedAt); err != nil {
+			} else if in, err := inbound.ParseRecord(rec.body, receivedAt); err != nil {
 				e := recordError(rec, err)
 				le = &e
 			} else {
 				in.WorkspaceID = ws
 				b.ins = append(b.ins, in)
-				if w := ingest.Warning(&in); w != nil {
+				if w := inbound.Warning(&in); w != nil {
 					b.warnings = append(b.warnings, touchbase.LineError{Line: rec.line, Column: rec.column(w.Field), Message: w.Message})
 				}
 			}
 		}
 		if le != nil {
-			// A bad record, from the source or from ingest: reported, skipped.
+			// A bad record, from the source or from inbound: reported, skipped.
 			errs++
 			le.Column, le.Message = clip(le.Column), clip(le.Message)
 			b.lineErrors = append(b.lineErrors, *le)
@@ -260,7 +260,7 @@ func store(ctx context.Context, st Store, im *touchbase.Import, b *batch) error 
 	return nil
 }
 
-// recordError turns ingest's verdict on a record into a line error.
+// recordError turns inbound's verdict on a record into a line error.
 func recordError(rec record, err error) touchbase.LineError {
 	le := touchbase.LineError{Line: rec.line, Message: err.Error()}
 	var te *touchbase.Error

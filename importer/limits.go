@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 // The limits of what an import reads. Whatever a file holds, they bound
@@ -22,10 +22,10 @@ const (
 	// MaxLineBytes bounds one line of every format, its line end
 	// included: a CSV record with the line ends inside its quotes, an
 	// NDJSON record, a CDNOW purchase. A line is no longer than the
-	// record it becomes (ingest.MaxRecordBytes: an order of a few thousand
+	// record it becomes (inbound.MaxRecordBytes: an order of a few thousand
 	// lines), and past it a CSV reader cannot tell a record from a quote
 	// left open, so a longer line stops the import.
-	MaxLineBytes = ingest.MaxRecordBytes
+	MaxLineBytes = inbound.MaxRecordBytes
 	// MaxFieldBytes bounds one imported field as written in the file: a
 	// CSV cell of a column that is imported (ignored columns are bound by
 	// the line only), a CDNOW field, a string in an NDJSON record. Twice

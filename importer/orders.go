@@ -5,7 +5,7 @@ import (
 	"hash/maphash"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 // orderLine is one row of an orders file: a line item and the order and
@@ -76,7 +76,7 @@ func newOrderGrouper() *orderGrouper {
 }
 
 // add takes a line; the orders it closes wait for pop. A line without an
-// order id is an order of its own, keyed (by ingest) by its messageId, as
+// order id is an order of its own, keyed (by inbound) by its messageId, as
 // an Order Completed without order_id is.
 func (g *orderGrouper) add(l *orderLine) error {
 	g.line = l.line
@@ -89,7 +89,7 @@ func (g *orderGrouper) add(l *orderLine) error {
 			g.ready = append(g.ready, placed)
 			l.refundOf = l.messageID
 			if l.refundOf == "" {
-				l.refundOf = ingest.DerivedMessageID(placed.body)
+				l.refundOf = inbound.DerivedMessageID(placed.body)
 			}
 		}
 		g.ready = append(g.ready, orderRecord(l, items, l.status))

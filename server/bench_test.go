@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/storetest"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // batchTemplate returns a /v1/batch body of n analytics-go-shaped track
@@ -58,7 +58,7 @@ func BenchmarkIngestBatch(b *testing.B) {
 				b.Fatal(err)
 			}
 			var srv *server.Server
-			w := ingest.NewWriter(s, ingest.WriterConfig{OnCommit: func(st ingest.CommitStats) { srv.ObserveCommit(st) }})
+			w := wal.NewWriter(s, wal.WriterConfig{OnCommit: func(st wal.CommitStats) { srv.ObserveCommit(st) }})
 			srv = server.New(server.Config{RateLimit: 1 << 30}, server.Services{
 				Workspaces: s, Users: s, Keys: s, Customers: s, Events: s, Orders: s, Stats: s, Imports: s, IngestQueue: w,
 			})

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // durableServer is a real server over a store and an ingest writer (with
@@ -26,7 +26,7 @@ import (
 // wires them, with a workspace, its write key and its owner token.
 type durableServer struct {
 	url   string
-	w     *ingest.Writer
+	w     *wal.Writer
 	st    *store.Store
 	ws    int64
 	write string
@@ -48,9 +48,9 @@ func startDurableServer(t *testing.T, st *store.Store, logDir string) *durableSe
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ilog *ingest.Log
+	var ilog *wal.Log
 	if logDir != "" {
-		if ilog, err = ingest.Open(logDir, 0); err != nil {
+		if ilog, err = wal.Open(logDir, 0); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ilog.Close() })
@@ -61,7 +61,7 @@ func startDurableServer(t *testing.T, st *store.Store, logDir string) *durableSe
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	var srv *server.Server
-	w := ingest.NewWriter(st, ingest.WriterConfig{Log: ilog, Logger: logger, OnCommit: func(cs ingest.CommitStats) { srv.ObserveCommit(cs) }})
+	w := wal.NewWriter(st, wal.WriterConfig{Log: ilog, Logger: logger, OnCommit: func(cs wal.CommitStats) { srv.ObserveCommit(cs) }})
 	srv = server.New(server.Config{Logger: logger, RateLimit: 1 << 30}, server.Services{
 		Workspaces: st, Users: st, Keys: st, Customers: st, Events: st, Orders: st, Stats: st, Imports: st, IngestQueue: w,
 	})

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/store"
 	"github.com/touchbase/touchbase/storetest"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // The person to erase: every byte string here must be gone from every
@@ -135,11 +135,11 @@ func setAside(t *testing.T, logDir string, seq uint64, ws int64, body string) st
 func keptDamagedFile(t *testing.T, logDir string, ws int64, body string) string {
 	t.Helper()
 	tmp := t.TempDir()
-	l, err := ingest.Open(tmp, 0)
+	l, err := wal.Open(tmp, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Append([]ingest.Entry{{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(body)}}); err != nil {
+	if _, err := l.Append([]wal.Entry{{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(body)}}); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()

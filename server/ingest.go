@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // registerIngestRoutes registers Segment's HTTP Tracking API under /v1.
@@ -49,9 +50,9 @@ type ingestResponse struct {
 
 // handleIngest returns the handler of one /v1 endpoint.
 func (s *Server) handleIngest(endpoint string) http.HandlerFunc {
-	limit := int64(ingest.MaxEventBytes)
+	limit := int64(inbound.MaxEventBytes)
 	if endpoint == "batch" {
-		limit = ingest.MaxBatchBytes
+		limit = inbound.MaxBatchBytes
 	}
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		s.setCORS(w, r)
@@ -101,7 +102,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 			return err
 		}
 	}
-	req, perr := ingest.Parse(endpoint, body, receivedAt)
+	req, perr := inbound.Parse(endpoint, body, receivedAt)
 	if perr != nil && key == nil {
 		// Without a key there is no workspace to charge: say what is wrong
 		// with the body, as Segment does.
@@ -163,7 +164,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, endpoint string,
 		ins[i].WorkspaceID = key.WorkspaceID
 		ins[i].Public = public
 	}
-	rec := &ingest.Received{WorkspaceID: key.WorkspaceID, Endpoint: endpoint, ReceivedAt: receivedAt, Body: body, Inbounds: ins, Public: public}
+	rec := &wal.Received{WorkspaceID: key.WorkspaceID, Endpoint: endpoint, ReceivedAt: receivedAt, Body: body, Inbounds: ins, Public: public}
 	if err := s.svc.IngestQueue.Write(ctx, rec); err != nil {
 		switch touchbase.ErrorCode(err) {
 		case touchbase.EUNAVAILABLE:

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // metrics are the server's Prometheus collectors, on a registry of its own
@@ -83,16 +83,16 @@ func (m *metrics) observeRequest(route, method string, status int, d time.Durati
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
 }
 
-// ObserveCommit records one group commit of the ingest writer; pass it as
-// ingest.WriterConfig.OnCommit.
-func (s *Server) ObserveCommit(st ingest.CommitStats) {
+// ObserveCommit records one group commit of the ingestion writer; pass it as
+// wal.WriterConfig.OnCommit.
+func (s *Server) ObserveCommit(st wal.CommitStats) {
 	if st.Err != nil {
 		s.metrics.commitErrs.WithLabelValues(st.Stage).Inc()
 		return
 	}
 	s.metrics.batchSize.WithLabelValues(st.Stage).Observe(float64(st.Inbounds))
 	s.metrics.commitTime.WithLabelValues(st.Stage).Observe(st.Duration.Seconds())
-	if st.Stage == ingest.StageStore {
+	if st.Stage == wal.StageStore {
 		s.metrics.ingested.Add(float64(st.Result.Stored))
 		s.metrics.duplicates.Add(float64(st.Result.Duplicates))
 		if st.Result.RefusedOrders > 0 || st.Result.RefusedProducts > 0 {
@@ -128,7 +128,7 @@ func (s *Server) refused(orders, products int) {
 }
 
 // lagger is implemented by ingesters that acknowledge before the store
-// has the events (*ingest.Writer with a log).
+// has the events (*wal.Writer with a log).
 type lagger interface {
 	Lag() (requests uint64, bytes int64)
 }
@@ -146,7 +146,7 @@ func (m *metrics) registerLag(l lagger) {
 }
 
 // roomer is implemented by ingesters that can be waiting for room on a
-// full disk (*ingest.Writer).
+// full disk (*wal.Writer).
 type roomer interface {
 	NoRoom() bool
 }

@@ -25,9 +25,9 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/server/ui"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // DefaultRateLimit is the sustained events per second one write key may send
@@ -58,20 +58,20 @@ type Config struct {
 
 // IngestQueue is what stands between /v1 and the store: it takes accepted
 // requests durably (when Write returns nil they survive a crash) and moves
-// them into the store, which it may trail. *ingest.Writer is one; the
+// them into the store, which it may trail. *wal.Writer is one; the
 // store's touchbase.Ingester is what it writes to. Settle waits (up to
 // max) until what was acknowledged is in the store; the admin API and the
 // console call it first, so that they show what a client has just sent.
 // Forget removes the copies it keeps of what an erased customer (known by
 // ids) sent; erasure calls it after the store's.
 type IngestQueue interface {
-	Write(ctx context.Context, rec *ingest.Received) error
+	Write(ctx context.Context, rec *wal.Received) error
 	Settle(ctx context.Context, max time.Duration) bool
 	Forget(ctx context.Context, workspaceID int64, ids []touchbase.Identity) error
 }
 
 // Services are what the server serves; *store.Store implements all but
-// IngestQueue, which is an *ingest.Writer over the store.
+// IngestQueue, which is an *wal.Writer over the store.
 type Services struct {
 	Workspaces touchbase.WorkspaceService
 	Users      touchbase.UserService

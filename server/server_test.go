@@ -18,11 +18,11 @@ import (
 	"github.com/touchbase/touchbase/analytics"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
 	"github.com/touchbase/touchbase/storetest"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // env is a real server on 127.0.0.1 over a real store, with one workspace,
@@ -62,17 +62,17 @@ func newEnv(t *testing.T, s *store.Store, cfg ...func(*server.Config)) *env {
 	analyst := analytics.New(s, eng, features, analytics.Config{})
 	t.Cleanup(func() { analyst.Close() })
 	// As touchbase serve does: SQLite acknowledges from the ingestion log.
-	var ilog *ingest.Log
+	var ilog *wal.Log
 	if s.Dialect() == "sqlite" {
 		var err error
-		if ilog, err = ingest.Open(t.TempDir(), 0); err != nil {
+		if ilog, err = wal.Open(t.TempDir(), 0); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ilog.Close() })
 	}
-	w := ingest.NewWriter(s, ingest.WriterConfig{Log: ilog, OnCommit: func(st ingest.CommitStats) {
+	w := wal.NewWriter(s, wal.WriterConfig{Log: ilog, OnCommit: func(st wal.CommitStats) {
 		srv.ObserveCommit(st)
-		if st.Stage == ingest.StageStore {
+		if st.Stage == wal.StageStore {
 			eng.Notify()
 		}
 	}})

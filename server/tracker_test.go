@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 func TestTrackerServed(t *testing.T) {
@@ -154,9 +154,9 @@ func TestTrackerInNode(t *testing.T) {
 		}
 
 		// The payload is what ingest expects.
-		req, err := ingest.Parse("batch", []byte(s.Body), time.Now())
+		req, err := inbound.Parse("batch", []byte(s.Body), time.Now())
 		if err != nil {
-			t.Fatalf("ingest.Parse of the tracker's body: %v", err)
+			t.Fatalf("inbound.Parse of the tracker's body: %v", err)
 		}
 		if req.WriteKey != e.write || len(req.Rejected) != 0 || len(req.Inbounds) != 4 {
 			t.Fatalf("parsed: write key %q, %d inbounds, rejected %+v", req.WriteKey, len(req.Inbounds), req.Rejected)

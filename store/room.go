@@ -24,7 +24,7 @@ const nearlyFull = 1 << 20
 // storage cannot take the write now whatever the request was: ENOROOM when
 // the database's disk (or tablespace, or quota) is full, EUNAVAILABLE when
 // the database is out of connections or memory or unreachable. Nothing of
-// the failed transaction is stored either way. The ingest writer waits such
+// the failed transaction is stored either way. The ingestion writer waits such
 // errors out instead of setting the request aside, and the server answers
 // 503 with Retry-After. Errors that are neither (and errors already
 // carrying a code) are returned as they are.

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	analytics "github.com/segmentio/analytics-go/v3"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 // TestEncodeMatchesAnalyticsGo sends the generator's messages through the
@@ -167,7 +167,7 @@ func TestPoolFill(t *testing.T) {
 				orderIDs[id] = true
 			}
 		}
-		req, err := ingest.Parse("batch", buf, now.Add(time.Second))
+		req, err := inbound.Parse("batch", buf, now.Add(time.Second))
 		if err != nil {
 			t.Fatalf("touchbase cannot parse body %d: %v", i, err)
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // TestCommandsApplyTheIngestionLog: a server stopped (or killed) with
@@ -20,13 +20,13 @@ func TestCommandsApplyTheIngestionLog(t *testing.T) {
 	if r := runCLI(t, "", "key", "create", "--data", data, "--kind", "write"); r.code != 0 {
 		t.Fatalf("key create: %d %s", r.code, r.stderr)
 	}
-	l, err := ingest.Open(filepath.Join(data, "ingest-log"), 0)
+	l, err := wal.Open(filepath.Join(data, "ingest-log"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := `{"batch":[{"type":"track","event":"Viewed","userId":"a","messageId":"m1"},` +
 		`{"type":"identify","userId":"b","messageId":"m2","traits":{"plan":"gold"}}]}`
-	if _, err := l.Append([]ingest.Entry{{WorkspaceID: 1, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(body)}}); err != nil {
+	if _, err := l.Append([]wal.Entry{{WorkspaceID: 1, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(body)}}); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()

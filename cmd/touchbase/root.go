@@ -16,8 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/store"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // Exit codes.
@@ -238,7 +238,7 @@ func (a *app) openStore(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
-// openServingStore opens the database for serve, whose ingest writer
+// openServingStore opens the database for serve, whose ingestion writer
 // applies the ingestion log itself.
 func (a *app) openServingStore(ctx context.Context) (*store.Store, error) {
 	st, err := store.Open(ctx, a.cfg.DB)
@@ -258,15 +258,15 @@ func (a *app) applyIngestLog(ctx context.Context, st *store.Store) error {
 	if segs, _ := filepath.Glob(filepath.Join(dir, "*.log")); len(segs) == 0 {
 		return nil
 	}
-	l, err := ingest.Open(dir, 0)
-	if errors.Is(err, ingest.ErrLocked) {
+	l, err := wal.Open(dir, 0)
+	if errors.Is(err, wal.ErrLocked) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	w := ingest.NewWriter(st, ingest.WriterConfig{Log: l, Logger: a.log, DrainTimeout: 10 * time.Minute})
+	w := wal.NewWriter(st, wal.WriterConfig{Log: l, Logger: a.log, DrainTimeout: 10 * time.Minute})
 	if err := w.Open(ctx); err != nil {
 		return err
 	}

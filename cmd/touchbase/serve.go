@@ -15,9 +15,9 @@ import (
 	"github.com/touchbase/touchbase/analytics"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // shutdownTimeout bounds how long serve waits for requests in flight.
@@ -98,11 +98,11 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 	var srv *server.Server
 	features := newRegistry()
 	eng := engine.New(st, features, engine.Config{Every: a.cfg.SegmentInterval, Logger: log})
-	var ilog *ingest.Log
+	var ilog *wal.Log
 	if a.cfg.useIngestLog(st.Dialect()) {
 		// Opened before the engine and the server, closed after the
 		// writer: what an earlier run logged is applied first.
-		if ilog, err = ingest.Open(a.ingestLogDir(), 0); err != nil {
+		if ilog, err = wal.Open(a.ingestLogDir(), 0); err != nil {
 			return err
 		}
 		defer ilog.Close()
@@ -110,12 +110,12 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 		// The log was on in an earlier run: apply what it left first.
 		return err
 	}
-	w := ingest.NewWriter(st, ingest.WriterConfig{
+	w := wal.NewWriter(st, wal.WriterConfig{
 		Log:    ilog,
 		Logger: log,
-		OnCommit: func(cs ingest.CommitStats) {
+		OnCommit: func(cs wal.CommitStats) {
 			srv.ObserveCommit(cs)
-			if cs.Err == nil && cs.Stage == ingest.StageStore {
+			if cs.Err == nil && cs.Stage == wal.StageStore {
 				eng.Notify() // memberships follow within milliseconds
 			}
 		},
@@ -233,7 +233,7 @@ func segmentWorkspaces(ctx context.Context, st *store.Store, log *slog.Logger) [
 }
 
 // notifying is the store as the import runner sees it: each bulk commit
-// also tells the engine, as the ingest writer's commits do.
+// also tells the engine, as the ingestion writer's commits do.
 type notifying struct {
 	*store.Store
 	notify func()

@@ -20,7 +20,7 @@ import (
 	"github.com/touchbase/touchbase/analytics"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
@@ -227,7 +227,7 @@ func (e *env) ingest(ws int64, batch []map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := ingest.Parse("batch", body, time.Now())
+	req, err := inbound.Parse("batch", body, time.Now())
 	if err != nil {
 		t.Fatalf("parse seed: %v", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase/analytics"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
 	"github.com/touchbase/touchbase/storetest"
@@ -37,7 +37,7 @@ func TestRecommendationsNeverLinkScripts(t *testing.T) {
 		e.ingest(e.acme.ID, batch)
 		// And from a browser's public write key.
 		body, _ := json.Marshal(map[string]any{"batch": batch[:3]})
-		req, err := ingest.Parse("batch", body, time.Now().Add(time.Second))
+		req, err := inbound.Parse("batch", body, time.Now().Add(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -25,9 +25,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/server"
 	"github.com/touchbase/touchbase/store"
+	"github.com/touchbase/touchbase/wal"
 )
 
 func main() {
@@ -81,18 +81,18 @@ func run() (err error) {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 
-	var ilog *ingest.Log
+	var ilog *wal.Log
 	if *ingestLog == "on" || (*ingestLog == "auto" && st.Dialect() == "sqlite") {
-		if ilog, err = ingest.Open(filepath.Join(*data, "ingest-log"), 0); err != nil {
+		if ilog, err = wal.Open(filepath.Join(*data, "ingest-log"), 0); err != nil {
 			return err
 		}
 		defer ilog.Close()
 	}
 	var srv *server.Server
-	w := ingest.NewWriter(st, ingest.WriterConfig{
+	w := wal.NewWriter(st, wal.WriterConfig{
 		Log:      ilog,
 		Logger:   log,
-		OnCommit: func(cs ingest.CommitStats) { srv.ObserveCommit(cs) },
+		OnCommit: func(cs wal.CommitStats) { srv.ObserveCommit(cs) },
 	})
 	srv = server.New(server.Config{Addr: *addr, RateLimit: *rate, Logger: log, Version: "profserve"}, server.Services{
 		Workspaces: st, Users: st, Keys: st, Customers: st, Events: st, Orders: st, Stats: st, Imports: st, IngestQueue: w,

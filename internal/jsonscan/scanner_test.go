@@ -1,4 +1,4 @@
-package ingest
+package jsonscan
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ func FuzzScanner(f *testing.F) {
 
 // checkScanner holds the scanner to encoding/json: it accepts exactly the
 // documents encoding/json accepts, and decode returns what json.Unmarshal
-// returns (for valid UTF-8; Parse rejects the rest before decoding).
+// returns (for valid UTF-8; inbound.Parse rejects the rest before decoding).
 func checkScanner(t *testing.T, in []byte) {
 	t.Helper()
 	s := Scanner{Data: in}

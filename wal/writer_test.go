@@ -1,4 +1,4 @@
-package ingest_test
+package wal_test
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
 	"github.com/touchbase/touchbase/store"
 	"github.com/touchbase/touchbase/storetest"
+	"github.com/touchbase/touchbase/wal"
 )
 
 // slowIngester records what it is asked to store, taking a while per call
@@ -54,15 +54,15 @@ func inbounds(prefix string, n int) []touchbase.Inbound {
 }
 
 // rec wraps inbounds as a request of workspace 1.
-func rec(m []touchbase.Inbound) *ingest.Received {
-	return &ingest.Received{WorkspaceID: 1, Endpoint: "batch", ReceivedAt: time.Now(), Inbounds: m}
+func rec(m []touchbase.Inbound) *wal.Received {
+	return &wal.Received{WorkspaceID: 1, Endpoint: "batch", ReceivedAt: time.Now(), Inbounds: m}
 }
 
 func TestWriterGroupsConcurrentRequests(t *testing.T) {
 	ing := &slowIngester{delay: 20 * time.Millisecond}
 	var mu sync.Mutex
-	var commits []ingest.CommitStats
-	w := ingest.NewWriter(ing, ingest.WriterConfig{OnCommit: func(c ingest.CommitStats) {
+	var commits []wal.CommitStats
+	w := wal.NewWriter(ing, wal.WriterConfig{OnCommit: func(c wal.CommitStats) {
 		mu.Lock()
 		commits = append(commits, c)
 		mu.Unlock()
@@ -95,7 +95,7 @@ func TestWriterGroupsConcurrentRequests(t *testing.T) {
 
 func TestWriterIsolatesAFailingRequest(t *testing.T) {
 	ing := &slowIngester{delay: 10 * time.Millisecond, poison: "bad-0"}
-	w := ingest.NewWriter(ing, ingest.WriterConfig{})
+	w := wal.NewWriter(ing, wal.WriterConfig{})
 	w.Open(context.Background())
 	var wg sync.WaitGroup
 	errs := make([]error, 10)
@@ -128,7 +128,7 @@ func TestWriterIsolatesAFailingRequest(t *testing.T) {
 
 func TestWriterClose(t *testing.T) {
 	ing := &slowIngester{delay: 30 * time.Millisecond}
-	w := ingest.NewWriter(ing, ingest.WriterConfig{})
+	w := wal.NewWriter(ing, wal.WriterConfig{})
 	w.Open(context.Background())
 	var wg sync.WaitGroup
 	for g := 0; g < 5; g++ {
@@ -150,7 +150,7 @@ func TestWriterClose(t *testing.T) {
 
 func TestWriterGivesUpWithTheCaller(t *testing.T) {
 	ing := &slowIngester{delay: 200 * time.Millisecond}
-	w := ingest.NewWriter(ing, ingest.WriterConfig{})
+	w := wal.NewWriter(ing, wal.WriterConfig{})
 	w.Open(context.Background())
 	defer w.Close()
 	go w.Write(context.Background(), rec(inbounds("first", 1))) // occupies the loop
@@ -172,7 +172,7 @@ func TestWriterConcurrentIdentities(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := ingest.NewWriter(s, ingest.WriterConfig{})
+		w := wal.NewWriter(s, wal.WriterConfig{})
 		w.Open(ctx)
 		var wg sync.WaitGroup
 		for g := 0; g < 8; g++ {
@@ -223,7 +223,7 @@ func TestWriterConcurrentIdentities(t *testing.T) {
 
 func TestWriterRefusesWhenTooFarBehind(t *testing.T) {
 	ing := &slowIngester{delay: 100 * time.Millisecond}
-	w := ingest.NewWriter(ing, ingest.WriterConfig{MaxPending: 10})
+	w := wal.NewWriter(ing, wal.WriterConfig{MaxPending: 10})
 	w.Open(context.Background())
 	defer w.Close()
 	done := make(chan error, 2)

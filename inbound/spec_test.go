@@ -1,11 +1,11 @@
-package ingest_test
+package inbound_test
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 // specEvents are the events of Segment's E-commerce Spec v2, each with the
@@ -54,7 +54,7 @@ func TestSpecEventsAreAccepted(t *testing.T) {
 			}
 			event += `}`
 			t.Run(se.event+" "+props, func(t *testing.T) {
-				req, err := ingest.Parse("track", []byte(event), received)
+				req, err := inbound.Parse("track", []byte(event), received)
 				if err != nil {
 					t.Fatalf("/v1/track refused a valid spec event: %v", err)
 				}
@@ -65,7 +65,7 @@ func TestSpecEventsAreAccepted(t *testing.T) {
 				if len(req.Inbounds) != 1 || len(req.Rejected) != 0 {
 					t.Fatalf("batch: %d inbounds, rejected %v", len(req.Inbounds), req.Rejected)
 				}
-				if _, err := ingest.ParseRecord([]byte(event), received); err != nil {
+				if _, err := inbound.ParseRecord([]byte(event), received); err != nil {
 					t.Fatalf("ParseRecord refused a valid spec event: %v", err)
 				}
 			})
@@ -103,7 +103,7 @@ func TestOrdersWithoutOrderID(t *testing.T) {
 			case !tc.keyed && tc.warning != "" && m.Order != nil:
 				t.Fatalf("order %+v: an event that names no order changed one", m.Order)
 			}
-			w := ingest.Warning(&m)
+			w := inbound.Warning(&m)
 			switch {
 			case tc.warning == "" && w != nil:
 				t.Fatalf("warning %+v, want none", w)
@@ -120,11 +120,11 @@ func TestOrdersWithoutOrderID(t *testing.T) {
 		}
 	})
 	t.Run("an import's guest order without order_id", func(t *testing.T) {
-		m, err := ingest.ParseRecord([]byte(`{"type":"track","event":"Order Completed","properties":{"revenue":5}}`), time.Now())
+		m, err := inbound.ParseRecord([]byte(`{"type":"track","event":"Order Completed","properties":{"revenue":5}}`), time.Now())
 		if err != nil || !m.Guest || m.Order == nil || m.Order.Order.OrderID != m.MessageID {
 			t.Fatalf("ParseRecord = %+v, %v; want a guest order keyed by its messageId", m, err)
 		}
-		m, err = ingest.ParseRecord([]byte(`{"type":"track","event":"Order Refunded","properties":{"total":5}}`), time.Now())
+		m, err = inbound.ParseRecord([]byte(`{"type":"track","event":"Order Refunded","properties":{"total":5}}`), time.Now())
 		if err != nil || !m.Guest || m.Order != nil {
 			t.Fatalf("ParseRecord = %+v, %v; want a guest event, no order", m, err)
 		}

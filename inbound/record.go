@@ -1,10 +1,11 @@
-package ingest
+package inbound
 
 import (
 	"fmt"
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/internal/jsonscan"
 )
 
 // MaxRecordBytes bounds one imported record: an order of a few thousand
@@ -29,7 +30,7 @@ func ParseRecord(body []byte, receivedAt time.Time) (touchbase.Inbound, error) {
 		return in, touchbase.Errorf(touchbase.ETOOLARGE, "record is %d bytes; the limit is %d", len(body), MaxRecordBytes)
 	}
 	p := parser{record: true, receivedAt: receivedAt.UTC(), body: body}
-	s := Scanner{Data: body, Mend: true}
+	s := jsonscan.Scanner{Data: body, Mend: true}
 	s.SkipSpace()
 	if s.Peek() != '{' {
 		return in, notObject(&s)

@@ -1,4 +1,4 @@
-package ingest_test
+package inbound_test
 
 import (
 	"io"
@@ -13,7 +13,7 @@ import (
 	analytics "github.com/segmentio/analytics-go/v3"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 // sdkServer is a loopback /v1/batch endpoint that parses what the real
@@ -36,7 +36,7 @@ func (s *sdkServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.t.Error(err)
 	}
-	req, err := ingest.Parse("batch", body, time.Now().Add(s.skew))
+	req, err := inbound.Parse("batch", body, time.Now().Add(s.skew))
 	if err != nil {
 		s.t.Errorf("Parse: %v %+v", err, fields(err))
 		http.Error(w, err.Error(), http.StatusBadRequest)

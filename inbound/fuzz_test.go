@@ -1,4 +1,4 @@
-package ingest_test
+package inbound_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 var fuzzEndpoints = []string{"batch", "import", "identify", "track", "page", "screen", "group", "alias", "nope"}
@@ -38,7 +38,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, ep uint8, body []byte) {
 		endpoint := fuzzEndpoints[int(ep)%len(fuzzEndpoints)]
-		req, err := ingest.Parse(endpoint, body, received)
+		req, err := inbound.Parse(endpoint, body, received)
 		if err != nil {
 			var e *touchbase.Error
 			if !errors.As(err, &e) || (e.Code != touchbase.EINVALID && e.Code != touchbase.ETOOLARGE) || e.Message == "" {
@@ -84,7 +84,7 @@ func FuzzParse(f *testing.F) {
 			last = fe.Index
 		}
 		for _, m := range req.Inbounds {
-			if !m.Type.Valid() || m.MessageID == "" || len(m.MessageID) > ingest.MaxMessageIDBytes || m.Timestamp.IsZero() || !m.ReceivedAt.Equal(received) {
+			if !m.Type.Valid() || m.MessageID == "" || len(m.MessageID) > inbound.MaxMessageIDBytes || m.Timestamp.IsZero() || !m.ReceivedAt.Equal(received) {
 				t.Fatalf("incomplete inbound %+v", m)
 			}
 			if m.UserID == "" && m.AnonymousID == "" {

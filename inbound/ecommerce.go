@@ -1,4 +1,4 @@
-package ingest
+package inbound
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/internal/jsonscan"
 )
 
 // E-commerce, after Segment's E-commerce Spec v2. Event names are matched
@@ -119,8 +120,8 @@ func ecommerce(in *touchbase.Inbound, props []byte) *touchbase.FieldError {
 	case productsEvent(in.Event):
 		currency := ""
 		var products []byte
-		it := NewObjectIter(props)
-		var m Member
+		it := jsonscan.NewObjectIter(props)
+		var m jsonscan.Member
 		for it.Next(&m) {
 			switch {
 			case m.Is("currency"):
@@ -132,7 +133,7 @@ func ecommerce(in *touchbase.Inbound, props []byte) *touchbase.FieldError {
 		if len(products) == 0 || products[0] != '[' {
 			return nil
 		}
-		ai := NewArrayIter(products)
+		ai := jsonscan.NewArrayIter(products)
 		for {
 			v, ok := ai.Next()
 			if !ok {
@@ -169,11 +170,11 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 		itemsSum             float64
 		hasItems             bool
 		orderIDCamel         string
-		amount               = func(m *Member, dst *float64) { *dst, fe = moneyField(m, propertiesPath()) }
-		text                 = func(m *Member, dst *string) { *dst, fe = textField(m, propertiesPath()) }
+		amount               = func(m *jsonscan.Member, dst *float64) { *dst, fe = moneyField(m, propertiesPath()) }
+		text                 = func(m *jsonscan.Member, dst *string) { *dst, fe = textField(m, propertiesPath()) }
 	)
-	it := NewObjectIter(props)
-	var m Member
+	it := jsonscan.NewObjectIter(props)
+	var m jsonscan.Member
 	for it.Next(&m) {
 		switch {
 		case m.Is("order_id"):
@@ -216,7 +217,7 @@ func parseOrder(kind touchbase.OrderChangeKind, props []byte, at time.Time) (*to
 		if products[0] != '[' {
 			return nil, fieldError("properties.products", "properties.products must be an array, not %s", jsonKind(products))
 		}
-		ai := NewArrayIter(products)
+		ai := jsonscan.NewArrayIter(products)
 		for i := 0; ; i++ {
 			v, ok := ai.Next()
 			if !ok {
@@ -290,8 +291,8 @@ func orderItem(raw []byte, i int) (touchbase.OrderItem, *touchbase.FieldError) {
 		productIDCamel string
 		hasQuantity    bool
 	)
-	it := NewObjectIter(raw)
-	var m Member
+	it := jsonscan.NewObjectIter(raw)
+	var m jsonscan.Member
 	for it.Next(&m) {
 		switch {
 		case m.Is("product_id"):
@@ -351,8 +352,8 @@ func catalogueProduct(raw []byte, currency string) (touchbase.Product, bool) {
 		return p, false
 	}
 	var productID, productIDCamel, id string
-	it := NewObjectIter(raw)
-	var m Member
+	it := jsonscan.NewObjectIter(raw)
+	var m jsonscan.Member
 	for it.Next(&m) {
 		switch {
 		case m.Is("product_id"):
@@ -400,10 +401,10 @@ func linkValue(raw []byte) string {
 	if raw[0] != '"' {
 		return ""
 	}
-	return touchbase.WebLink(Unquote(raw))
+	return touchbase.WebLink(jsonscan.Unquote(raw))
 }
 
-// Warning says what ingest made of a valid track event otherwise than it
+// Warning says what Parse made of a valid track event otherwise than it
 // was sent, for import reports: an Order Completed without order_id whose
 // order is keyed by its messageId, or another order event without one,
 // kept as an event only. It returns nil for every other inbound.
@@ -436,7 +437,7 @@ func firstNonEmpty(ss ...string) string {
 func textValue(raw []byte) (string, bool) {
 	switch c := raw[0]; {
 	case c == '"':
-		return Unquote(raw), true
+		return jsonscan.Unquote(raw), true
 	case c == 'n':
 		return "", true
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -467,8 +468,8 @@ func amountValue(raw []byte) (float64, bool) {
 	case c == 'n':
 		return 0, true
 	case c == '"':
-		s := strings.TrimSpace(Unquote(raw))
-		if !IsNumber([]byte(s)) {
+		s := strings.TrimSpace(jsonscan.Unquote(raw))
+		if !jsonscan.IsNumber([]byte(s)) {
 			return 0, false
 		}
 		raw = []byte(s)
@@ -498,7 +499,7 @@ func (p path) to(key string) string {
 	return fmt.Sprintf("properties.products[%d].%s", p.item, key)
 }
 
-func textField(m *Member, prefix path) (string, *touchbase.FieldError) {
+func textField(m *jsonscan.Member, prefix path) (string, *touchbase.FieldError) {
 	s, ok := textValue(m.Value)
 	if !ok {
 		name := prefix.to(m.Name())
@@ -507,11 +508,11 @@ func textField(m *Member, prefix path) (string, *touchbase.FieldError) {
 	return s, nil
 }
 
-func moneyField(m *Member, prefix path) (float64, *touchbase.FieldError) {
+func moneyField(m *jsonscan.Member, prefix path) (float64, *touchbase.FieldError) {
 	f, ok := amountValue(m.Value)
 	if !ok {
 		name := prefix.to(m.Name())
-		if m.Value[0] == '"' && !IsNumber([]byte(strings.TrimSpace(Unquote(m.Value)))) {
+		if m.Value[0] == '"' && !jsonscan.IsNumber([]byte(strings.TrimSpace(jsonscan.Unquote(m.Value)))) {
 			return 0, fieldError(name, "%s must be a number, got the string %s", name, clip(m.Value))
 		}
 		if m.Value[0] == '"' || m.Value[0] == '-' || (m.Value[0] >= '0' && m.Value[0] <= '9') {

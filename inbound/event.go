@@ -1,4 +1,4 @@
-package ingest
+package inbound
 
 import (
 	"crypto/sha256"
@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/internal/jsonscan"
 )
 
 // event validates one event into the inbound, or says what is wrong with it.
@@ -32,13 +33,13 @@ func (p *parser) event(ev *rawEvent, in *touchbase.Inbound) *touchbase.FieldErro
 		// summable (see touchbase.MaxNumber), and so decodable by everyone
 		// who reads them later. Identifiers keep a number's literal as
 		// their text, so a numeric userId may be any length.
-		it := NewObjectIter(e.raw)
-		var m Member
+		it := jsonscan.NewObjectIter(e.raw)
+		var m jsonscan.Member
 		for it.Next(&m) {
 			if !m.Is("properties") && !m.Is("traits") && !m.Is("context") {
 				continue
 			}
-			if f, n := NumberPath(m.Value, m.Name(), 0); n != nil {
+			if f, n := jsonscan.NumberPath(m.Value, m.Name(), 0); n != nil {
 				f = shortPath(f)
 				return fieldError(f, "%s is %s: %s", f, clip(n), touchbase.NumberRange)
 			}
@@ -99,7 +100,7 @@ func (p *parser) event(ev *rawEvent, in *touchbase.Inbound) *touchbase.FieldErro
 		if e.event[0] != '"' {
 			return fieldError("event", "event must be a string, not %s", jsonKind(e.event))
 		}
-		in.Event = Unquote(e.event)
+		in.Event = jsonscan.Unquote(e.event)
 		if strings.TrimSpace(in.Event) == "" {
 			return fieldError("event", "event must not be empty")
 		}
@@ -266,8 +267,8 @@ func present(raw []byte) bool { return raw != nil && !isNull(raw) }
 func isNull(raw []byte) bool { return len(raw) == 4 && raw[0] == 'n' }
 
 func emptyObject(raw []byte) bool {
-	it := NewObjectIter(raw)
-	var m Member
+	it := jsonscan.NewObjectIter(raw)
+	var m jsonscan.Member
 	return !it.Next(&m)
 }
 
@@ -276,7 +277,7 @@ func emptyObject(raw []byte) bool {
 func idValue(raw []byte) (string, bool) {
 	switch c := raw[0]; {
 	case c == '"':
-		return Unquote(raw), true
+		return jsonscan.Unquote(raw), true
 	case c == 'n':
 		return "", true
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -321,7 +322,7 @@ func stringField(raw []byte, name string) (string, *touchbase.FieldError) {
 	if raw[0] != '"' {
 		return "", fieldError(name, "%s must be a string, not %s", name, jsonKind(raw))
 	}
-	return Unquote(raw), nil
+	return jsonscan.Unquote(raw), nil
 }
 
 // timeField reads a time field; the zero time when absent. On /v1,
@@ -358,13 +359,13 @@ func objectField(raw []byte, name string) ([]byte, *touchbase.FieldError) {
 // propertyString returns the string property key of obj, or "".
 func propertyString(obj []byte, key string) string {
 	var s string
-	it := NewObjectIter(obj)
-	var m Member
+	it := jsonscan.NewObjectIter(obj)
+	var m jsonscan.Member
 	for it.Next(&m) {
 		if m.Is(key) {
 			s = ""
 			if m.Value[0] == '"' {
-				s = Unquote(m.Value)
+				s = jsonscan.Unquote(m.Value)
 			}
 		}
 	}
@@ -380,8 +381,8 @@ func mergePageProperties(props, name, category []byte) []byte {
 	}
 	hasMembers := false
 	if props != nil {
-		it := NewObjectIter(props)
-		var m Member
+		it := jsonscan.NewObjectIter(props)
+		var m jsonscan.Member
 		for it.Next(&m) {
 			hasMembers = true
 			if m.Is("name") {
@@ -449,10 +450,10 @@ func (p *parser) mergeContext(own []byte) (merged, traits []byte) {
 	if own == nil {
 		return p.context, p.ctxTraits
 	}
-	var keysBuf [16]Member
+	var keysBuf [16]jsonscan.Member
 	keys := keysBuf[:0]
-	it := NewObjectIter(own)
-	var m Member
+	it := jsonscan.NewObjectIter(own)
+	var m jsonscan.Member
 	for it.Next(&m) {
 		if m.Is("traits") {
 			traits = m.Value
@@ -483,7 +484,7 @@ func (p *parser) mergeContext(own []byte) (merged, traits []byte) {
 	return append(out, '}'), traits
 }
 
-func hasKey(keys []Member, m *Member) bool {
+func hasKey(keys []jsonscan.Member, m *jsonscan.Member) bool {
 	for i := range keys {
 		k := &keys[i]
 		if !k.Escaped && !m.Escaped {
@@ -499,7 +500,7 @@ func hasKey(keys []Member, m *Member) bool {
 
 // decodeTraits decodes a traits object and normalises it; nil when empty.
 func decodeTraits(raw []byte, name string) (map[string]any, *touchbase.FieldError) {
-	v, err := Decode(raw)
+	v, err := jsonscan.Decode(raw)
 	if err != nil {
 		return nil, fieldError(name, "%s: %v", name, err)
 	}
@@ -514,8 +515,8 @@ func decodeTraits(raw []byte, name string) (map[string]any, *touchbase.FieldErro
 // badUTF8Field names the top-level field of an event that holds invalid
 // UTF-8, or "".
 func badUTF8Field(raw []byte) string {
-	it := NewObjectIter(raw)
-	var m Member
+	it := jsonscan.NewObjectIter(raw)
+	var m jsonscan.Member
 	for it.Next(&m) {
 		if !utf8.Valid(m.Whole) {
 			if utf8.Valid(m.Key) {

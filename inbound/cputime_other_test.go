@@ -1,6 +1,6 @@
 //go:build !unix
 
-package ingest_test
+package inbound_test
 
 import "time"
 

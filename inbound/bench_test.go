@@ -1,4 +1,4 @@
-package ingest_test
+package inbound_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 // analyticsGoBatch returns a /v1/batch body of n track events shaped like
@@ -49,7 +49,7 @@ func BenchmarkParseBatch(b *testing.B) {
 			const n = 250
 			body := analyticsGoBatch(n, bc.batchContext)
 			now := time.Date(2024, 5, 31, 9, 0, 6, 0, time.UTC)
-			if req, err := ingest.Parse("batch", body, now); err != nil || len(req.Inbounds) != n {
+			if req, err := inbound.Parse("batch", body, now); err != nil || len(req.Inbounds) != n {
 				b.Fatalf("Parse: %v, %+v", err, req.Rejected)
 			}
 			b.SetBytes(int64(len(body)))
@@ -57,14 +57,14 @@ func BenchmarkParseBatch(b *testing.B) {
 			b.ResetTimer()
 			cpu := cpuTime()
 			for b.Loop() {
-				if _, err := ingest.Parse("batch", body, now); err != nil {
+				if _, err := inbound.Parse("batch", body, now); err != nil {
 					b.Fatal(err)
 				}
 			}
 			cpu = cpuTime() - cpu
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*n), "cpu-ns/event")
-			b.ReportMetric(float64(testing.AllocsPerRun(1, func() { ingest.Parse("batch", body, now) }))/n, "allocs/event")
+			b.ReportMetric(float64(testing.AllocsPerRun(1, func() { inbound.Parse("batch", body, now) }))/n, "allocs/event")
 			b.ReportMetric(float64(len(body))/n, "bytes/event")
 		})
 	}
@@ -75,7 +75,7 @@ func BenchmarkParseTrack(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ingest.Parse("track", body, now); err != nil {
+		if _, err := inbound.Parse("track", body, now); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -86,7 +86,7 @@ func BenchmarkParseIdentify(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ingest.Parse("identify", body, now); err != nil {
+		if _, err := inbound.Parse("identify", body, now); err != nil {
 			b.Fatal(err)
 		}
 	}

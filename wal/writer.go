@@ -1,4 +1,4 @@
-package ingest
+package wal
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 // WriterConfig tunes a Writer.
@@ -582,7 +583,7 @@ func (w *Writer) applyEntries(entries []Entry, failures int) bool {
 	live, total := 0, 0
 	for i := range entries {
 		e := &entries[i]
-		req, err := Parse(e.Endpoint, e.Body, e.ReceivedAt)
+		req, err := inbound.Parse(e.Endpoint, e.Body, e.ReceivedAt)
 		if err != nil || req == nil {
 			// It parsed when it was received; only a change of rules
 			// between versions can bring this here.

@@ -1,4 +1,4 @@
-package ingest_test
+package inbound_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -29,7 +29,7 @@ func TestGoldenAnalyticsGoBatch(t *testing.T) {
 	// The client sent at 09:00:05.56 by its clock; it arrived at 09:00:06
 	// by ours, so the client's clock is about 0.44 s behind.
 	receivedAt := time.Date(2024, 5, 31, 9, 0, 6, 0, time.UTC)
-	req, err := ingest.Parse("batch", body, receivedAt)
+	req, err := inbound.Parse("batch", body, receivedAt)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ingest_test
+package inbound_test
 
 import (
 	"encoding/json"
@@ -9,15 +9,15 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 var received = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 
 // mustParse parses body and fails on a whole-body error.
-func mustParse(t *testing.T, endpoint, body string) *ingest.Request {
+func mustParse(t *testing.T, endpoint, body string) *inbound.Request {
 	t.Helper()
-	req, err := ingest.Parse(endpoint, []byte(body), received)
+	req, err := inbound.Parse(endpoint, []byte(body), received)
 	if err != nil {
 		t.Fatalf("Parse(%s, %s): %v (%v)", endpoint, body, err, fields(err))
 	}
@@ -115,7 +115,7 @@ var invalidEvents = []struct {
 func TestInvalidEventSentAlone(t *testing.T) {
 	for _, tc := range invalidEvents {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := ingest.Parse(tc.endpoint, []byte(tc.event), received)
+			req, err := inbound.Parse(tc.endpoint, []byte(tc.event), received)
 			if err == nil {
 				t.Fatalf("Parse = %+v, want an error", req)
 			}
@@ -158,7 +158,7 @@ func TestInvalidEventInBatch(t *testing.T) {
 }
 
 func TestBatchOnlyRejections(t *testing.T) {
-	big := `{"type":"track","userId":"u1","event":"X","properties":{"pad":"` + strings.Repeat("x", ingest.MaxEventBytes) + `"}}`
+	big := `{"type":"track","userId":"u1","event":"X","properties":{"pad":"` + strings.Repeat("x", inbound.MaxEventBytes) + `"}}`
 	for _, tc := range []struct {
 		name, member, field, message string
 	}{
@@ -214,12 +214,12 @@ func TestBodyErrors(t *testing.T) {
 		{"batch sentAt a number", "batch", `{"batch":[` + ev + `],"sentAt":1}`, touchbase.EINVALID, `sentAt must be a string, not a number`, "sentAt"},
 		{"writeKey a number", "batch", `{"batch":[` + ev + `],"writeKey":123}`, touchbase.EINVALID, "writeKey must be a string, not a number", "writeKey"},
 		{"single writeKey an object", "track", `{"type":"track","userId":"u1","event":"X","writeKey":{}}`, touchbase.EINVALID, "writeKey must be a string, not an object", "writeKey"},
-		{"batch over 500 KB", "batch", `{"batch":[` + strings.Repeat(" ", ingest.MaxBatchBytes) + `]}`, touchbase.ETOOLARGE, fmt.Sprintf("body is %d bytes; the limit for a batch is 512000", ingest.MaxBatchBytes+12), ""},
-		{"event over 32 KB", "identify", `{"userId":"u1","traits":{"bio":"` + strings.Repeat("x", ingest.MaxEventBytes) + `"}}`, touchbase.ETOOLARGE, fmt.Sprintf("body is %d bytes; the limit for one event is 32768", ingest.MaxEventBytes+35), ""},
+		{"batch over 500 KB", "batch", `{"batch":[` + strings.Repeat(" ", inbound.MaxBatchBytes) + `]}`, touchbase.ETOOLARGE, fmt.Sprintf("body is %d bytes; the limit for a batch is 512000", inbound.MaxBatchBytes+12), ""},
+		{"event over 32 KB", "identify", `{"userId":"u1","traits":{"bio":"` + strings.Repeat("x", inbound.MaxEventBytes) + `"}}`, touchbase.ETOOLARGE, fmt.Sprintf("body is %d bytes; the limit for one event is 32768", inbound.MaxEventBytes+35), ""},
 		{"type mismatch", "identify", ev, touchbase.EINVALID, `invalid identify event: type "track" does not match the endpoint /v1/identify`, "type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := ingest.Parse(tc.endpoint, []byte(tc.body), received)
+			req, err := inbound.Parse(tc.endpoint, []byte(tc.body), received)
 			if err == nil {
 				t.Fatalf("Parse = %+v, want an error", req)
 			}
@@ -246,14 +246,14 @@ func TestBodyErrors(t *testing.T) {
 
 func TestBatchEventLimit(t *testing.T) {
 	ev := `{"type":"track","userId":"u1","event":"X"}`
-	n := ingest.MaxBatchEvents + 3
+	n := inbound.MaxBatchEvents + 3
 	body := `{"batch":[` + strings.Repeat(ev+",", n-1) + ev + `]}`
 	req := mustParse(t, "batch", body)
-	if len(req.Inbounds) != ingest.MaxBatchEvents || len(req.Rejected) != 3 {
+	if len(req.Inbounds) != inbound.MaxBatchEvents || len(req.Rejected) != 3 {
 		t.Fatalf("inbounds %d, rejected %d", len(req.Inbounds), len(req.Rejected))
 	}
 	for i, fe := range req.Rejected {
-		if fe.Index != ingest.MaxBatchEvents+i || !strings.Contains(fe.Message, "the limit is 2500") {
+		if fe.Index != inbound.MaxBatchEvents+i || !strings.Contains(fe.Message, "the limit is 2500") {
 			t.Fatalf("rejected[%d] = %+v", i, fe)
 		}
 	}
@@ -401,7 +401,7 @@ func TestTimestamps(t *testing.T) {
 		})
 	}
 	// receivedAt in another zone comes out in UTC.
-	req, err := ingest.Parse("track", []byte(`{"userId":"u","event":"X"}`), received.In(time.FixedZone("X", 3600)))
+	req, err := inbound.Parse("track", []byte(`{"userId":"u","event":"X"}`), received.In(time.FixedZone("X", 3600)))
 	if err != nil || req.Inbounds[0].ReceivedAt.Location() != time.UTC || req.Inbounds[0].Timestamp.Location() != time.UTC {
 		t.Fatalf("Parse: %v, %+v", err, req)
 	}
@@ -504,7 +504,7 @@ func TestBatchContext(t *testing.T) {
 
 func TestParseDoesNotKeepBody(t *testing.T) {
 	body := []byte(`{"batch":[{"type":"track","userId":"u","event":"X","properties":{"a":1},"context":{"ip":"1.1.1.1"}}]}`)
-	req, err := ingest.Parse("batch", body, received)
+	req, err := inbound.Parse("batch", body, received)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +526,7 @@ func TestNULIsReplaced(t *testing.T) {
 		{"type":"track","userId":"u3","event":"Fine","properties":{"escaped":"\\u0000 stays text","pair":"\ud83d\ude00","lone":"\ud83d!"}}
 	],"context":{"batch":"\u0000"}}`
 	sent := []byte(body)
-	req, err := ingest.Parse("batch", sent, received)
+	req, err := inbound.Parse("batch", sent, received)
 	if err != nil || len(req.Inbounds) != 3 || len(req.Rejected) != 0 {
 		t.Fatalf("Parse: %v; rejected %v", err, req.Rejected)
 	}
@@ -589,7 +589,7 @@ func TestTimestampBounds(t *testing.T) {
 		{"sentAt of year 9999", `{"userId":"u","event":"X","timestamp":"2024-06-01T11:00:00Z","sentAt":"9999-01-01T00:00:00Z"}`, "timestamp", "with sentAt 9999-01-01T00:00:00Z puts the event at 1732-"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ingest.Parse("track", []byte(tc.body), received)
+			_, err := inbound.Parse("track", []byte(tc.body), received)
 			fs := fields(err)
 			if len(fs) != 1 || fs[0].Field != tc.field || !strings.Contains(fs[0].Message, tc.message) {
 				t.Fatalf("Parse = %v (%+v), want %s: %s", err, fs, tc.field, tc.message)
@@ -614,7 +614,7 @@ func TestTimestampBounds(t *testing.T) {
 		t.Fatalf("date traits %v", m.Traits)
 	}
 	// In a file, Go's zero time is what the file says: out of range.
-	_, err := ingest.ParseRecord([]byte(`{"type":"track","userId":"u","event":"X","timestamp":"0001-01-01T00:00:00Z"}`), received)
+	_, err := inbound.ParseRecord([]byte(`{"type":"track","userId":"u","event":"X","timestamp":"0001-01-01T00:00:00Z"}`), received)
 	if fs := fields(err); len(fs) != 1 || fs[0].Field != "timestamp" || !strings.Contains(fs[0].Message, "out of range") {
 		t.Fatalf("ParseRecord of year 1 = %v", err)
 	}

@@ -1,4 +1,4 @@
-package ingest_test
+package inbound_test
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 func TestParseRecord(t *testing.T) {
@@ -40,7 +40,7 @@ func TestParseRecord(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := ingest.ParseRecord([]byte(tt.body), at)
+			m, err := inbound.ParseRecord([]byte(tt.body), at)
 			if tt.field == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -54,7 +54,7 @@ func TestParseRecord(t *testing.T) {
 			}
 		})
 	}
-	if len(bigOrder) <= ingest.MaxEventBytes {
+	if len(bigOrder) <= inbound.MaxEventBytes {
 		t.Fatal("the big order is not bigger than an event")
 	}
 }

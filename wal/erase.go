@@ -1,4 +1,4 @@
-package ingest
+package wal
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/inbound"
 )
 
 // Forget removes from the ingestion log every copy of what a customer the
@@ -127,7 +128,7 @@ func (s *identitySet) namedIn(endpoint string, body []byte, at time.Time) bool {
 	if s.mentions(body) {
 		return true
 	}
-	req, err := Parse(endpoint, body, at)
+	req, err := inbound.Parse(endpoint, body, at)
 	if err != nil || req == nil {
 		return false
 	}

@@ -1,4 +1,19 @@
-package ingest
+// Package jsonscan is the small validating JSON reader that ingestion parses
+// Segment calls with. Ingestion parses every event of every request, and
+// encoding/json's reflection and state machine cost several microseconds
+// per event; this reader walks the bytes once, keeps raw values as
+// sub-slices (properties and context are stored as sent) and decodes only
+// the few strings and objects ingestion needs. It accepts exactly what
+// encoding/json accepts (the differential fuzz test in scanner_test.go
+// holds it to that), except that it does not check UTF-8: its callers
+// (package inbound) check each event's bytes with utf8.Valid instead.
+//
+// A Scanner validates and skips values, leaving its caller to say which
+// members it keeps (inbound reads an event's fields as spans of the body);
+// walk.go reads what a Scanner has validated already: an object's members
+// (ObjectIter), an array's elements (ArrayIter), strings (Unquote) and Go
+// values (Decode).
+package jsonscan
 
 import (
 	"encoding/binary"
@@ -6,15 +21,6 @@ import (
 	"math/bits"
 	"strconv"
 )
-
-// This file is a small validating JSON reader. Ingestion parses every event
-// of every request, and encoding/json's reflection and state machine cost
-// several microseconds per event; this reader walks the bytes once, keeps
-// raw values as sub-slices (properties and context are stored as sent) and
-// decodes only the few strings and objects ingestion needs. It accepts
-// exactly what encoding/json accepts (the differential fuzz test in
-// json_test.go holds it to that), except that it does not check UTF-8:
-// Parse checks each event's bytes with utf8.Valid instead.
 
 // MaxDepth is encoding/json's nesting limit.
 const MaxDepth = 10000

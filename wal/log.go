@@ -1,4 +1,10 @@
-package ingest
+// Package wal is ingestion's write-ahead log and the writer that makes
+// ingestion durable by group commit. Writer acknowledges a request once it
+// is flushed to the Log (or, without a Log, committed to the store), and
+// applies the Log to the store behind in large commits, deriving each
+// request's inbounds again from its logged body with inbound.Parse.
+// Writer.Forget takes an erased customer's requests out of the log.
+package wal
 
 import (
 	"bufio"

@@ -1,7 +1,12 @@
-// Package ingest turns Segment HTTP Tracking API requests into validated
-// touchbase.Inbounds (Parse) and writes them durably with group commit
-// (Writer).
-package ingest
+// Package inbound is the Segment spec as touchbase reads it: it turns the
+// bodies of Segment HTTP Tracking API requests (Parse) and the records of
+// import files (ParseRecord) into validated, normalised touchbase.Inbounds,
+// one per Segment call. It holds the spec's limits, its clock-skew
+// correction, trait normalisation, the E-commerce Spec v2 orders and
+// products an event carries, and the messageId derived for events sent
+// without one (DerivedMessageID). It does no I/O: package wal makes what it
+// accepts durable, and the store makes inbounds events.
+package inbound
 
 import (
 	"bytes"
@@ -12,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/touchbase/touchbase"
+	"github.com/touchbase/touchbase/internal/jsonscan"
 )
 
 // Limits, as Segment's HTTP Tracking API sets them.
@@ -53,7 +59,7 @@ type Request struct {
 // Parse does not keep body: the inbounds' raw Properties and Context point
 // into one copy of it. In that copy, \u0000 and lone UTF-16 surrogates in
 // strings (keys and values, anywhere) become \ufffd, U+FFFD: no database
-// can store them alike, and the event is kept (see mendEscape).
+// can store them alike, and the event is kept (see jsonscan.Scanner.Mend).
 func Parse(endpoint string, body []byte, receivedAt time.Time) (*Request, error) {
 	p := parser{receivedAt: receivedAt.UTC()}
 	switch endpoint {
@@ -81,10 +87,10 @@ type parser struct {
 	body       []byte              // Parse's copy of the body
 	endpoint   touchbase.EventType // the single-event endpoint; "" for batches
 	receivedAt time.Time
-	sentAt     time.Time // the batch's sentAt, zero when absent
-	context    []byte    // the batch's context object, nil when absent
-	ctxMembers []Member  // context's members
-	ctxTraits  []byte    // context.traits, nil when absent
+	sentAt     time.Time         // the batch's sentAt, zero when absent
+	context    []byte            // the batch's context object, nil when absent
+	ctxMembers []jsonscan.Member // context's members
+	ctxTraits  []byte            // context.traits, nil when absent
 }
 
 // rawEvent locates the fields of one event that Parse reads, as spans of
@@ -173,9 +179,9 @@ func (ev *rawEvent) fields(body []byte) eventFields {
 
 // readEvent reads the object at s.pos (which is '{'), at nesting depth
 // depth, into ev.
-func readEvent(s *Scanner, ev *rawEvent, depth int) error {
-	if depth > MaxDepth {
-		return &SyntaxError{Msg: "exceeded max depth", Off: s.Pos}
+func readEvent(s *jsonscan.Scanner, ev *rawEvent, depth int) error {
+	if depth > jsonscan.MaxDepth {
+		return &jsonscan.SyntaxError{Msg: "exceeded max depth", Off: s.Pos}
 	}
 	start := s.Pos
 	s.Big = false
@@ -208,7 +214,7 @@ func readEvent(s *Scanner, ev *rawEvent, depth int) error {
 			return err
 		}
 		if esc {
-			ev.set(Unescape(key), spanOf(vs, s.Pos))
+			ev.set(jsonscan.Unescape(key), spanOf(vs, s.Pos))
 		} else {
 			ev.set(string(key), spanOf(vs, s.Pos))
 		}
@@ -229,7 +235,7 @@ func readEvent(s *Scanner, ev *rawEvent, depth int) error {
 
 // bodyError turns a syntax error into the error Parse returns.
 func bodyError(err error) error {
-	var se *SyntaxError
+	var se *jsonscan.SyntaxError
 	if errors.As(err, &se) {
 		return touchbase.Errorf(touchbase.EINVALID, "body is not valid JSON: %s", se.Error())
 	}
@@ -238,7 +244,7 @@ func bodyError(err error) error {
 
 // notObject returns the error for a body that is not a JSON object, or its
 // syntax error when it is not JSON at all.
-func notObject(s *Scanner) error {
+func notObject(s *jsonscan.Scanner) error {
 	if len(s.Data) == 0 || s.Pos >= len(s.Data) {
 		return touchbase.Errorf(touchbase.EINVALID, "body is empty")
 	}
@@ -255,7 +261,7 @@ func notObject(s *Scanner) error {
 func (p *parser) single(body []byte) (*Request, error) {
 	body = append([]byte(nil), body...)
 	p.body = body
-	s := Scanner{Data: body, Mend: true}
+	s := jsonscan.Scanner{Data: body, Mend: true}
 	s.SkipSpace()
 	if s.Peek() != '{' {
 		return nil, notObject(&s)
@@ -289,7 +295,7 @@ func (p *parser) single(body []byte) (*Request, error) {
 func (p *parser) batch(body []byte) (*Request, error) {
 	body = append([]byte(nil), body...)
 	p.body = body
-	s := Scanner{Data: body, Mend: true}
+	s := jsonscan.Scanner{Data: body, Mend: true}
 	s.SkipSpace()
 	if s.Peek() != '{' {
 		return nil, notObject(&s)
@@ -320,7 +326,7 @@ func (p *parser) batch(body []byte) (*Request, error) {
 		}
 		key := string(body[ks+1 : s.Pos-1])
 		if esc {
-			key = Unescape(body[ks+1 : s.Pos-1])
+			key = jsonscan.Unescape(body[ks+1 : s.Pos-1])
 		}
 		s.SkipSpace()
 		if s.Peek() != ':' {
@@ -393,15 +399,15 @@ func (p *parser) batch(body []byte) (*Request, error) {
 		if !utf8.Valid(context) {
 			return nil, envelopeError("context", "context contains invalid UTF-8")
 		}
-		if OutOfRange(context) != nil {
-			f, n := NumberPath(context, "context", 0)
+		if jsonscan.OutOfRange(context) != nil {
+			f, n := jsonscan.NumberPath(context, "context", 0)
 			f = shortPath(f)
 			return nil, envelopeError(f, "%s is %s: %s", f, clip(n), touchbase.NumberRange)
 		}
 		if !emptyObject(context) {
 			p.context = context
-			it := NewObjectIter(context)
-			var m Member
+			it := jsonscan.NewObjectIter(context)
+			var m jsonscan.Member
 			for it.Next(&m) {
 				p.ctxMembers = append(p.ctxMembers, m)
 				if m.Is("traits") {
@@ -436,7 +442,7 @@ func (p *parser) batch(body []byte) (*Request, error) {
 }
 
 // readBatch reads the array at s.pos into events.
-func readBatch(s *Scanner, events []rawEvent) ([]rawEvent, error) {
+func readBatch(s *jsonscan.Scanner, events []rawEvent) ([]rawEvent, error) {
 	s.Pos++ // [
 	s.SkipSpace()
 	if s.Peek() == ']' {
@@ -487,7 +493,7 @@ func envelopeString(raw []byte, field string) (string, error) {
 	if !utf8.Valid(raw) {
 		return "", envelopeError(field, "%s contains invalid UTF-8", field)
 	}
-	return Unquote(raw), nil
+	return jsonscan.Unquote(raw), nil
 }
 
 func fieldError(field, format string, args ...any) *touchbase.FieldError {

@@ -1,4 +1,4 @@
-package ingest
+package jsonscan
 
 import (
 	"encoding/binary"
@@ -11,7 +11,7 @@ import (
 	"github.com/touchbase/touchbase"
 )
 
-// Walks over JSON that the scanner (json.go) has validated already:
+// Walks over JSON that a Scanner (scanner.go) has validated already:
 // members of objects, elements of arrays, string decoding, and decoding to
 // Go values.
 
@@ -56,8 +56,9 @@ func NewObjectIter(obj []byte) ObjectIter {
 	return it
 }
 
-// Next sets m to the next member, or returns false at the end. Since obj is valid,
-// errors cannot happen; a malformed obj ends the walk early.
+// Next sets m to the next member, or returns false at the end. Since the
+// object is valid, errors cannot happen; a malformed one ends the walk
+// early.
 func (it *ObjectIter) Next(m *Member) bool {
 	s := &it.s
 	s.SkipSpace()

@@ -1,4 +1,4 @@
-package ingest_test
+package wal_test
 
 import (
 	"bytes"
@@ -17,18 +17,19 @@ import (
 	"time"
 
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/ingest"
+	"github.com/touchbase/touchbase/inbound"
 	"github.com/touchbase/touchbase/store"
 	"github.com/touchbase/touchbase/storetest"
+	"github.com/touchbase/touchbase/wal"
 )
 
-func entry(ws int64, body string) ingest.Entry {
-	return ingest.Entry{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: time.Unix(1700000000, 123456789).UTC(), Body: []byte(body)}
+func entry(ws int64, body string) wal.Entry {
+	return wal.Entry{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: time.Unix(1700000000, 123456789).UTC(), Body: []byte(body)}
 }
 
-func readAll(t *testing.T, l *ingest.Log) []ingest.Entry {
+func readAll(t *testing.T, l *wal.Log) []wal.Entry {
 	t.Helper()
-	var out []ingest.Entry
+	var out []wal.Entry
 	for {
 		es, err := l.Read(1 << 20)
 		if err != nil {
@@ -46,14 +47,14 @@ func readAll(t *testing.T, l *ingest.Log) []ingest.Entry {
 
 func TestLogAppendReadReopen(t *testing.T) {
 	dir := t.TempDir()
-	l, err := ingest.Open(dir, 0)
+	l, err := wal.Open(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last, err := l.Append([]ingest.Entry{entry(1, "a"), entry(2, "bb")}); err != nil || last != 2 {
+	if last, err := l.Append([]wal.Entry{entry(1, "a"), entry(2, "bb")}); err != nil || last != 2 {
 		t.Fatalf("append: %d %v", last, err)
 	}
-	if last, err := l.Append([]ingest.Entry{entry(3, "ccc")}); err != nil || last != 3 {
+	if last, err := l.Append([]wal.Entry{entry(3, "ccc")}); err != nil || last != 3 {
 		t.Fatalf("append: %d %v", last, err)
 	}
 	got := readAll(t, l)
@@ -61,7 +62,7 @@ func TestLogAppendReadReopen(t *testing.T) {
 		got[0].Endpoint != "batch" || !got[0].ReceivedAt.Equal(time.Unix(1700000000, 123456789)) {
 		t.Fatalf("read %+v", got)
 	}
-	if _, err := ingest.Open(dir, 0); !errors.Is(err, ingest.ErrLocked) {
+	if _, err := wal.Open(dir, 0); !errors.Is(err, wal.ErrLocked) {
 		t.Fatalf("a second open of a log in use: %v", err)
 	}
 	if err := l.SetApplied(1); err != nil {
@@ -70,7 +71,7 @@ func TestLogAppendReadReopen(t *testing.T) {
 	l.Close()
 
 	// Reopened, it reads from the applied position, and numbering goes on.
-	l, err = ingest.Open(dir, 0)
+	l, err = wal.Open(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestLogAppendReadReopen(t *testing.T) {
 	if len(got) != 2 || got[0].Seq != 2 || string(got[1].Body) != "ccc" {
 		t.Fatalf("after reopen %+v", got)
 	}
-	if last, err := l.Append([]ingest.Entry{entry(1, "d")}); err != nil || last != 4 {
+	if last, err := l.Append([]wal.Entry{entry(1, "d")}); err != nil || last != 4 {
 		t.Fatalf("append after reopen: %d %v", last, err)
 	}
 }
@@ -89,11 +90,11 @@ func TestLogAppendReadReopen(t *testing.T) {
 func TestLogCutsATornRecord(t *testing.T) {
 	for _, tail := range []string{"partial header", strings.Repeat("x", 100)} {
 		dir := t.TempDir()
-		l, err := ingest.Open(dir, 0)
+		l, err := wal.Open(dir, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		l.Append([]ingest.Entry{entry(1, "one"), entry(1, "two")})
+		l.Append([]wal.Entry{entry(1, "one"), entry(1, "two")})
 		l.Close()
 		files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 		if len(files) != 1 {
@@ -104,7 +105,7 @@ func TestLogCutsATornRecord(t *testing.T) {
 		f.WriteString(tail)
 		f.Close()
 
-		l, err = ingest.Open(dir, 0)
+		l, err = wal.Open(dir, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +113,7 @@ func TestLogCutsATornRecord(t *testing.T) {
 		if after.Size() != before.Size() {
 			t.Fatalf("torn tail %q: size %d, want %d", tail, after.Size(), before.Size())
 		}
-		if last, err := l.Append([]ingest.Entry{entry(1, "three")}); err != nil || last != 3 {
+		if last, err := l.Append([]wal.Entry{entry(1, "three")}); err != nil || last != 3 {
 			t.Fatalf("append after the cut: %d %v", last, err)
 		}
 		got := readAll(t, l)
@@ -127,14 +128,14 @@ func TestLogCutsATornRecord(t *testing.T) {
 // go once applied.
 func TestLogFiles(t *testing.T) {
 	dir := t.TempDir()
-	l, err := ingest.Open(dir, 200)
+	l, err := wal.Open(dir, 200)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	body := strings.Repeat("e", 60)
 	for i := 0; i < 20; i++ {
-		if _, err := l.Append([]ingest.Entry{entry(1, fmt.Sprint(i, body))}); err != nil {
+		if _, err := l.Append([]wal.Entry{entry(1, fmt.Sprint(i, body))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -160,7 +161,7 @@ func TestLogFiles(t *testing.T) {
 		t.Fatalf("after applying all: files %v, backlog %d of %d", left, l.Backlog(), full)
 	}
 	// Reading resumes across a fresh file.
-	l.Append([]ingest.Entry{entry(1, "more")})
+	l.Append([]wal.Entry{entry(1, "more")})
 	if got := readAll(t, l); len(got) != 1 || got[0].Seq != 21 {
 		t.Fatalf("after the drop: %+v", got)
 	}
@@ -175,17 +176,17 @@ func batchBody(ids ...string) string {
 }
 
 // receivedBody parses body as a /v1/batch request of ws would be.
-func receivedBody(t *testing.T, ws int64, body string) *ingest.Received {
+func receivedBody(t *testing.T, ws int64, body string) *wal.Received {
 	t.Helper()
 	now := time.Now()
-	req, err := ingest.Parse("batch", []byte(body), now)
+	req, err := inbound.Parse("batch", []byte(body), now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range req.Inbounds {
 		req.Inbounds[i].WorkspaceID = ws
 	}
-	return &ingest.Received{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: now, Body: []byte(body), Inbounds: req.Inbounds}
+	return &wal.Received{WorkspaceID: ws, Endpoint: "batch", ReceivedAt: now, Body: []byte(body), Inbounds: req.Inbounds}
 }
 
 // TestWriterWithLog runs the real store behind a logged writer: requests
@@ -200,13 +201,13 @@ func TestWriterWithLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		l, err := ingest.Open(dir, 4096)
+		l, err := wal.Open(dir, 4096)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var mu sync.Mutex
 		stages := map[string]int{}
-		w := ingest.NewWriter(s, ingest.WriterConfig{Log: l, ApplyBytes: 2000, OnCommit: func(c ingest.CommitStats) {
+		w := wal.NewWriter(s, wal.WriterConfig{Log: l, ApplyBytes: 2000, OnCommit: func(c wal.CommitStats) {
 			mu.Lock()
 			stages[c.Stage] += c.Inbounds
 			mu.Unlock()
@@ -243,7 +244,7 @@ func TestWriterWithLog(t *testing.T) {
 			t.Fatalf("stats %+v, want 160 events and customers", st)
 		}
 		mu.Lock()
-		if stages[ingest.StageLog] != 320 || stages[ingest.StageStore] != 320 {
+		if stages[wal.StageLog] != 320 || stages[wal.StageStore] != 320 {
 			t.Fatalf("inbounds by stage %v, want 320 logged and 320 applied", stages)
 		}
 		mu.Unlock()
@@ -251,16 +252,16 @@ func TestWriterWithLog(t *testing.T) {
 
 		// A server that stopped (or crashed) with records logged and not
 		// applied: the next writer applies them first.
-		if _, err := l.Append([]ingest.Entry{{WorkspaceID: wsp.ID, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(batchBody("late-1", "late-2"))}}); err != nil {
+		if _, err := l.Append([]wal.Entry{{WorkspaceID: wsp.ID, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(batchBody("late-1", "late-2"))}}); err != nil {
 			t.Fatal(err)
 		}
 		l.Close()
-		l, err = ingest.Open(dir, 4096)
+		l, err = wal.Open(dir, 4096)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer l.Close()
-		w = ingest.NewWriter(s, ingest.WriterConfig{Log: l})
+		w = wal.NewWriter(s, wal.WriterConfig{Log: l})
 		w.Open(ctx)
 		if !w.Settle(ctx, 30*time.Second) {
 			t.Fatal("the backlog of the last run was not applied")
@@ -281,14 +282,14 @@ func TestWriterWithLog(t *testing.T) {
 func TestWriterSetsAsideWhatTheStoreRefuses(t *testing.T) {
 	ing := &slowIngester{poison: "bad"}
 	dir := t.TempDir()
-	l, err := ingest.Open(dir, 0)
+	l, err := wal.Open(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	// Logged before the writer opens, so that one store commit takes all.
-	l.Append([]ingest.Entry{entry(1, batchBody("ok-1")), entry(1, batchBody("bad")), entry(1, batchBody("ok-2"))})
-	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l})
+	l.Append([]wal.Entry{entry(1, batchBody("ok-1")), entry(1, batchBody("bad")), entry(1, batchBody("ok-2"))})
+	w := wal.NewWriter(ing, wal.WriterConfig{Log: l})
 	w.Open(context.Background())
 	if !w.Settle(context.Background(), 10*time.Second) {
 		t.Fatal("not applied")
@@ -333,13 +334,13 @@ func TestWriterWaitsOutAFullStore(t *testing.T) {
 	ing := &fullIngester{}
 	ing.full.Store(true)
 	dir := t.TempDir()
-	l, err := ingest.Open(dir, 0)
+	l, err := wal.Open(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	l.Append([]ingest.Entry{entry(1, batchBody("a-1")), entry(1, batchBody("a-2", "a-3")), entry(1, batchBody("a-4"))})
-	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	l.Append([]wal.Entry{entry(1, batchBody("a-1")), entry(1, batchBody("a-2", "a-3")), entry(1, batchBody("a-4"))})
+	w := wal.NewWriter(ing, wal.WriterConfig{Log: l, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	w.Open(context.Background())
 	defer w.Close()
 	for deadline := time.Now().Add(10 * time.Second); ing.tries.Load() < 3; {
@@ -402,12 +403,12 @@ func TestWriterWaitsOutAFullStore(t *testing.T) {
 // senders are told to retry instead of the log growing without bound.
 func TestWriterWithLogRefusesPastTheBacklog(t *testing.T) {
 	ing := &slowIngester{delay: time.Second}
-	l, err := ingest.Open(t.TempDir(), 0)
+	l, err := wal.Open(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l, MaxBacklog: 300})
+	w := wal.NewWriter(ing, wal.WriterConfig{Log: l, MaxBacklog: 300})
 	w.Open(context.Background())
 	defer w.Close()
 	body := batchBody("a", "b", "c")
@@ -427,16 +428,16 @@ func TestWriterWithLogRefusesPastTheBacklog(t *testing.T) {
 // MaxBatch, so a slow disk means bigger flushes rather than a cap on
 // throughput.
 func TestWriterLogFlushTakesAllQueued(t *testing.T) {
-	l, err := ingest.Open(t.TempDir(), 0)
+	l, err := wal.Open(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	release := make(chan struct{})
 	var mu sync.Mutex
-	var flushes []ingest.CommitStats
-	w := ingest.NewWriter(&slowIngester{}, ingest.WriterConfig{Log: l, MaxBatch: 5, OnCommit: func(c ingest.CommitStats) {
-		if c.Stage != ingest.StageLog {
+	var flushes []wal.CommitStats
+	w := wal.NewWriter(&slowIngester{}, wal.WriterConfig{Log: l, MaxBatch: 5, OnCommit: func(c wal.CommitStats) {
+		if c.Stage != wal.StageLog {
 			return
 		}
 		mu.Lock()
@@ -484,12 +485,12 @@ func TestWriterLogFlushTakesAllQueued(t *testing.T) {
 // BenchmarkLogAppend flushes groups of 40 requests of 263 KB (10 MB, what
 // a flush carries when it falls behind at 50,000 events/s) to a log.
 func BenchmarkLogAppend(b *testing.B) {
-	l, err := ingest.Open(b.TempDir(), 256<<20)
+	l, err := wal.Open(b.TempDir(), 256<<20)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	group := make([]ingest.Entry, 40)
+	group := make([]wal.Entry, 40)
 	for i := range group {
 		group[i] = entry(1, strings.Repeat("x", 263<<10))
 	}
@@ -551,28 +552,28 @@ func TestLogSkipsCorruptRecords(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			l, err := ingest.Open(dir, 0)
+			l, err := wal.Open(dir, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := 1; i <= 10; i++ {
-				l.Append([]ingest.Entry{entry(1, body(i))})
+				l.Append([]wal.Entry{entry(1, body(i))})
 			}
 			if !tc.open {
 				l.Close()
 			}
 			seg := corruptAt(t, dir, tc.off)
 			if !tc.open {
-				if l, err = ingest.Open(dir, 0); err != nil {
+				if l, err = wal.Open(dir, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
 			defer l.Close()
 			got, err := l.Read(1 << 20)
-			if !errors.Is(err, ingest.ErrCorrupt) || uint64(len(got)) != tc.from-1 {
+			if !errors.Is(err, wal.ErrCorrupt) || uint64(len(got)) != tc.from-1 {
 				t.Fatalf("read %d records, err %v; want %d and ErrCorrupt", len(got), err, tc.from-1)
 			}
-			if _, err := l.Read(1 << 20); !errors.Is(err, ingest.ErrCorrupt) {
+			if _, err := l.Read(1 << 20); !errors.Is(err, wal.ErrCorrupt) {
 				t.Fatalf("reading again: %v; want ErrCorrupt again", err)
 			}
 			from, to, saved, err := l.SkipCorrupt()
@@ -589,7 +590,7 @@ func TestLogSkipsCorruptRecords(t *testing.T) {
 				t.Fatalf("after the skip read %+v; want %d records from %d", rest, tc.after, tc.to+1)
 			}
 			// Appending goes on, and what is appended reads back.
-			if last, err := l.Append([]ingest.Entry{entry(1, "after")}); err != nil || last != 11 {
+			if last, err := l.Append([]wal.Entry{entry(1, "after")}); err != nil || last != 11 {
 				t.Fatalf("append after the skip: %d %v", last, err)
 			}
 			if got := readAll(t, l); len(got) != 1 || string(got[0].Body) != "after" {
@@ -604,24 +605,24 @@ func TestLogSkipsCorruptRecords(t *testing.T) {
 // else reaches the store and Settle sees the log applied.
 func TestWriterGoesOnPastCorruptRecords(t *testing.T) {
 	dir := t.TempDir()
-	l, err := ingest.Open(dir, 0)
+	l, err := wal.Open(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sizes []int64
 	for i := range 6 {
 		b := batchBody(fmt.Sprintf("m%d", i))
-		l.Append([]ingest.Entry{{WorkspaceID: 1, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(b)}})
+		l.Append([]wal.Entry{{WorkspaceID: 1, Endpoint: "batch", ReceivedAt: time.Now(), Body: []byte(b)}})
 		sizes = append(sizes, int64(16+18+len("batch")+len(b)))
 	}
 	l.Close()
 	corruptAt(t, dir, sizes[0]+sizes[1]+40) // in request 3's body
-	if l, err = ingest.Open(dir, 0); err != nil {
+	if l, err = wal.Open(dir, 0); err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	ing := &slowIngester{}
-	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l})
+	w := wal.NewWriter(ing, wal.WriterConfig{Log: l})
 	w.Open(context.Background())
 	defer w.Close()
 	if !w.Settle(context.Background(), 20*time.Second) {
@@ -649,17 +650,17 @@ func TestWriterGoesOnPastCorruptRecords(t *testing.T) {
 // of the public key gets no more rights than it would have had at once.
 func TestLogKeepsThePublicFlag(t *testing.T) {
 	dir := t.TempDir()
-	l, err := ingest.Open(dir, 0)
+	l, err := wal.Open(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pub, srv := entry(1, batchBody("pub-1")), entry(1, batchBody("srv-1"))
 	pub.Public = true
-	if _, err := l.Append([]ingest.Entry{pub, srv}); err != nil {
+	if _, err := l.Append([]wal.Entry{pub, srv}); err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
-	if l, err = ingest.Open(dir, 0); err != nil {
+	if l, err = wal.Open(dir, 0); err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
@@ -670,13 +671,13 @@ func TestLogKeepsThePublicFlag(t *testing.T) {
 
 	// Written by a Writer from a public request, applied with the flag.
 	dir = t.TempDir()
-	l2, err := ingest.Open(dir, 0)
+	l2, err := wal.Open(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l2.Close()
 	ing := &slowIngester{}
-	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l2})
+	w := wal.NewWriter(ing, wal.WriterConfig{Log: l2})
 	ctx := context.Background()
 	w.Open(ctx)
 	defer w.Close()
@@ -714,12 +715,12 @@ func TestLogKeepsThePublicFlag(t *testing.T) {
 func TestWriterForgetRemovesTheLogsCopies(t *testing.T) {
 	ing := &slowIngester{delay: 300 * time.Millisecond}
 	dir := t.TempDir()
-	l, err := ingest.Open(dir, 0)
+	l, err := wal.Open(dir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	w := ingest.NewWriter(ing, ingest.WriterConfig{Log: l, ApplyBytes: 1})
+	w := wal.NewWriter(ing, wal.WriterConfig{Log: l, ApplyBytes: 1})
 	w.Open(context.Background())
 	defer w.Close()
 	ctx := context.Background()
