@@ -53,6 +53,9 @@ type AnalysisRun struct {
 	Params      json.RawMessage `json:"params"`
 	Result      json.RawMessage `json:"result,omitempty"`
 	Error       string          `json:"error,omitempty"`
+	// Seq is the run's position in the change feed once it finished (0
+	// before; set by ChangeFeed.AnalysisRunsAfter).
+	Seq int64 `json:"-"`
 	// Progress is where a run under way stands, as the process running
 	// it last told (only that process knows: nil otherwise, and once the
 	// run ends).

@@ -115,6 +115,9 @@ type Import struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	StartedAt  *time.Time `json:"started_at,omitempty"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	// Seq is the import's position in the change feed once it finished
+	// (0 before; set by ChangeFeed.ImportsAfter).
+	Seq int64 `json:"-"`
 }
 
 // MaxLineErrors is how many line errors, and how many warnings, an Import

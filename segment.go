@@ -47,6 +47,9 @@ type Segment struct {
 
 // MembershipChange is one customer entering or leaving one segment.
 type MembershipChange struct {
+	// ID is the change's position in the change feed (set when it is
+	// read back from the store).
+	ID         int64     `json:"id,omitempty"`
 	SegmentID  int64     `json:"segment_id"`
 	CustomerID int64     `json:"customer_id"`
 	Entered    bool      `json:"entered"`

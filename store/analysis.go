@@ -39,7 +39,7 @@ func (s *Store) CreateAnalysisRun(ctx context.Context, run *touchbase.AnalysisRu
 }
 
 // FinishAnalysisRun records the end of a run: its customers, result and
-// error; it sets run.FinishedAt.
+// error; it sets run.FinishedAt and puts the run on the change feed.
 func (s *Store) FinishAnalysisRun(ctx context.Context, run *touchbase.AnalysisRun) error {
 	t := timeOf(s.now())
 	run.FinishedAt = &t
@@ -56,7 +56,7 @@ func (s *Store) FinishAnalysisRun(ctx context.Context, run *touchbase.AnalysisRu
 		if n, _ := res.RowsAffected(); n == 0 {
 			return touchbase.Errorf(touchbase.ENOTFOUND, "analysis run %d not found", run.ID)
 		}
-		return nil
+		return s.appendFeed(ctx, tx, run.WorkspaceID, feedAnalysisRun, run.ID, ms(t))
 	})
 }
 

@@ -40,7 +40,8 @@ func (s *Store) CreateImport(ctx context.Context, im *touchbase.Import) error {
 	})
 }
 
-// UpdateImport saves the import's status, counts and errors, durably.
+// UpdateImport saves the import's status, counts and errors, durably; an
+// import done or failed goes on the change feed.
 func (s *Store) UpdateImport(ctx context.Context, im *touchbase.Import) error {
 	opts, counts, errs, warns, err := importJSON(im)
 	if err != nil {
@@ -56,6 +57,9 @@ func (s *Store) UpdateImport(ctx context.Context, im *touchbase.Import) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return touchbase.Errorf(touchbase.ENOTFOUND, "import %d not found", im.ID)
+		}
+		if (im.Status == touchbase.ImportDone || im.Status == touchbase.ImportFailed) && im.FinishedAt != nil {
+			return s.appendFeed(ctx, tx, im.WorkspaceID, feedImport, im.ID, ms(*im.FinishedAt))
 		}
 		return nil
 	})

@@ -123,6 +123,7 @@ func (s *Store) ingest(ctx context.Context, ins []touchbase.Inbound, bulk bool) 
 	if err := tx.Commit(); err != nil {
 		return res, fmt.Errorf("ingest: commit: %w", err)
 	}
+	s.changed.fire()
 	s.analyze.wrote(len(ins))
 	if s.cache != nil {
 		for _, b := range batches {

@@ -58,6 +58,10 @@ type Store struct {
 	// cores spans (defaultScanMin; tests lower it).
 	scanMin int64
 
+	// changed is the change feed's notification (Changed), fired after
+	// every commit.
+	changed signal
+
 	// path is the SQLite file ("" on PostgreSQL); schemaVersion and
 	// schemaTables are the migration version and the tables Open left,
 	// for the health checks (health.go).

@@ -256,7 +256,11 @@ type queryer interface {
 
 // writeTx runs fn in a write transaction and commits when it returns nil.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.condition(runTx(ctx, s.db, nil, fn))
+	err := runTx(ctx, s.db, nil, fn)
+	if err == nil {
+		s.changed.fire()
+	}
+	return s.condition(err)
 }
 
 // readTx runs fn in a read-only transaction on the read pool, so that reads
