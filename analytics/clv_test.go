@@ -70,7 +70,7 @@ func TestCLVDegenerateFit(t *testing.T) {
 			const n = 1000
 			ws := seedFixedDropout(t, s, n, 0.05, 1)
 			asOf := time.Date(1997, 10, 28, 0, 0, 0, 0, time.UTC)
-			r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+			r := analytics.New(s, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
 			defer r.Close()
 			run, err := r.Run(ctx, ws, touchbase.AnalysisCLV, analytics.Params{CalibrationEnd: "1997-09-30", Unit: "week"}, nil)
 			if err != nil {
@@ -130,7 +130,7 @@ func TestCLVSubscription(t *testing.T) {
 			storetest.InsertOrder(t, s, &touchbase.Order{WorkspaceID: ws, OrderID: fmt.Sprintf("o%d-%d", c, k), CustomerID: id, Revenue: 19.99, PlacedAt: at})
 		}
 	}
-	r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+	r := analytics.New(s, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
 	defer r.Close()
 	run, err := r.Run(ctx, ws, touchbase.AnalysisCLV, analytics.Params{}, nil)
 	if err != nil {

@@ -39,13 +39,6 @@ type Store interface {
 	SaveCLVScores(ctx context.Context, workspaceID, run int64, scores []touchbase.CLVScore, progress func(saved int)) error
 	CustomerClusters(ctx context.Context, workspaceID int64) ([]touchbase.ClusterScore, error)
 	FindProducts(ctx context.Context, workspaceID int64, ids []string) ([]*touchbase.Product, error)
-	LatestScoringRuns(ctx context.Context) (map[int64]int64, error)
-}
-
-// Scorer takes up the scores a run wrote: the segment engine, which
-// re-evaluates the segments that name them.
-type Scorer interface {
-	Rescore(ctx context.Context, workspaceID int64) error
 }
 
 // Config tunes a Runner.
@@ -53,10 +46,6 @@ type Config struct {
 	// Every is how often the background loop (Open) runs every analysis
 	// of every workspace with orders; 0 means never, runs on demand only.
 	Every time.Duration
-	// Watch is how often, with a Scorer, the Runner looks for scores
-	// another process wrote (`touchbase analyze` from the CLI while a
-	// server runs) and hands them to the Scorer (default 10 s).
-	Watch time.Duration
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -74,7 +63,6 @@ func saved(progress Progress, total int) func(int) {
 // Runner runs analyses, one at a time per workspace and kind.
 type Runner struct {
 	st  Store
-	eng Scorer
 	reg *segment.Registry
 	cfg Config
 
@@ -82,9 +70,6 @@ type Runner struct {
 	running  map[runKey]bool
 	live     map[int64]touchbase.AnalysisProgress // of the runs under way, by id
 	catalogs map[int64]*catalog                   // per workspace, see recommend.go
-	// scored is, per workspace, the newest scoring run the Scorer has
-	// taken up (or that was stored when the Runner opened).
-	scored map[int64]int64
 
 	// bg is the context of background work (Start, the schedule),
 	// cancelled by Close.
@@ -98,19 +83,16 @@ type runKey struct {
 	kind touchbase.AnalysisKind
 }
 
-// New returns a Runner over st. eng (may be nil) is told when scores
-// change; reg names the features clustering may use.
-func New(st Store, eng Scorer, reg *segment.Registry, cfg Config) *Runner {
+// New returns a Runner over st; reg names the features clustering may
+// use.
+func New(st Store, reg *segment.Registry, cfg Config) *Runner {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Watch <= 0 {
-		cfg.Watch = 10 * time.Second
-	}
-	r := &Runner{st: st, eng: eng, reg: reg, cfg: cfg, running: map[runKey]bool{}, live: map[int64]touchbase.AnalysisProgress{}, catalogs: map[int64]*catalog{}, scored: map[int64]int64{}}
+	r := &Runner{st: st, reg: reg, cfg: cfg, running: map[runKey]bool{}, live: map[int64]touchbase.AnalysisProgress{}, catalogs: map[int64]*catalog{}}
 	r.bg, r.cancel = context.WithCancel(context.Background())
 	return r
 }
@@ -215,12 +197,6 @@ func (r *Runner) execute(ctx context.Context, run *touchbase.AnalysisRun, p Para
 	if err != nil {
 		return err
 	}
-	if r.eng != nil && run.Kind.Scores() {
-		progress("updating segments", 0, 0)
-		if err := r.rescore(ctx, run.WorkspaceID, run.ID); err != nil {
-			return fmt.Errorf("%s: segments: %w", run.Kind, err)
-		}
-	}
 	return nil
 }
 
@@ -259,87 +235,18 @@ func (r *Runner) Progress(id int64) (touchbase.AnalysisProgress, bool) {
 	return p, ok
 }
 
-// rescore hands the scores of workspace ws, as of scoring run id, to the
-// Scorer, and remembers that it has them.
-func (r *Runner) rescore(ctx context.Context, ws, id int64) error {
-	if err := r.eng.Rescore(ctx, ws); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	r.scored[ws] = max(r.scored[ws], id)
-	r.mu.Unlock()
-	return nil
-}
-
 // Open starts the loop that runs every analysis of every workspace each
 // cfg.Every (nothing when it is 0): ten seconds after start the analyses
-// never run or older than that, then each as it falls due. With a Scorer,
-// it also starts watching for scores written by other processes: the
-// scoring runs stored now count as taken up (loading a workspace reads
-// its scores).
+// never run or older than that, then each as it falls due. A run tells
+// nobody when it finishes: it is on the store's change feed, which the
+// segment engine follows.
 func (r *Runner) Open(ctx context.Context) error {
-	if r.eng != nil {
-		latest, err := r.st.LatestScoringRuns(ctx)
-		if err != nil {
-			return fmt.Errorf("analytics: %w", err)
-		}
-		r.mu.Lock()
-		for ws, id := range latest {
-			r.scored[ws] = max(r.scored[ws], id)
-		}
-		r.mu.Unlock()
-		r.wg.Add(1)
-		go r.watch(r.bg)
-	}
 	if r.cfg.Every <= 0 {
 		return nil
 	}
 	r.wg.Add(1)
 	go r.loop(r.bg)
 	return nil
-}
-
-// watch hands the Scorer the scores of runs that finished in another
-// process, every cfg.Watch.
-func (r *Runner) watch(ctx context.Context) {
-	defer r.wg.Done()
-	t := time.NewTicker(r.cfg.Watch)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		latest, err := r.st.LatestScoringRuns(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				r.cfg.Logger.Error("analytics: look for new scores", "err", err)
-			}
-			continue
-		}
-		for ws, id := range latest {
-			r.mu.Lock()
-			known := r.scored[ws]
-			// A scoring run of this Runner takes up its own scores when
-			// it finishes (and leaves a later one for the next look).
-			busy := false
-			for _, k := range touchbase.AnalysisKinds {
-				busy = busy || k.Scores() && r.running[runKey{ws, k}]
-			}
-			r.mu.Unlock()
-			if id <= known || busy {
-				continue
-			}
-			if err := r.rescore(ctx, ws, id); err != nil {
-				if ctx.Err() == nil {
-					r.cfg.Logger.Error("analytics: take up scores written elsewhere", "workspace", ws, "run", id, "err", err)
-				}
-				continue
-			}
-			r.cfg.Logger.Info("analytics: took up scores written by another process", "workspace", ws, "run", id)
-		}
-	}
 }
 
 // Close stops the loop and the runs in the background, and waits for

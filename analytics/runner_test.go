@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,7 +76,7 @@ func seedShop(t *testing.T, s *store.Store, n int) int64 {
 
 // TestRunner runs every analysis on a seeded store, on both databases:
 // runs are recorded, scores land on the customers, and segments on the
-// scores follow a run at once, through the engine.
+// scores follow a run, through the engine following the change feed.
 func TestRunner(t *testing.T) {
 	for _, be := range storetest.Backends(t) {
 		t.Run(be.Name, func(t *testing.T) {
@@ -98,7 +97,11 @@ func TestRunner(t *testing.T) {
 			if err := eng.Save(ctx, champions, n); err != nil {
 				t.Fatal(err)
 			}
-			r := analytics.New(s, eng, reg, analytics.Config{Now: func() time.Time { return asOf }})
+			if err := eng.Open(ctx, []int64{ws}); err != nil {
+				t.Fatal(err)
+			}
+			defer eng.Close()
+			r := analytics.New(s, reg, analytics.Config{Now: func() time.Time { return asOf }})
 			defer r.Close()
 
 			// RFM: every buyer scored, the groups add up, and the segment
@@ -142,12 +145,19 @@ func TestRunner(t *testing.T) {
 					want = append(want, c.ID)
 				}
 			}
-			got, err := s.SegmentMembers(ctx, ws, champions.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			// The engine's loop takes the run from the change feed: nobody
+			// tells it.
 			slices.Sort(want)
-			slices.Sort(got)
+			var got []int64
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if got, err = s.SegmentMembers(ctx, ws, champions.ID); err != nil {
+					t.Fatal(err)
+				}
+				slices.Sort(got)
+				if slices.Equal(got, want) {
+					break
+				}
+			}
 			if len(want) == 0 || !slices.Equal(got, want) {
 				t.Errorf("champions segment has %d members, want the %d Champions", len(got), len(want))
 			}
@@ -250,79 +260,12 @@ func TestRunnerEmpty(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.OpenSQLite(t)
 	ws := storetest.Workspace(t, s, "empty").ID
-	r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{})
+	r := analytics.New(s, segment.NewRegistry(), analytics.Config{})
 	for _, kind := range []touchbase.AnalysisKind{touchbase.AnalysisRFM, touchbase.AnalysisClusters, touchbase.AnalysisBasket} {
 		run, err := r.Run(ctx, ws, kind, analytics.Params{}, nil)
 		if touchbase.ErrorCode(err) != touchbase.EINVALID || run == nil || run.Error == "" || run.FinishedAt == nil {
 			t.Errorf("%s on an empty store: %v, run %+v; want EINVALID, recorded", kind, err, run)
 		}
-	}
-}
-
-// countingScorer counts Rescore calls per workspace.
-type countingScorer struct {
-	mu sync.Mutex
-	n  map[int64]int
-}
-
-func (c *countingScorer) Rescore(_ context.Context, ws int64) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n[ws]++
-	return nil
-}
-
-func (c *countingScorer) count(ws int64) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[ws]
-}
-
-// TestRunnerTakesUpScoresWrittenElsewhere: a server's Runner hands its
-// engine the scores of a run another process (the CLI, with no engine)
-// made on the same store, once; scores stored before it opened, its own
-// runs, and runs that wrote no scores are not taken up again.
-func TestRunnerTakesUpScoresWrittenElsewhere(t *testing.T) {
-	for _, be := range storetest.Backends(t) {
-		t.Run(be.Name, func(t *testing.T) {
-			ctx := context.Background()
-			s := be.Open(t)
-			ws := seedShop(t, s, 50)
-			cli := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
-			if _, err := cli.Run(ctx, ws, touchbase.AnalysisRFM, analytics.Params{}, nil); err != nil {
-				t.Fatal(err) // before the server opens: its engine loads these
-			}
-			eng := &countingScorer{n: map[int64]int{}}
-			server := analytics.New(s, eng, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }, Watch: 5 * time.Millisecond})
-			if err := server.Open(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer server.Close()
-			wait := func(want int) {
-				t.Helper()
-				deadline := time.Now().Add(10 * time.Second)
-				for eng.count(ws) < want && time.Now().Before(deadline) {
-					time.Sleep(time.Millisecond)
-				}
-				time.Sleep(50 * time.Millisecond) // ten more looks: no second take-up
-				if got := eng.count(ws); got != want {
-					t.Fatalf("%d rescores, want %d", got, want)
-				}
-			}
-			wait(0)
-			if _, err := cli.Run(ctx, ws, touchbase.AnalysisBasket, analytics.Params{}, nil); err != nil {
-				t.Fatal(err)
-			}
-			wait(0) // basket writes no scores
-			if _, err := cli.Run(ctx, ws, touchbase.AnalysisClusters, analytics.Params{K: 3}, nil); err != nil {
-				t.Fatal(err)
-			}
-			wait(1)
-			if _, err := server.Run(ctx, ws, touchbase.AnalysisRFM, analytics.Params{}, nil); err != nil {
-				t.Fatal(err)
-			}
-			wait(2) // its own run, taken up by the run itself only
-		})
 	}
 }
 
@@ -352,7 +295,7 @@ func TestClustersOnTraits(t *testing.T) {
 			} {
 				storetest.InsertCustomer(t, s, &touchbase.Customer{WorkspaceID: ws, UserID: fmt.Sprintf("x%d", i), Traits: traits})
 			}
-			r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{})
+			r := analytics.New(s, segment.NewRegistry(), analytics.Config{})
 			run, err := r.Run(ctx, ws, touchbase.AnalysisClusters, analytics.Params{K: 2, Features: []string{"traits.age", "traits.loyalty.points"}}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -402,7 +345,7 @@ func TestRunnerProgress(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.OpenSQLite(t)
 	ws := seedShop(t, s, 300)
-	r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{})
+	r := analytics.New(s, segment.NewRegistry(), analytics.Config{})
 	var id int64
 	var told []touchbase.AnalysisProgress
 	_, err := r.Run(ctx, ws, touchbase.AnalysisRFM, analytics.Params{}, func(stage string, done, total int) {
@@ -447,7 +390,7 @@ func TestRunnerSurvivesPanic(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.OpenSQLite(t)
 	ws := seedShop(t, s, 20)
-	r := analytics.New(panickyStore{s}, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+	r := analytics.New(panickyStore{s}, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
 	started, err := r.Start(ctx, ws, touchbase.AnalysisCLV, analytics.Params{})
 	if err != nil {
 		t.Fatal(err)
@@ -460,7 +403,7 @@ func TestRunnerSurvivesPanic(t *testing.T) {
 	if run.FinishedAt == nil || run.Error != "clv: internal error: boom" {
 		t.Errorf("run after a panic: %+v", run)
 	}
-	r = analytics.New(panickyStore{s}, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+	r = analytics.New(panickyStore{s}, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
 	defer r.Close()
 	if run, err := r.Run(ctx, ws, touchbase.AnalysisCLV, analytics.Params{}, nil); err == nil || run.Error == "" {
 		t.Errorf("second run: %+v, %v; want the same error", run, err)
@@ -485,7 +428,7 @@ func TestClustersAllAlike(t *testing.T) {
 		storetest.InsertCustomer(t, s, c)
 		storetest.InsertOrder(t, s, &touchbase.Order{WorkspaceID: ws, OrderID: fmt.Sprintf("o%d", i), CustomerID: c.ID, Revenue: 25, PlacedAt: day})
 	}
-	r := analytics.New(s, nil, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
+	r := analytics.New(s, segment.NewRegistry(), analytics.Config{Now: func() time.Time { return asOf }})
 	defer r.Close()
 	run, err := r.Run(ctx, ws, touchbase.AnalysisClusters, analytics.Params{}, nil)
 	if err != nil {

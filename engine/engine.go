@@ -16,9 +16,12 @@ import (
 )
 
 // Store is what an Engine reads its workspaces from and records
-// memberships in; *store.Store is one.
+// memberships in; *store.Store is one. The engine follows its change feed:
+// the events, and the scoring runs (which change features without an
+// event).
 type Store interface {
 	Source
+	touchbase.ChangeFeed
 	CreateSegment(ctx context.Context, s *touchbase.Segment, check touchbase.SegmentCheck) error
 	UpdateSegment(ctx context.Context, s *touchbase.Segment, check touchbase.SegmentCheck) error
 	DeleteSegment(ctx context.Context, workspaceID, id int64, check touchbase.SegmentCheck) error
@@ -26,7 +29,6 @@ type Store interface {
 	ListSegments(ctx context.Context, workspaceID int64) ([]*touchbase.Segment, error)
 	SegmentMembers(ctx context.Context, workspaceID, segmentID int64) ([]int64, error)
 	RecordMembershipChanges(ctx context.Context, workspaceID int64, changes []touchbase.MembershipChange) error
-	EventsAfter(ctx context.Context, workspaceID, after int64, limit int) ([]touchbase.EventRow, error)
 	FindCustomers(ctx context.Context, workspaceID int64, ids []int64) ([]*touchbase.Customer, error)
 }
 
@@ -38,14 +40,24 @@ type Config struct {
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// ReadOnly makes an engine that records nothing: no membership
+	// changes, ever (the CLI's, beside the server that owns them).
+	ReadOnly bool
 }
 
 // Engine keeps every workspace's segments evaluated: one Index per
-// workspace, loaded from the store on first use, following the events
-// table as ingestion commits, and recording who enters and leaves each
-// segment (membership_changes, the customers' timelines). It is derived
-// state: a new Engine over the same store compares what it evaluates with
-// the members the store recorded, so a restart records only real changes.
+// workspace, loaded from the store on first use, following the store's
+// change feed (events, scoring runs) as they commit, and recording who
+// enters and leaves each segment (membership_changes, the customers'
+// timelines). It is derived state: a new Engine over the same store
+// compares what it evaluates with the members the store recorded, so a
+// restart records only real changes.
+//
+// Reads never write. Members, Explain and Vocabulary evaluate the index
+// as it stands once it has caught up with the store's head; recording the
+// changes is the loop's (Open), or Sync's when there is no loop. A read
+// waits for the loop to catch up rather than catching up itself, so what
+// the store records is what the loop saw, whoever asked.
 type Engine struct {
 	st  Store
 	reg *segment.Registry
@@ -60,6 +72,8 @@ type Engine struct {
 	kick   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
+	// looping is set while the loop runs (Open to Close).
+	looping bool
 }
 
 // space is one workspace's index and segments.
@@ -68,6 +82,20 @@ type space struct {
 	ws   int64
 	ix   *Index
 	segs map[string]*touchbase.Segment // by name, as last taken up
+	// tracked are the segments registered with the index (a definition
+	// that cannot be evaluated is in segs, not here).
+	tracked map[string]bool
+	// runs is the change feed's position of the last analysis run taken
+	// up (its scores are in the index).
+	runs int64
+	// reconcile says that segments were taken up (a load, a definition
+	// changed) and the next sync compares their members with the store's
+	// instead of reporting the index's changes.
+	reconcile bool
+	// synced is closed, and replaced, at the end of each sync; syncErr is
+	// what that sync returned. Reads wait on it for the loop.
+	synced  chan struct{}
+	syncErr error
 }
 
 // tailBatch is how many events one read of the events table takes.
@@ -89,13 +117,16 @@ func New(st Store, reg *segment.Registry, cfg Config) *Engine {
 }
 
 // Open starts the loop that loads workspaces (recording what changed
-// while touchbase was stopped), follows ingestion (see Notify) and the
+// while touchbase was stopped), follows the store's change feed and the
 // clock. The given workspaces, those with segments, are loaded first, in
 // the background: the server answers meanwhile, and a request that needs
 // a workspace waits for its load.
 func (e *Engine) Open(ctx context.Context, workspaces []int64) error {
 	ctx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	e.done = make(chan struct{})
+	e.mu.Lock()
+	e.looping = true
+	e.mu.Unlock()
 	go e.loop(ctx, workspaces)
 	return nil
 }
@@ -106,13 +137,15 @@ func (e *Engine) Close() error {
 		e.cancel()
 		<-e.done
 		e.cancel = nil
+		e.mu.Lock()
+		e.looping = false
+		e.mu.Unlock()
 	}
 	return nil
 }
 
-// Notify tells the engine that events were committed; it catches up in
-// the background, at once. It never blocks.
-func (e *Engine) Notify() {
+// wake has the loop sync at once. It never blocks.
+func (e *Engine) wake() {
 	select {
 	case e.kick <- struct{}{}:
 	default:
@@ -132,15 +165,10 @@ func (e *Engine) loop(ctx context.Context, workspaces []int64) {
 	}
 	t := time.NewTicker(e.cfg.Every)
 	defer t.Stop()
+	clock := false
 	for {
-		clock := false
-		select {
-		case <-ctx.Done():
-			return
-		case <-e.kick:
-		case <-t.C:
-			clock = true
-		}
+		// Taken before the sync: what commits during it wakes the next.
+		changed := e.st.Changed()
 		e.mu.Lock()
 		spaces := make([]*space, 0, len(e.spaces))
 		for _, sp := range e.spaces {
@@ -163,6 +191,15 @@ func (e *Engine) loop(ctx context.Context, workspaces []int64) {
 				e.noteHealth(sp.ws, err)
 			}
 		}
+		clock = false
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-e.kick:
+		case <-t.C:
+			clock = true
+		}
 	}
 }
 
@@ -181,15 +218,24 @@ func (e *Engine) space(ctx context.Context, ws int64) (*space, error) {
 		return sp, nil
 	}
 	start := time.Now()
+	// The load reads the scores of the runs up to the head, at least.
+	head, err := e.st.Head(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
 	ix := NewIndex(e.reg)
 	if err := ix.Load(ctx, e.st, ws); err != nil {
 		return nil, err
 	}
-	sp.ix, sp.segs = ix, map[string]*touchbase.Segment{}
+	sp.ix, sp.segs, sp.tracked, sp.runs = ix, map[string]*touchbase.Segment{}, map[string]bool{}, head.AnalysisRuns
+	if sp.synced == nil {
+		sp.synced = make(chan struct{})
+	}
 	if err := e.takeUp(ctx, sp); err != nil {
 		sp.ix = nil
 		return nil, err
 	}
+	e.wake() // the loop records what changed while nobody looked
 	// The back-fill's scratch (events decoded, series sorted) is garbage
 	// now, and would keep the peak resident for as long as the server
 	// runs: the runtime keeps freed memory mapped up to about twice the
@@ -207,8 +253,12 @@ func (e *Engine) Refresh(ctx context.Context, ws int64) error {
 		return err
 	}
 	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	return e.takeUp(ctx, sp)
+	err = e.takeUp(ctx, sp)
+	sp.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return e.sync(ctx, sp, false)
 }
 
 // refreshIfChanged takes up the workspace's segments again when the store
@@ -253,9 +303,9 @@ func (e *Engine) Sync(ctx context.Context, ws int64) error {
 	return e.sync(ctx, sp, true)
 }
 
-// takeUp registers the stored segments with the index, sets the lists,
-// and records every change against the stored members. Called with sp.mu
-// held.
+// takeUp registers the stored segments with the index and sets the
+// lists; the next sync compares the members with the stored ones and
+// records the difference. Called with sp.mu held.
 func (e *Engine) takeUp(ctx context.Context, sp *space) error {
 	all, err := e.st.ListSegments(ctx, sp.ws)
 	if err != nil {
@@ -339,34 +389,8 @@ func (e *Engine) takeUp(ctx context.Context, sp *space) error {
 			e.cfg.Logger.Error("segments: cannot evaluate segment", "workspace", sp.ws, "segment", seg.Name, "err", err)
 		}
 	}
-	sp.segs = byName
-	// Bring every segment up to date (the changes this reports are in the
-	// comparison below), then compare the members as evaluated with the
-	// members as stored: that is what the store has not recorded yet,
-	// whatever happened since (a restart, a new definition).
-	if err := e.catchUp(ctx, sp); err != nil {
-		return err
-	}
-	if _, err := sp.ix.Changes(now, true); err != nil {
-		return err
-	}
-	var changes []touchbase.MembershipChange
-	at := now.UTC()
-	for _, seg := range all {
-		if !registered[seg.Name] {
-			continue
-		}
-		got, err := sp.ix.TrackedMembers(seg.Name)
-		if err != nil {
-			return err
-		}
-		stored, err := e.st.SegmentMembers(ctx, sp.ws, seg.ID)
-		if err != nil {
-			return err
-		}
-		changes = appendDiff(changes, seg.ID, stored, got, at)
-	}
-	return e.st.RecordMembershipChanges(ctx, sp.ws, changes)
+	sp.segs, sp.tracked, sp.reconcile = byName, registered, true
+	return nil
 }
 
 // appendDiff appends the changes that take segment seg from members old to
@@ -389,12 +413,25 @@ func appendDiff(out []touchbase.MembershipChange, seg int64, old, now []int64, a
 	return out
 }
 
-// sync applies the events committed since the last sync, with the
-// profiles they touched, re-evaluates (with clock, the clock-dependent
-// segments for everyone), and records the changes.
+// sync applies what the change feed holds since the last sync (the
+// events, with the profiles they touched; the scores of analysis runs),
+// re-evaluates (with clock, the clock-dependent segments for everyone),
+// and records the changes: the members that differ from the stored ones
+// after segments were taken up, the index's changes otherwise. Readers
+// waiting for it are told when it ends.
 func (e *Engine) sync(ctx context.Context, sp *space, clock bool) error {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	err := e.syncLocked(ctx, sp, clock)
+	sp.syncErr = err
+	if sp.synced != nil {
+		close(sp.synced)
+	}
+	sp.synced = make(chan struct{})
+	return err
+}
+
+func (e *Engine) syncLocked(ctx context.Context, sp *space, clock bool) error {
 	if sp.ix == nil {
 		return nil
 	}
@@ -402,11 +439,14 @@ func (e *Engine) sync(ctx context.Context, sp *space, clock bool) error {
 		return err
 	}
 	now := e.cfg.Now()
+	if sp.reconcile {
+		return e.reconcile(ctx, sp, now)
+	}
 	cs, err := sp.ix.Changes(now, clock)
 	if err != nil {
 		return err
 	}
-	if len(cs) == 0 {
+	if len(cs) == 0 || e.cfg.ReadOnly {
 		return nil
 	}
 	changes := make([]touchbase.MembershipChange, 0, len(cs))
@@ -420,8 +460,67 @@ func (e *Engine) sync(ctx context.Context, sp *space, clock bool) error {
 	return e.st.RecordMembershipChanges(ctx, sp.ws, changes)
 }
 
-// catchUp applies the events committed since the index's last one.
+// reconcile brings every segment up to date (the changes this reports
+// are in the comparison below), then compares the members as evaluated
+// with the members as stored: that is what the store has not recorded
+// yet, whatever happened since (a restart, a new definition).
+func (e *Engine) reconcile(ctx context.Context, sp *space, now time.Time) error {
+	if _, err := sp.ix.Changes(now, true); err != nil {
+		return err
+	}
+	if e.cfg.ReadOnly {
+		sp.reconcile = false
+		return nil
+	}
+	var changes []touchbase.MembershipChange
+	at := now.UTC()
+	for name, seg := range sp.segs {
+		if !sp.tracked[name] {
+			continue
+		}
+		got, err := sp.ix.TrackedMembers(name)
+		if err != nil {
+			return err
+		}
+		stored, err := e.st.SegmentMembers(ctx, sp.ws, seg.ID)
+		if err != nil {
+			return err
+		}
+		changes = appendDiff(changes, seg.ID, stored, got, at)
+	}
+	if err := e.st.RecordMembershipChanges(ctx, sp.ws, changes); err != nil {
+		return err
+	}
+	sp.reconcile = false
+	return nil
+}
+
+// runBatch is how many finished runs one read of the feed takes.
+const runBatch = 100
+
+// catchUp takes up the scores of the scoring runs finished since the
+// last one taken up, then applies the events committed since the index's
+// last one.
 func (e *Engine) catchUp(ctx context.Context, sp *space) error {
+	rescore := false
+	for {
+		runs, err := e.st.AnalysisRunsAfter(ctx, sp.ws, sp.runs, runBatch)
+		if err != nil {
+			return err
+		}
+		for _, run := range runs {
+			sp.runs = run.Seq
+			rescore = rescore || (run.Kind.Scores() && run.Error == "")
+		}
+		if len(runs) < runBatch {
+			break
+		}
+	}
+	if rescore {
+		if err := sp.ix.ReloadProfiles(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		evs, err := e.st.EventsAfter(ctx, sp.ws, sp.ix.LastEventID(), tailBatch)
 		if err != nil {
@@ -482,29 +581,6 @@ func (e *Engine) apply(ctx context.Context, sp *space, evs []touchbase.EventRow)
 	return nil
 }
 
-// Rescore takes up the scores the analyses wrote for workspace ws (which
-// reach the engine through no event) and records who entered and left
-// segments because of them. A workspace not loaded yet has nothing to
-// take up: its load reads the scores.
-func (e *Engine) Rescore(ctx context.Context, ws int64) error {
-	e.mu.Lock()
-	sp, ok := e.spaces[ws]
-	e.mu.Unlock()
-	if !ok {
-		return nil
-	}
-	sp.mu.Lock()
-	var err error
-	if sp.ix != nil {
-		err = sp.ix.ReloadProfiles(ctx)
-	}
-	sp.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	return e.sync(ctx, sp, false)
-}
-
 // Forget drops a customer erased from the store and records them leaving
 // their segments (the store has removed their memberships already).
 func (e *Engine) Forget(ctx context.Context, ws, customerID int64) error {
@@ -535,7 +611,7 @@ func (sp *space) refs(name string) (*segment.Node, error) {
 }
 
 // Members returns the ids of n's members as of asOf (now when zero),
-// ascending, after catching up with the store.
+// ascending, once caught up with the store.
 func (e *Engine) Members(ctx context.Context, ws int64, n *segment.Node, asOf time.Time) ([]int64, error) {
 	var ids []int64
 	err := e.withPrepared(ctx, ws, n, asOf, func(sp *space, asOf time.Time) error {
@@ -556,7 +632,7 @@ func (e *Engine) withPrepared(ctx context.Context, ws int64, n *segment.Node, as
 	if err != nil {
 		return err
 	}
-	if err := e.sync(ctx, sp, false); err != nil {
+	if err := e.current(ctx, sp); err != nil {
 		return err
 	}
 	if asOf.IsZero() {
@@ -568,6 +644,47 @@ func (e *Engine) withPrepared(ctx context.Context, ws int64, n *segment.Node, as
 		return err
 	}
 	return fn(sp, asOf)
+}
+
+// current returns once sp has taken up everything the store's change
+// feed held when it was called: the loop catches up and records, and
+// current waits for it. Without a loop (an engine used synchronously, the
+// CLI's) current catches the index up itself and leaves the changes for
+// the next Sync to record: a read records nothing.
+func (e *Engine) current(ctx context.Context, sp *space) error {
+	head, err := e.st.Head(ctx, sp.ws)
+	if err != nil {
+		return err
+	}
+	for {
+		sp.mu.Lock()
+		if sp.ix == nil || (sp.ix.LastEventID() >= head.Events && sp.runs >= head.AnalysisRuns) {
+			sp.mu.Unlock()
+			return nil
+		}
+		e.mu.Lock()
+		looping := e.looping
+		e.mu.Unlock()
+		if !looping {
+			err := e.catchUp(ctx, sp)
+			sp.mu.Unlock()
+			return err
+		}
+		synced := sp.synced
+		sp.mu.Unlock()
+		e.wake()
+		select {
+		case <-synced:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		sp.mu.Lock()
+		err := sp.syncErr
+		sp.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // Vocabulary returns the names workspace ws uses, for "did you mean".

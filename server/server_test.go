@@ -59,7 +59,7 @@ func newEnv(t *testing.T, s *store.Store, cfg ...func(*server.Config)) *env {
 		t.Fatal(err)
 	}
 	eng := engine.New(s, features, engine.Config{})
-	analyst := analytics.New(s, eng, features, analytics.Config{})
+	analyst := analytics.New(s, features, analytics.Config{})
 	t.Cleanup(func() { analyst.Close() })
 	// As touchbase serve does: SQLite acknowledges from the ingestion log.
 	var ilog *wal.Log
@@ -70,12 +70,7 @@ func newEnv(t *testing.T, s *store.Store, cfg ...func(*server.Config)) *env {
 		}
 		t.Cleanup(func() { ilog.Close() })
 	}
-	w := wal.NewWriter(s, wal.WriterConfig{Log: ilog, OnCommit: func(st wal.CommitStats) {
-		srv.ObserveCommit(st)
-		if st.Stage == wal.StageStore {
-			eng.Notify()
-		}
-	}})
+	w := wal.NewWriter(s, wal.WriterConfig{Log: ilog, OnCommit: func(st wal.CommitStats) { srv.ObserveCommit(st) }})
 	level := slog.LevelError
 	if testing.Verbose() {
 		level = slog.LevelDebug

@@ -106,35 +106,6 @@ func (s *Store) LatestAnalysisRun(ctx context.Context, workspaceID int64, kind t
 	return run, err
 }
 
-// LatestScoringRuns returns, per workspace that has one, the id of the
-// newest finished, successful run of a kind that writes scores (see
-// AnalysisKind.Scores). A server compares it with what its engine took up
-// to notice scores another process (the CLI) wrote.
-func (s *Store) LatestScoringRuns(ctx context.Context) (map[int64]int64, error) {
-	var kinds []any
-	for _, k := range touchbase.AnalysisKinds {
-		if k.Scores() {
-			kinds = append(kinds, string(k))
-		}
-	}
-	out := map[int64]int64{}
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		q := `SELECT workspace_id, max(id) FROM analysis_runs WHERE kind IN (%s) AND finished_at IS NOT NULL AND error = '' GROUP BY workspace_id`
-		return s.queryIn(ctx, tx, q, nil, kinds, func(rows *sql.Rows) error {
-			var ws, id int64
-			if err := rows.Scan(&ws, &id); err != nil {
-				return err
-			}
-			out[ws] = id
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("latest scoring runs: %w", err)
-	}
-	return out, nil
-}
-
 // FindAnalysisRun returns run id, or ENOTFOUND.
 func (s *Store) FindAnalysisRun(ctx context.Context, workspaceID, id int64) (*touchbase.AnalysisRun, error) {
 	var run *touchbase.AnalysisRun

@@ -47,7 +47,7 @@ func (a *app) runAnalysis(cmd *cobra.Command, f *analyzeFlags, kind touchbase.An
 	}
 	ctx := cmd.Context()
 	return a.inWorkspace(ctx, f.workspace, func(st *store.Store, ws *touchbase.Workspace) error {
-		r := analytics.New(st, nil, newRegistry(), analytics.Config{Logger: a.log})
+		r := analytics.New(st, newRegistry(), analytics.Config{Logger: a.log})
 		defer r.Close()
 		run, err := r.Run(ctx, ws.ID, kind, p, a.analysisProgress(kind))
 		if err != nil {
@@ -251,7 +251,7 @@ customers, or with --together, products in the same orders (basket rules).`,
 			}
 			ctx := cmd.Context()
 			return a.inWorkspace(ctx, f.workspace, func(st *store.Store, ws *touchbase.Workspace) error {
-				r := analytics.New(st, nil, newRegistry(), analytics.Config{Logger: a.log})
+				r := analytics.New(st, newRegistry(), analytics.Config{Logger: a.log})
 				defer r.Close()
 				var recs []analytics.Recommendation
 				var err error

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/touchbase/touchbase"
 	"github.com/touchbase/touchbase/analytics"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/importer"
@@ -113,16 +112,13 @@ func (a *app) serveStore(ctx context.Context, st *store.Store, announce func(bas
 	w := wal.NewWriter(st, wal.WriterConfig{
 		Log:    ilog,
 		Logger: log,
-		OnCommit: func(cs wal.CommitStats) {
-			srv.ObserveCommit(cs)
-			if cs.Err == nil && cs.Stage == wal.StageStore {
-				eng.Notify() // memberships follow within milliseconds
-			}
-		},
+		// Metrics only: who needs to know that events were committed
+		// follows the store's change feed.
+		OnCommit: func(cs wal.CommitStats) { srv.ObserveCommit(cs) },
 	})
-	runner := importer.NewRunner(notifying{st, eng.Notify}, filepath.Join(a.cfg.Data, "imports"), log)
+	runner := importer.NewRunner(st, filepath.Join(a.cfg.Data, "imports"), log)
 	runner.MaxBytes = a.cfg.ImportMaxBytes
-	analyst := analytics.New(st, eng, features, analytics.Config{Every: a.cfg.AnalyticsInterval, Logger: log})
+	analyst := analytics.New(st, features, analytics.Config{Every: a.cfg.AnalyticsInterval, Logger: log})
 	srv = server.New(server.Config{
 		Addr:      a.cfg.Addr,
 		RateLimit: a.cfg.RateLimit,
@@ -230,19 +226,4 @@ func segmentWorkspaces(ctx context.Context, st *store.Store, log *slog.Logger) [
 		}
 	}
 	return out
-}
-
-// notifying is the store as the import runner sees it: each bulk commit
-// also tells the engine, as the ingestion writer's commits do.
-type notifying struct {
-	*store.Store
-	notify func()
-}
-
-func (n notifying) IngestBulk(ctx context.Context, ins []touchbase.Inbound) (touchbase.IngestResult, error) {
-	res, err := n.Store.IngestBulk(ctx, ins)
-	if err == nil {
-		n.notify()
-	}
-	return res, err
 }

@@ -23,7 +23,7 @@ import (
 func TestRecommendationsNeverLinkScripts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		e := newEnv(t, s, func(svc *server.Services) {
-			svc.Analyst = analytics.New(s, nil, svc.Features, analytics.Config{})
+			svc.Analyst = analytics.New(s, svc.Features, analytics.Config{})
 		})
 		bad := []string{"javascript:alert(document.cookie)", "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
 			"vbscript:msgbox(1)", "/relative", "JaVaScRiPt:alert(2)"}
