@@ -50,7 +50,9 @@ func (f *segmentFlags) time(cmd *cobra.Command) (time.Time, error) {
 // withEngine opens the store and an engine over it for the workspace.
 func (a *app) withEngine(ctx context.Context, f *segmentFlags, fn func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error) error {
 	return a.inWorkspace(ctx, f.workspace, func(st *store.Store, ws *touchbase.Workspace) error {
-		eng := engine.New(st, newRegistry(), engine.Config{Logger: a.log})
+		// Read-only: the server that owns the data directory records
+		// membership changes (at its next tick for a segment saved here).
+		eng := engine.New(st, newRegistry(), engine.Config{Logger: a.log, ReadOnly: true})
 		defer eng.Close()
 		return fn(st, ws, eng)
 	})
@@ -152,6 +154,15 @@ to through the API or the console.`,
 				seg, err := st.FindSegment(ctx, ws.ID, seg.ID)
 				if err != nil {
 					return err
+				}
+				if n != nil {
+					// The stored size is the server's to record (this
+					// engine records nothing): count them here.
+					ids, err := eng.Members(ctx, ws.ID, n, time.Time{})
+					if err != nil {
+						return err
+					}
+					seg.Size = len(ids)
 				}
 				if a.json {
 					return a.printJSON(seg)
