@@ -75,6 +75,7 @@ func (b *ingestBatch) apply(ctx context.Context, m *touchbase.Message) error {
 		if err := b.mergeTraits(ctx, c, m.Traits, true); err != nil {
 			return err
 		}
+		b.planConsents(target, m.Traits, m.Timestamp)
 	}
 	if m.Email != "" && b.find(b.ids[identKey{touchbase.IdentityEmail, m.Email}]) == target {
 		c.email = m.Email

@@ -12,7 +12,7 @@ import (
 // workspaces, users, keys, bootstrap, customers, erasure and export,
 // events, orders, products, stats, tenancy (no method shows or changes
 // one workspace's data through another's id), console sessions,
-// memberships and the dashboard report. open must return a fresh,
+// memberships, the dashboard report, segments, analyses and consent. open must return a fresh,
 // empty, migrated store; each group gets its own.
 func Run(t *testing.T, open func(t testing.TB) *store.Store) {
 	groups := []struct {
@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.Store) {
 		{"Report", testReport},
 		{"Segments", testSegments},
 		{"Analysis", testAnalysis},
+		{"Consents", testConsents},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
