@@ -105,9 +105,10 @@ type CustomerFilter struct {
 // CustomerExport is everything touchbase holds about one customer (GDPR
 // access request).
 type CustomerExport struct {
-	Customer *Customer `json:"customer"`
-	Events   []*Event  `json:"events"`
-	Orders   []*Order  `json:"orders"`
+	Customer *Customer  `json:"customer"`
+	Events   []*Event   `json:"events"`
+	Orders   []*Order   `json:"orders"`
+	Consents []*Consent `json:"consents"`
 }
 
 // CustomerService reads and changes profiles.
@@ -121,7 +122,8 @@ type CustomerService interface {
 	// end). EINVALID for a bad cursor or sort.
 	ListCustomers(ctx context.Context, workspaceID int64, f CustomerFilter) ([]*Customer, string, error)
 	// UpdateTraits merges traits into the profile; a nil value removes the
-	// trait. Returns ENOTFOUND, EINVALID.
+	// trait. A consent trait (TraitEmailConsent, TraitSMSConsent) records
+	// the channel's consent too. Returns ENOTFOUND, EINVALID.
 	UpdateTraits(ctx context.Context, workspaceID, id int64, traits map[string]any) (*Customer, error)
 	// EraseCustomer deletes the customer's PII and events, detaches their
 	// orders, remembers their identifiers as erased so that late events do

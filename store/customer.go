@@ -322,7 +322,8 @@ func (s *Store) traitCondition(trait, value string) (string, []any, error) {
 // UpdateTraits merges traits into the profile: a nil value removes the
 // trait, any other replaces it. It bumps updated_at and returns the
 // customer with identities. As ingestion does, U+0000 in names and strings
-// becomes U+FFFD. Returns ENOTFOUND, and EINVALID for an empty trait name,
+// becomes U+FFFD, and a consent trait records the channel's consent.
+// Returns ENOTFOUND, and EINVALID for an empty trait name,
 // a value that is not JSON or a number beyond ±touchbase.MaxNumber.
 func (s *Store) UpdateTraits(ctx context.Context, workspaceID, id int64, traits map[string]any) (*touchbase.Customer, error) {
 	var bad []touchbase.FieldError
@@ -387,7 +388,7 @@ func (s *Store) UpdateTraits(ctx context.Context, workspaceID, id int64, traits 
 			return fmt.Errorf("update traits of %d: %w", id, err)
 		}
 		c.UpdatedAt = time.UnixMilli(now).UTC()
-		return nil
+		return s.traitConsents(ctx, tx, workspaceID, id, traits, now)
 	})
 	if err != nil {
 		return nil, err
@@ -496,6 +497,7 @@ func (s *Store) eraseCustomer(ctx context.Context, workspaceID, id int64) error 
 			"DELETE FROM customer_scores WHERE workspace_id = ? AND customer_id = ?",
 			"DELETE FROM events WHERE workspace_id = ? AND customer_id = ?",
 			"UPDATE orders SET customer_id = NULL WHERE workspace_id = ? AND customer_id = ?",
+			// Their consents go with the row (ON DELETE CASCADE).
 			"DELETE FROM customers WHERE workspace_id = ? AND id = ?",
 		} {
 			if _, err := tx.ExecContext(ctx, s.d.q(stmt), workspaceID, id); err != nil {
@@ -507,8 +509,8 @@ func (s *Store) eraseCustomer(ctx context.Context, workspaceID, id int64) error 
 }
 
 // ExportCustomer returns the customer with identities, all their events
-// (oldest first) and orders (oldest first, with items), read from one
-// snapshot. Returns ENOTFOUND.
+// (oldest first), consents and orders (oldest first, with items), read
+// from one snapshot. Returns ENOTFOUND.
 func (s *Store) ExportCustomer(ctx context.Context, workspaceID, id int64) (*touchbase.CustomerExport, error) {
 	x := &touchbase.CustomerExport{}
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
@@ -517,6 +519,9 @@ func (s *Store) ExportCustomer(ctx context.Context, workspaceID, id int64) (*tou
 			return err
 		}
 		if x.Events, err = s.customerEvents(ctx, tx, workspaceID, id); err != nil {
+			return err
+		}
+		if x.Consents, err = s.consentsOf(ctx, tx, workspaceID, id); err != nil {
 			return err
 		}
 		x.Orders, err = s.customerOrders(ctx, tx, workspaceID, id)

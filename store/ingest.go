@@ -215,6 +215,9 @@ type ingestBatch struct {
 	// refusedIDs are the products whose public change the database
 	// refused: the ingest cache must not believe them written.
 	refusedIDs []string
+
+	// consents are planned, then to write (consent.go).
+	consents []consentRow
 }
 
 // batchProduct is a product as the batch will write it, and whether a

@@ -75,6 +75,7 @@ func (b *ingestBatch) apply(ctx context.Context, in *touchbase.Inbound) error {
 		if err := b.mergeTraits(ctx, c, in.Traits, true); err != nil {
 			return err
 		}
+		b.planConsents(target, in.Traits, in.Timestamp)
 	}
 	if in.Email != "" && b.find(b.ids[identKey{touchbase.IdentityEmail, in.Email}]) == target {
 		c.email = in.Email

@@ -17,13 +17,21 @@ import (
 )
 
 // write turns the batch's plan into SQL: ids for new customers, merges,
-// identities, events, orders, products, and one upsert per touched
-// customer.
+// identities, events, orders, products, one upsert per touched customer,
+// and consents.
 func (b *ingestBatch) write(ctx context.Context) error {
 	if err := b.allocateIDs(ctx); err != nil {
 		return err
 	}
+	// Before applyMerges deletes the merged-away customers, and their
+	// consents with them (ON DELETE CASCADE).
+	if err := b.carryConsents(ctx); err != nil {
+		return err
+	}
 	if err := b.applyMerges(ctx); err != nil {
+		return err
+	}
+	if err := b.resolveConsents(ctx); err != nil {
 		return err
 	}
 	if err := b.insertIdentities(ctx); err != nil {
@@ -38,7 +46,10 @@ func (b *ingestBatch) write(ctx context.Context) error {
 	if err := b.upsertProducts(ctx); err != nil {
 		return err
 	}
-	return b.saveCustomers(ctx)
+	if err := b.saveCustomers(ctx); err != nil {
+		return err
+	}
+	return b.writeConsents(ctx)
 }
 
 // allocateIDs gives new customers their real ids in one statement, and

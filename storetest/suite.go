@@ -12,7 +12,8 @@ import (
 // workspaces, users, keys, bootstrap, customers, erasure and export,
 // events, orders, products, stats, tenancy (no method shows or changes
 // one workspace's data through another's id), console sessions,
-// memberships, the dashboard report and the change feed. open must return a fresh,
+// memberships, the dashboard report, segments, analyses, consent and the
+// change feed. open must return a fresh,
 // empty, migrated store; each group gets its own.
 func Run(t *testing.T, open func(t testing.TB) *store.Store) {
 	groups := []struct {
@@ -41,6 +42,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.Store) {
 		{"Segments", testSegments},
 		{"Analysis", testAnalysis},
 		{"Feed", testFeed},
+		{"Consents", testConsents},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

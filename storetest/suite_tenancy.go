@@ -47,6 +47,10 @@ func testTenancy(t *testing.T, s *store.Store) {
 	InsertProduct(t, s, &touchbase.Product{WorkspaceID: a.ID, ProductID: "prod-a", Name: "Secret A product", Category: "A"})
 	InsertProduct(t, s, &touchbase.Product{WorkspaceID: b.ID, ProductID: "prod-b", Name: "B product"})
 
+	_, err = s.SetConsent(ctx, a.ID, touchbase.Consent{CustomerID: aCust.ID, Channel: touchbase.ChannelEmail, State: touchbase.ConsentSubscribed,
+		Source: touchbase.ConsentFromConsole})
+	must(t, err)
+
 	aBefore, err := s.ExportCustomer(ctx, a.ID, aCust.ID)
 	must(t, err)
 
@@ -65,6 +69,12 @@ func testTenancy(t *testing.T, s *store.Store) {
 			return err
 		}},
 		{"EraseCustomer", func() error { return s.EraseCustomer(ctx, b.ID, aCust.ID) }},
+		{"ListConsents", func() error { _, err := s.ListConsents(ctx, b.ID, aCust.ID); return err }},
+		{"SetConsent", func() error {
+			_, err := s.SetConsent(ctx, b.ID, touchbase.Consent{CustomerID: aCust.ID, Channel: touchbase.ChannelEmail,
+				State: touchbase.ConsentUnsubscribed, Source: touchbase.ConsentFromAPI})
+			return err
+		}},
 		{"ExportCustomer", func() error { _, err := s.ExportCustomer(ctx, b.ID, aCust.ID); return err }},
 		{"FindEvent", func() error { _, err := s.FindEvent(ctx, b.ID, aEvent.ID); return err }},
 		{"FindOrder", func() error { _, err := s.FindOrder(ctx, b.ID, "order-a"); return err }},
