@@ -521,64 +521,7 @@ func (e *Engine) catchUp(ctx context.Context, sp *space) error {
 			return err
 		}
 	}
-	for {
-		evs, err := e.st.EventsAfter(ctx, sp.ws, sp.ix.LastEventID(), tailBatch)
-		if err != nil {
-			return err
-		}
-		if len(evs) == 0 {
-			return nil
-		}
-		if err := e.apply(ctx, sp, evs); err != nil {
-			return err
-		}
-		if len(evs) < tailBatch {
-			return nil
-		}
-	}
-}
-
-// apply feeds one batch of events to the index: first the profiles they
-// touched (as they are now), merges, then the events.
-func (e *Engine) apply(ctx context.Context, sp *space, evs []touchbase.EventRow) error {
-	seen := map[int64]bool{}
-	var ids []int64
-	for _, ev := range evs {
-		if !seen[ev.CustomerID] {
-			seen[ev.CustomerID] = true
-			ids = append(ids, ev.CustomerID)
-		}
-	}
-	cs, err := e.st.FindCustomers(ctx, sp.ws, ids)
-	if err != nil {
-		return err
-	}
-	found := map[int64]bool{}
-	for _, c := range cs {
-		found[c.ID] = true
-		sp.ix.ApplyCustomer(c)
-	}
-	for _, ev := range evs {
-		if ev.Event == touchbase.EventCustomersMerged {
-			var m struct {
-				Gone int64 `json:"merged_customer_id"`
-				Into int64 `json:"customer_id"`
-			}
-			if json.Unmarshal(ev.Properties, &m) == nil && m.Gone != 0 && m.Into != 0 {
-				sp.ix.MergeCustomer(m.Gone, m.Into)
-			}
-		}
-		if !found[ev.CustomerID] {
-			continue // erased (or merged away) since: their events are gone
-		}
-		sp.ix.ApplyEvent(ev)
-	}
-	for _, id := range ids {
-		if !found[id] {
-			sp.ix.RemoveCustomer(id)
-		}
-	}
-	return nil
+	return followEvents(ctx, e.st, sp.ws, sp.ix)
 }
 
 // Forget drops a customer erased from the store and records them leaving

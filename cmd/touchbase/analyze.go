@@ -258,7 +258,7 @@ customers, or with --together, products in the same orders (basket rules).`,
 				switch {
 				case customer != "":
 					var id int64
-					if id, err = findCustomerID(ctx, st, ws.ID, customer); err != nil {
+					if id, err = findCustomerID(ctx, storeLookup(ctx, st, ws.ID), customer); err != nil {
 						return err
 					}
 					recs, err = r.RecommendForCustomer(ctx, ws.ID, id, limit)

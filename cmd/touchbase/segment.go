@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/touchbase/touchbase"
-	"github.com/touchbase/touchbase/audience"
 	"github.com/touchbase/touchbase/engine"
 	"github.com/touchbase/touchbase/segment"
 	"github.com/touchbase/touchbase/store"
@@ -58,10 +57,10 @@ func (a *app) withEngine(ctx context.Context, f *segmentFlags, fn func(st *store
 	})
 }
 
-// evaluating runs fn for the commands that evaluate a segment: the flags
-// read, the store and an engine open, the as-of instant parsed.
-func (a *app) evaluating(cmd *cobra.Command, f *segmentFlags,
-	fn func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error) error {
+// reading runs fn for the read-only commands: the flags read, a reader
+// open (the server's when one answers, the data directory's otherwise),
+// the as-of instant parsed.
+func (a *app) reading(cmd *cobra.Command, f *segmentFlags, fn func(ctx context.Context, r segmentReader, asOf time.Time) error) error {
 	if err := a.setup(cmd); err != nil {
 		return err
 	}
@@ -70,27 +69,12 @@ func (a *app) evaluating(cmd *cobra.Command, f *segmentFlags,
 		return err
 	}
 	ctx := cmd.Context()
-	return a.withEngine(ctx, f, func(st *store.Store, ws *touchbase.Workspace, eng *engine.Engine) error {
-		return fn(ctx, st, ws, eng, asOf)
-	})
-}
-
-// resolveSegment takes a segment's name, or else a definition: the tree
-// to evaluate, and the stored segment when it is one.
-func resolveSegment(ctx context.Context, st *store.Store, ws int64, arg string) (*segment.Node, *touchbase.Segment, error) {
-	seg, err := st.FindSegmentByName(ctx, ws, arg)
-	if err == nil {
-		if seg.Kind == touchbase.SegmentStatic {
-			return nil, seg, nil
-		}
-		n, err := engine.Definition(seg)
-		return n, seg, err
+	r, err := a.openReader(ctx, f)
+	if err != nil {
+		return err
 	}
-	if touchbase.ErrorCode(err) != touchbase.ENOTFOUND {
-		return nil, nil, err
-	}
-	n, err := parseDefinition(arg)
-	return n, nil, err
+	defer r.Close()
+	return fn(ctx, r, asOf)
 }
 
 func parseDefinition(text string) (*segment.Node, error) {
@@ -102,18 +86,6 @@ func parseDefinition(text string) (*segment.Node, error) {
 		return nil, touchbase.Errorf(touchbase.EINVALID, "%s", err)
 	}
 	return n, nil
-}
-
-// members returns the customer ids of a segment (by name) or definition.
-func members(ctx context.Context, st *store.Store, eng *engine.Engine, ws int64, arg string, asOf time.Time) ([]int64, error) {
-	n, seg, err := resolveSegment(ctx, st, ws, arg)
-	if err != nil {
-		return nil, err
-	}
-	if n == nil {
-		return st.SegmentMembers(ctx, ws, seg.ID)
-	}
-	return eng.Members(ctx, ws, n, asOf)
 }
 
 func (a *app) segmentCreateCmd() *cobra.Command {
@@ -185,12 +157,8 @@ func (a *app) segmentListCmd() *cobra.Command {
 		Short: "List segments with their sizes",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := a.setup(cmd); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			return a.inWorkspace(ctx, f.workspace, func(st *store.Store, ws *touchbase.Workspace) error {
-				all, err := st.ListSegments(ctx, ws.ID)
+			return a.reading(cmd, &f, func(ctx context.Context, r segmentReader, _ time.Time) error {
+				all, err := r.listSegments(ctx)
 				if err != nil {
 					return err
 				}
@@ -222,18 +190,23 @@ func (a *app) segmentCountCmd() *cobra.Command {
 
   touchbase segment count 'count("Order Completed", within 90d) >= 2' --json
 
-prints {"count": N}. --as-of evaluates as if the clock said that time.`,
+prints {"count": N}. --as-of evaluates as if the clock said that time.
+A field no feature or trait of the workspace has is an error.` + remoteHelp,
 		Args: exactArgs("EXPR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.evaluating(cmd, &f, func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error {
-				ids, err := members(ctx, st, eng, ws.ID, args[0], asOf)
+			return a.reading(cmd, &f, func(ctx context.Context, r segmentReader, asOf time.Time) error {
+				q, err := resolveQuery(ctx, r, args[0], asOf)
+				if err != nil {
+					return err
+				}
+				n, err := r.count(ctx, q)
 				if err != nil {
 					return err
 				}
 				if a.json {
-					return a.printJSON(map[string]int{"count": len(ids)})
+					return a.printJSON(map[string]int{"count": n})
 				}
-				_, err = fmt.Fprintln(a.stdout, len(ids))
+				_, err = fmt.Fprintln(a.stdout, n)
 				return err
 			})
 		},
@@ -249,23 +222,18 @@ func (a *app) segmentMembersCmd() *cobra.Command {
 		Short: "List the members of a segment or a definition, one per line",
 		Long: `Print one member per line: user_id, customer id and email, separated by
 tabs (user_id is empty for customers without one). With --json, one JSON
-object per line.`,
+object per line.` + remoteHelp,
 		Args: exactArgs("NAME|EXPR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.evaluating(cmd, &f, func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error {
-				ids, err := members(ctx, st, eng, ws.ID, args[0], asOf)
+			return a.reading(cmd, &f, func(ctx context.Context, r segmentReader, asOf time.Time) error {
+				q, err := resolveQuery(ctx, r, args[0], asOf)
 				if err != nil {
 					return err
 				}
 				enc := json.NewEncoder(a.stdout)
-				for len(ids) > 0 {
-					page := ids[:min(1000, len(ids))]
-					ids = ids[len(page):]
-					cs, err := st.FindCustomers(ctx, ws.ID, page)
-					if err != nil {
-						return err
-					}
+				return r.eachMember(ctx, q, func(cs []*touchbase.Customer) error {
 					for _, c := range cs {
+						var err error
 						if a.json {
 							err = enc.Encode(struct {
 								UserID string `json:"user_id"`
@@ -279,8 +247,8 @@ object per line.`,
 							return err
 						}
 					}
-				}
-				return nil
+					return nil
+				})
 			})
 		},
 	}
@@ -295,10 +263,12 @@ func (a *app) segmentExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export NAME|EXPR",
 		Short: "Export members as CSV (id, user_id, email, phone), optionally with SHA-256 hashes for ad platforms",
-		Args:  exactArgs("NAME|EXPR"),
+		Long: `Export the members as CSV: id, user_id, email, phone, and with --hashed the
+SHA-256 of the normalised email and phone, as ad platforms take them.` + remoteHelp,
+		Args: exactArgs("NAME|EXPR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.evaluating(cmd, &f, func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error {
-				ids, err := members(ctx, st, eng, ws.ID, args[0], asOf)
+			return a.reading(cmd, &f, func(ctx context.Context, r segmentReader, asOf time.Time) error {
+				q, err := resolveQuery(ctx, r, args[0], asOf)
 				if err != nil {
 					return err
 				}
@@ -311,9 +281,7 @@ func (a *app) segmentExportCmd() *cobra.Command {
 					defer file.Close()
 					w = file
 				}
-				return audience.WriteCSV(ctx, w, ids, hashed, func(page []int64) ([]*touchbase.Customer, error) {
-					return st.FindCustomers(ctx, ws.ID, page)
-				})
+				return r.export(ctx, q, hashed, w)
 			})
 		},
 	}
@@ -328,22 +296,22 @@ func (a *app) segmentExplainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "explain NAME|EXPR CUSTOMER",
 		Short: "Explain why a customer is or is not a member, clause by clause",
-		Long:  "CUSTOMER is a customer id, a user id or an email address.",
+		Long:  "CUSTOMER is a customer id, a user id or an email address." + remoteHelp,
 		Args:  exactArgs("NAME|EXPR", "CUSTOMER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.evaluating(cmd, &f, func(ctx context.Context, st *store.Store, ws *touchbase.Workspace, eng *engine.Engine, asOf time.Time) error {
-				n, seg, err := resolveSegment(ctx, st, ws.ID, args[0])
+			return a.reading(cmd, &f, func(ctx context.Context, r segmentReader, asOf time.Time) error {
+				q, err := resolveQuery(ctx, r, args[0], asOf)
 				if err != nil {
 					return err
 				}
-				if n == nil {
-					return touchbase.Errorf(touchbase.EINVALID, "segment %q is a list: its members were added, there is no condition to explain", seg.Name)
+				if q.n == nil {
+					return touchbase.Errorf(touchbase.EINVALID, "segment %q is a list: its members were added, there is no condition to explain", q.seg.Name)
 				}
-				id, err := findCustomerID(ctx, st, ws.ID, args[1])
+				id, err := r.findCustomer(ctx, args[1])
 				if err != nil {
 					return err
 				}
-				x, err := eng.Explain(ctx, ws.ID, n, id, asOf)
+				x, err := r.explain(ctx, q, id)
 				if err != nil {
 					return err
 				}
@@ -359,14 +327,22 @@ func (a *app) segmentExplainCmd() *cobra.Command {
 	return cmd
 }
 
-// findCustomerID resolves a customer id, user id or email.
-func findCustomerID(ctx context.Context, st *store.Store, ws int64, arg string) (int64, error) {
+// customerLookup is how findCustomerID reads customers: from the store or
+// through the admin API.
+type customerLookup struct {
+	byFilter func(touchbase.CustomerFilter) ([]*touchbase.Customer, error)
+	byID     func(id int64) error // ENOTFOUND when there is none
+}
+
+// findCustomerID resolves a customer id, user id or email: a user id
+// first, then an email, then an id.
+func findCustomerID(ctx context.Context, look customerLookup, arg string) (int64, error) {
 	filters := []touchbase.CustomerFilter{{UserID: arg, Limit: 1}}
 	if e := touchbase.NormalizeEmail(arg); e != "" {
 		filters = append(filters, touchbase.CustomerFilter{Email: e, Limit: 1})
 	}
 	for _, f := range filters {
-		cs, _, err := st.ListCustomers(ctx, ws, f)
+		cs, err := look.byFilter(f)
 		if err != nil {
 			return 0, err
 		}
@@ -375,9 +351,14 @@ func findCustomerID(ctx context.Context, st *store.Store, ws int64, arg string) 
 		}
 	}
 	if id, err := strconv.ParseInt(arg, 10, 64); err == nil {
-		if _, err := st.FindCustomer(ctx, ws, id); err == nil {
+		if err := look.byID(id); err == nil {
 			return id, nil
+		} else if touchbase.ErrorCode(err) != touchbase.ENOTFOUND {
+			return 0, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
 	return 0, touchbase.Errorf(touchbase.ENOTFOUND, "no customer has the id, user id or email %q", arg)
 }
@@ -411,4 +392,17 @@ func (a *app) segmentDeleteCmd() *cobra.Command {
 	}
 	f.add(cmd, false)
 	return cmd
+}
+
+// remoteHelp ends the help of the commands that ask a running server.
+const remoteHelp = `
+
+When a server runs on the data directory, the command asks it (it finds
+its address in DATA/server.json); --server URL with --token asks another.
+Otherwise it reads the data directory itself, and records nothing.`
+
+// openReader returns the server's reader when one answers, else the data
+// directory's.
+func (a *app) openReader(ctx context.Context, f *segmentFlags) (segmentReader, error) {
+	return a.openLocalReader(ctx, f.workspace)
 }

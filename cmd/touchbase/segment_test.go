@@ -5,6 +5,9 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -142,5 +145,92 @@ func TestCommandsLogQuietly(t *testing.T) {
 	r = runCLI(t, "", "segment", "count", `country = "DE"`, "--data", data, "--log-level", "info")
 	if r.code != 0 || !strings.Contains(r.stderr, "workspace loaded") {
 		t.Errorf("segment count --log-level info: exit %d, stderr %q; want the engine's INFO line", r.code, r.stderr)
+	}
+}
+
+// A field no feature or trait has is an error, with the name meant: a
+// count of 0 would read like an answer. So is a segment that does not
+// exist; an event nobody sent yet is not.
+func TestSegmentUnknownNames(t *testing.T) {
+	clearEnv(t)
+	data := t.TempDir()
+	events := `{"type":"identify","userId":"ann","traits":{"country":"DE"},"timestamp":"2026-05-01T10:00:00Z"}`
+	if r := runCLI(t, events, "import", "events", "-", "--data", data, "--format", "ndjson"); r.code != 0 {
+		t.Fatalf("import: exit %d: %s", r.code, r.stderr)
+	}
+	for _, tc := range []struct{ args, want []string }{
+		{[]string{"count", "revenu > 3"}, []string{`unknown field "revenu"`, `did you mean "revenue"?`}},
+		{[]string{"count", `countyr = "DE"`}, []string{`unknown field "countyr"`, `did you mean "country"?`}},
+		{[]string{"members", `in segment "vips"`}, []string{`unknown segment "vips"`}},
+		{[]string{"explain", "plan = 1", "ann"}, []string{`unknown field "plan": no feature or trait in this workspace has that name`}},
+	} {
+		r := runCLI(t, "", append(append([]string{"segment"}, tc.args...), "--data", data)...)
+		if r.code != exitError || r.stdout != "" {
+			t.Errorf("segment %q: exit %d, stdout %q, want exit 1 and nothing", tc.args, r.code, r.stdout)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("segment %q: stderr %q, want %q", tc.args, r.stderr, w)
+			}
+		}
+	}
+	for _, text := range []string{`country = "DE"`, `traits.country = "DE"`, `count("Never Sent") = 0`} {
+		if r := runCLI(t, "", "segment", "count", text, "--data", data); r.code != 0 || strings.TrimSpace(r.stdout) != "1" {
+			t.Errorf("segment count %q: exit %d, stdout %q, stderr %q; want 1", text, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// The read commands record nothing: no membership changes (a stored
+// segment's members moved since it was saved, and stay as recorded), and
+// on an empty data directory no database and no workspace.
+func TestSegmentReadsRecordNothing(t *testing.T) {
+	clearEnv(t)
+	empty := filepath.Join(t.TempDir(), "empty")
+	r := runCLI(t, "", "segment", "count", "orders >= 1", "--data", empty)
+	if r.code != exitError || !strings.Contains(r.stderr, "there is no database at") {
+		t.Errorf("count on an empty data directory: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(empty); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("count on an empty data directory made it: %v", err)
+	}
+
+	data := t.TempDir()
+	order := func(user, id string) string {
+		return `{"type":"track","userId":"` + user + `","event":"Order Completed","properties":{"order_id":"` + id + `","revenue":10},"timestamp":"2026-05-02T10:00:00Z"}`
+	}
+	if r := runCLI(t, order("ann", "o1"), "import", "events", "-", "--data", data, "--format", "ndjson"); r.code != 0 {
+		t.Fatalf("import: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "", "segment", "create", "buyers", "orders >= 1", "--data", data); r.code != 0 {
+		t.Fatalf("segment create: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, order("bob", "o2"), "import", "events", "-", "--data", data, "--format", "ndjson"); r.code != 0 {
+		t.Fatalf("import: exit %d: %s", r.code, r.stderr)
+	}
+	changes := func() int {
+		st := openData(t, data)
+		defer st.Close()
+		var n int
+		if err := st.DB().QueryRow("SELECT count(*) FROM membership_changes").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := changes()
+	for _, args := range [][]string{
+		{"count", "buyers"}, {"count", "orders >= 1"}, {"members", "buyers"}, {"export", "buyers"},
+		{"explain", "buyers", "bob"}, {"list"},
+	} {
+		r := runCLI(t, "", append(append([]string{"segment"}, args...), "--data", data)...)
+		if r.code != 0 {
+			t.Errorf("segment %q: exit %d: %s", args, r.code, r.stderr)
+		}
+	}
+	if r := runCLI(t, "", "segment", "count", "buyers", "--data", data); strings.TrimSpace(r.stdout) != "2" {
+		t.Errorf("segment count buyers = %q, want 2 (bob ordered since it was saved)", r.stdout)
+	}
+	if after := changes(); after != before {
+		t.Errorf("the read commands recorded %d membership changes", after-before)
 	}
 }
