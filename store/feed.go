@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -139,27 +138,20 @@ func (s *Store) ImportsAfter(ctx context.Context, workspaceID, after int64, limi
 	return out, nil
 }
 
-// Head returns the newest position of each of the workspace's streams.
+// Head returns the newest position of each of the workspace's streams,
+// in one round trip: every read of the engine asks it.
 func (s *Store) Head(ctx context.Context, workspaceID int64) (touchbase.FeedPosition, error) {
 	var p touchbase.FeedPosition
+	// Each reads backwards along its primary key (see LastEventID for the
+	// unary plus).
+	q := `SELECT
+		coalesce((SELECT id FROM events WHERE +workspace_id = ? ORDER BY id DESC LIMIT 1), 0),
+		coalesce((SELECT id FROM membership_changes WHERE +workspace_id = ? ORDER BY id DESC LIMIT 1), 0),
+		coalesce((SELECT seq FROM feed_entries WHERE workspace_id = ? AND kind = '` + feedAnalysisRun + `' ORDER BY seq DESC LIMIT 1), 0),
+		coalesce((SELECT seq FROM feed_entries WHERE workspace_id = ? AND kind = '` + feedImport + `' ORDER BY seq DESC LIMIT 1), 0)`
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		// Each read backwards along its primary key (see LastEventID for
-		// the unary plus).
-		for _, q := range []struct {
-			sql string
-			to  *int64
-		}{
-			{"SELECT id FROM events WHERE +workspace_id = ? ORDER BY id DESC LIMIT 1", &p.Events},
-			{"SELECT id FROM membership_changes WHERE +workspace_id = ? ORDER BY id DESC LIMIT 1", &p.MembershipChanges},
-			{"SELECT seq FROM feed_entries WHERE workspace_id = ? AND kind = '" + feedAnalysisRun + "' ORDER BY seq DESC LIMIT 1", &p.AnalysisRuns},
-			{"SELECT seq FROM feed_entries WHERE workspace_id = ? AND kind = '" + feedImport + "' ORDER BY seq DESC LIMIT 1", &p.Imports},
-		} {
-			err := tx.QueryRowContext(ctx, s.d.q(q.sql), workspaceID).Scan(q.to)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-		}
-		return nil
+		return tx.QueryRowContext(ctx, s.d.q(q), workspaceID, workspaceID, workspaceID, workspaceID).
+			Scan(&p.Events, &p.MembershipChanges, &p.AnalysisRuns, &p.Imports)
 	})
 	if err != nil {
 		return p, fmt.Errorf("change feed head: %w", err)
